@@ -1,0 +1,15 @@
+//! resocket: a Socket.IO (Engine.IO v4 + Socket.IO v5) client for the browser.
+//!
+//! The crate is layered as a sans-IO core with thin shells:
+//! - [`protocol`]: the wire codec, without state or IO;
+//! - [`core`]: the client state machine, driven by `handle_*` inputs carrying the time
+//!   and drained through `poll_*` outputs; it never reads a clock or draws entropy;
+//! - `driver` (wasm32 only): the browser shell around the core (WebSocket, timer,
+//!   network and page-visibility listeners);
+//! - `api` (wasm32 only): the socket.io-client-compatible JavaScript surface.
+
+pub mod core;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod driver;

@@ -1,0 +1,19 @@
+//! The wire codec: Engine.IO v4 packets and Socket.IO v5 packets, encode and decode.
+//!
+//! Owns the text and binary formats and every validation rule of the wire. It holds no
+//! connection state beyond the reassembly of one binary packet, performs no IO and never
+//! panics: malformed input is a [`ProtocolError`].
+
+mod engine;
+mod error;
+mod json;
+mod packet;
+mod reassembly;
+mod value;
+
+pub use engine::{EnginePacket, Frame, Handshake};
+pub use error::ProtocolError;
+pub use json::JsonText;
+pub use packet::{ConnectErrorPayload, ConnectReply, Packet, PacketType, RESERVED_EVENTS};
+pub use reassembly::{BinaryMessage, Reassembler};
+pub use value::Value;

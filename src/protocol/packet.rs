@@ -1,0 +1,395 @@
+//! Socket.IO v5 packets: the payload of an Engine.IO message.
+//!
+//! Owns the packet text format `<type>[<n>-][<nsp>,][<id>][<json>]`, the per-type
+//! payload rules of the reference socket.io-parser, and the shapes of the CONNECT reply
+//! and CONNECT_ERROR payloads. It must not hold state nor join binary attachments to
+//! their packet: that is `reassembly`'s job.
+
+use serde::de::{self, Deserializer as _};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::fmt;
+
+use super::json::{JsonKind, MAX_SAFE_INTEGER};
+use super::{Frame, JsonText, ProtocolError};
+
+/// Event names with a special meaning to Socket.IO, which applications cannot emit.
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// The most attachments a binary packet may announce, to bound what a lying server can
+/// make us wait for. The reference parser allows 10 by default.
+const MAX_ATTACHMENTS: u64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketType {
+    Connect,
+    Disconnect,
+    Event,
+    Ack,
+    ConnectError,
+    BinaryEvent,
+    BinaryAck,
+}
+
+impl PacketType {
+    fn from_digit(digit: char) -> Option<PacketType> {
+        match digit {
+            '0' => Some(PacketType::Connect),
+            '1' => Some(PacketType::Disconnect),
+            '2' => Some(PacketType::Event),
+            '3' => Some(PacketType::Ack),
+            '4' => Some(PacketType::ConnectError),
+            '5' => Some(PacketType::BinaryEvent),
+            '6' => Some(PacketType::BinaryAck),
+            _ => None,
+        }
+    }
+
+    fn digit(self) -> char {
+        match self {
+            PacketType::Connect => '0',
+            PacketType::Disconnect => '1',
+            PacketType::Event => '2',
+            PacketType::Ack => '3',
+            PacketType::ConnectError => '4',
+            PacketType::BinaryEvent => '5',
+            PacketType::BinaryAck => '6',
+        }
+    }
+
+    /// Whether packets of this type announce attachments (`<n>-`).
+    pub(crate) fn is_binary(self) -> bool {
+        matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
+    }
+
+    /// The event or ack type matching whether `attachments` follow; other types are
+    /// returned unchanged.
+    pub(crate) fn with_attachments(self, attachments: usize) -> PacketType {
+        match (self, attachments) {
+            (PacketType::Event | PacketType::BinaryEvent, 0) => PacketType::Event,
+            (PacketType::Event | PacketType::BinaryEvent, _) => PacketType::BinaryEvent,
+            (PacketType::Ack | PacketType::BinaryAck, 0) => PacketType::Ack,
+            (PacketType::Ack | PacketType::BinaryAck, _) => PacketType::BinaryAck,
+            (other, _) => other,
+        }
+    }
+}
+
+/// One Socket.IO packet. `attachments` is the number of binary frames that follow it
+/// (non-zero only for the binary types).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    pub kind: PacketType,
+    pub namespace: String,
+    pub id: Option<u64>,
+    pub data: Option<JsonText>,
+    pub attachments: usize,
+}
+
+impl Packet {
+    /// Decodes a packet from the text of an Engine.IO message (without its `4`).
+    pub fn decode(text: &str) -> Result<Packet, ProtocolError> {
+        let mut chars = text.chars();
+        let kind = chars.next().ok_or(ProtocolError::EmptyPacket)?;
+        let kind = PacketType::from_digit(kind).ok_or(ProtocolError::UnknownPacketType)?;
+        let mut rest = chars.as_str();
+
+        let mut attachments = 0;
+        if kind.is_binary() {
+            let (count, after) = rest
+                .split_once('-')
+                .ok_or(ProtocolError::InvalidAttachmentCount)?;
+            attachments = parse_attachment_count(count)?;
+            rest = after;
+        }
+
+        let mut namespace = "/";
+        if rest.starts_with('/') {
+            // As in the reference parser, a namespace without ',' runs to the end.
+            (namespace, rest) = rest.split_once(',').unwrap_or((rest, ""));
+        }
+
+        let digit_count = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (digits, json) = rest.split_at_checked(digit_count).unwrap_or((rest, ""));
+        let id = match digits {
+            "" => None,
+            digits => {
+                Some(parse_decimal(digits, MAX_SAFE_INTEGER).ok_or(ProtocolError::InvalidAckId)?)
+            }
+        };
+
+        let data = match json {
+            "" => None,
+            json => Some(JsonText::parse(json)?),
+        };
+        validate(kind, id, data.as_ref())?;
+        Ok(Packet::new(kind, namespace, id, data, attachments))
+    }
+
+    /// Encodes the packet as the text of an Engine.IO message (without its `4`).
+    pub fn encode(&self) -> String {
+        let mut text = String::with_capacity(self.encoded_len_estimate());
+        self.encode_into(&mut text);
+        text
+    }
+
+    /// The Engine.IO message frame carrying this packet.
+    pub fn to_frame(&self) -> Frame {
+        let mut text = String::with_capacity(1 + self.encoded_len_estimate());
+        text.push('4');
+        self.encode_into(&mut text);
+        Frame::Text(text)
+    }
+
+    pub fn connect(namespace: &str, auth: Option<JsonText>) -> Packet {
+        Packet::new(PacketType::Connect, namespace, None, auth, 0)
+    }
+
+    pub fn disconnect(namespace: &str) -> Packet {
+        Packet::new(PacketType::Disconnect, namespace, None, None, 0)
+    }
+
+    /// An EVENT, or a BINARY_EVENT when `attachments > 0`.
+    pub fn event(namespace: &str, data: JsonText, id: Option<u64>, attachments: usize) -> Packet {
+        let kind = PacketType::Event.with_attachments(attachments);
+        Packet::new(kind, namespace, id, Some(data), attachments)
+    }
+
+    /// An ACK, or a BINARY_ACK when `attachments > 0`.
+    pub fn ack(namespace: &str, id: u64, data: JsonText, attachments: usize) -> Packet {
+        let kind = PacketType::Ack.with_attachments(attachments);
+        Packet::new(kind, namespace, Some(id), Some(data), attachments)
+    }
+
+    pub(crate) fn new(
+        kind: PacketType,
+        namespace: &str,
+        id: Option<u64>,
+        data: Option<JsonText>,
+        attachments: usize,
+    ) -> Packet {
+        Packet {
+            kind,
+            namespace: namespace.to_owned(),
+            id,
+            data,
+            attachments,
+        }
+    }
+
+    fn encode_into(&self, text: &mut String) {
+        text.push(self.kind.digit());
+        if self.kind.is_binary() {
+            push_decimal(text, self.attachments as u64);
+            text.push('-');
+        }
+        if !self.namespace.is_empty() && self.namespace != "/" {
+            text.push_str(&self.namespace);
+            text.push(',');
+        }
+        if let Some(id) = self.id {
+            push_decimal(text, id);
+        }
+        if let Some(data) = &self.data {
+            text.push_str(data.as_str());
+        }
+    }
+
+    fn encoded_len_estimate(&self) -> usize {
+        const TYPE_COUNT_AND_ID: usize = 1 + 6 + 20;
+        let data = self.data.as_ref().map_or(0, |data| data.as_str().len());
+        TYPE_COUNT_AND_ID + self.namespace.len() + 1 + data
+    }
+}
+
+/// The payload rules of the reference parser's `isPayloadValid`, plus a required ack id
+/// on acknowledgements, which are meaningless without one.
+fn validate(
+    kind: PacketType,
+    id: Option<u64>,
+    data: Option<&JsonText>,
+) -> Result<(), ProtocolError> {
+    if matches!(kind, PacketType::Ack | PacketType::BinaryAck) && id.is_none() {
+        return Err(ProtocolError::InvalidAckId);
+    }
+    let shape_is_valid = match (kind, data) {
+        (PacketType::Connect | PacketType::ConnectError | PacketType::Disconnect, None) => true,
+        (PacketType::Connect, Some(data)) => data.kind() == JsonKind::Object,
+        (PacketType::ConnectError, Some(data)) => {
+            matches!(data.kind(), JsonKind::String | JsonKind::Object)
+        }
+        (PacketType::Event | PacketType::BinaryEvent, Some(data)) => return validate_event(data),
+        (PacketType::Ack | PacketType::BinaryAck, Some(data)) => data.kind() == JsonKind::Array,
+        _ => false,
+    };
+    if shape_is_valid {
+        Ok(())
+    } else {
+        Err(ProtocolError::InvalidPayload)
+    }
+}
+
+/// Event data is a non-empty array whose first element, the event name, is a number or
+/// a string not in [`RESERVED_EVENTS`].
+fn validate_event(data: &JsonText) -> Result<(), ProtocolError> {
+    let elements = data.array_elements()?;
+    let name = elements.first().ok_or(ProtocolError::InvalidPayload)?;
+    match JsonKind::of(name.get()) {
+        JsonKind::Number => Ok(()),
+        JsonKind::String if is_reserved_event_name(name) => Err(ProtocolError::ReservedEventName),
+        JsonKind::String => Ok(()),
+        _ => Err(ProtocolError::InvalidPayload),
+    }
+}
+
+/// Reads the name through serde, without allocating, so that escaped spellings such as
+/// `"\u0063onnect"` are caught as well.
+fn is_reserved_event_name(name: &RawValue) -> bool {
+    struct IsReserved;
+
+    impl de::Visitor<'_> for IsReserved {
+        type Value = bool;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a string")
+        }
+
+        fn visit_str<E: de::Error>(self, name: &str) -> Result<bool, E> {
+            Ok(RESERVED_EVENTS.contains(&name))
+        }
+    }
+
+    serde_json::Deserializer::from_str(name.get())
+        .deserialize_str(IsReserved)
+        .unwrap_or(false)
+}
+
+fn parse_attachment_count(digits: &str) -> Result<usize, ProtocolError> {
+    parse_decimal(digits, MAX_ATTACHMENTS)
+        .filter(|&count| count >= 1)
+        .and_then(|count| usize::try_from(count).ok())
+        .ok_or(ProtocolError::InvalidAttachmentCount)
+}
+
+/// A non-empty run of ASCII digits whose value is at most `max`.
+fn parse_decimal(digits: &str, max: u64) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits
+        .bytes()
+        .try_fold(0u64, |value, byte| {
+            let digit = byte.checked_sub(b'0').filter(|&digit| digit <= 9)?;
+            value.checked_mul(10)?.checked_add(u64::from(digit))
+        })
+        .filter(|&value| value <= max)
+}
+
+fn push_decimal(text: &mut String, value: u64) {
+    let mut unit = 1;
+    while unit <= value / 10 {
+        unit *= 10;
+    }
+    while unit > 0 {
+        let digit = (value / unit % 10) as u8;
+        text.push(char::from(b'0' + digit));
+        unit /= 10;
+    }
+}
+
+/// The server's reply to our CONNECT: `{"sid":"…"}`, plus `"pid"` when connection state
+/// recovery is on.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectReply {
+    pub sid: String,
+    /// The private session id: a secret, kept out of `Debug` output.
+    pub pid: Option<String>,
+}
+
+impl fmt::Debug for ConnectReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectReply")
+            .field("sid", &self.sid)
+            .field("pid", &self.pid.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl ConnectReply {
+    /// Reads the data of a CONNECT packet from the server. A `pid` that is not a string
+    /// is ignored, as the server would not accept it back.
+    pub fn parse(data: Option<&JsonText>) -> Result<ConnectReply, ProtocolError> {
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            sid: String,
+            #[serde(borrow)]
+            pid: Option<&'a RawValue>,
+        }
+
+        let data = object_text(data).ok_or(ProtocolError::InvalidConnectReply)?;
+        let wire: Wire =
+            serde_json::from_str(data).map_err(|_| ProtocolError::InvalidConnectReply)?;
+        if wire.sid.is_empty() {
+            return Err(ProtocolError::InvalidConnectReply);
+        }
+        let pid = wire
+            .pid
+            .and_then(|pid| serde_json::from_str(pid.get()).ok());
+        Ok(ConnectReply { sid: wire.sid, pid })
+    }
+}
+
+/// Why the server refused a CONNECT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectErrorPayload {
+    pub message: String,
+    pub data: Option<JsonText>,
+}
+
+impl ConnectErrorPayload {
+    /// Reads `{"message":…,"data":…}` (v5 servers) or a bare string (v4 servers). Any
+    /// other shape still yields a refusal, with a generic message.
+    pub fn parse(data: Option<&JsonText>) -> ConnectErrorPayload {
+        const GENERIC_MESSAGE: &str = "connection refused by the server";
+
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            #[serde(borrow)]
+            message: Option<&'a RawValue>,
+            #[serde(borrow)]
+            data: Option<&'a RawValue>,
+        }
+
+        let bare_message = data
+            .filter(|data| data.kind() == JsonKind::String)
+            .and_then(|data| serde_json::from_str::<String>(data.as_str()).ok());
+        if let Some(message) = bare_message {
+            return ConnectErrorPayload {
+                message,
+                data: None,
+            };
+        }
+        let wire = object_text(data).and_then(|data| serde_json::from_str::<Wire>(data).ok());
+        let (message, data) = wire.map_or((None, None), |wire| (wire.message, wire.data));
+        ConnectErrorPayload {
+            message: message
+                .and_then(|message| serde_json::from_str(message.get()).ok())
+                .unwrap_or_else(|| GENERIC_MESSAGE.to_owned()),
+            data: data.map(JsonText::from_raw),
+        }
+    }
+}
+
+/// The text of `data` if it is a JSON object: serde would also read a struct from an
+/// array, which these payloads must not be.
+fn object_text(data: Option<&JsonText>) -> Option<&str> {
+    data.filter(|data| data.kind() == JsonKind::Object)
+        .map(JsonText::as_str)
+}

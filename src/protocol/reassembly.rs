@@ -1,0 +1,354 @@
+//! Binary packets: a header packet whose data holds placeholders, then one binary frame
+//! per attachment.
+//!
+//! Owns the placeholder convention `{"_placeholder":true,"num":k}` (binary leaves to
+//! placeholders and back, and its validation) and the joining of a header with the
+//! frames that follow it. It must not decode text (that is `packet`) and holds nothing
+//! but the one packet awaiting its attachments.
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+use super::{Frame, JsonText, Packet, PacketType, ProtocolError, Value};
+
+const PLACEHOLDER_MARKER: &str = "_placeholder";
+const PLACEHOLDER_INDEX: &str = "num";
+
+/// A packet with the binary attachments that followed it (none for plain packets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinaryMessage {
+    pub packet: Packet,
+    pub attachments: Vec<Vec<u8>>,
+}
+
+impl BinaryMessage {
+    /// The header text frame, then one binary frame per attachment.
+    pub fn frames(&self) -> Vec<Frame> {
+        let mut frames = Vec::with_capacity(1 + self.attachments.len());
+        frames.push(self.packet.to_frame());
+        frames.extend(self.attachments.iter().cloned().map(Frame::Binary));
+        frames
+    }
+
+    /// The packet data as a [`Value`], with each placeholder of a binary packet replaced
+    /// by its attachment. Placeholder-like objects in plain packets are ordinary data, as
+    /// in the reference parser.
+    pub fn reconstruct(&self) -> Result<Option<Value>, ProtocolError> {
+        let Some(data) = &self.packet.data else {
+            return Ok(None);
+        };
+        let value = serde_json::from_str(data.as_str()).map_err(|_| ProtocolError::InvalidJson)?;
+        if !self.packet.kind.is_binary() {
+            return Ok(Some(value));
+        }
+        fill_placeholders(value, &self.attachments).map(Some)
+    }
+
+    /// Replaces each binary leaf of `data` with a placeholder numbered in depth-first
+    /// order. `kind` is [`PacketType::Event`] or [`PacketType::Ack`]; it becomes the
+    /// binary variant exactly when there are attachments.
+    pub fn deconstruct(
+        kind: PacketType,
+        namespace: &str,
+        id: Option<u64>,
+        data: Value,
+    ) -> BinaryMessage {
+        let mut attachments = Vec::new();
+        let data = detach_binaries(data, &mut attachments);
+        // Cannot fail: no binary leaf is left and object keys are strings.
+        let data = JsonText::from_serialize(&data).ok();
+        let kind = kind.with_attachments(attachments.len());
+        BinaryMessage {
+            packet: Packet::new(kind, namespace, id, data, attachments.len()),
+            attachments,
+        }
+    }
+
+    fn validated(self) -> Result<BinaryMessage, ProtocolError> {
+        if let (true, Some(data)) = (self.packet.kind.is_binary(), &self.packet.data) {
+            check_placeholders(data.as_str(), self.attachments.len())?;
+        }
+        Ok(self)
+    }
+}
+
+/// Joins each binary packet with the binary frames that follow it.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    awaiting: Option<BinaryMessage>,
+}
+
+impl Reassembler {
+    /// Takes a decoded text packet: complete at once unless it announces attachments.
+    /// A packet arriving while attachments are still expected is an error, and the
+    /// incomplete packet is dropped.
+    pub fn push_packet(&mut self, packet: Packet) -> Result<Option<BinaryMessage>, ProtocolError> {
+        if self.awaiting.take().is_some() {
+            return Err(ProtocolError::AttachmentExpected);
+        }
+        let message = BinaryMessage {
+            packet,
+            attachments: Vec::new(),
+        };
+        if message.packet.attachments == 0 {
+            return message.validated().map(Some);
+        }
+        self.awaiting = Some(message);
+        Ok(None)
+    }
+
+    /// Takes the payload of a binary frame.
+    pub fn push_attachment(
+        &mut self,
+        bytes: Vec<u8>,
+    ) -> Result<Option<BinaryMessage>, ProtocolError> {
+        let mut message = self
+            .awaiting
+            .take()
+            .ok_or(ProtocolError::UnexpectedAttachment)?;
+        message.attachments.push(bytes);
+        if message.attachments.len() < message.packet.attachments {
+            self.awaiting = Some(message);
+            return Ok(None);
+        }
+        message.validated().map(Some)
+    }
+
+    /// Forgets any packet awaiting attachments (the transport closed).
+    pub fn reset(&mut self) {
+        self.awaiting = None;
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.awaiting.is_none()
+    }
+}
+
+fn placeholder(index: usize) -> Value {
+    Value::Object(vec![
+        (PLACEHOLDER_MARKER.to_owned(), Value::Bool(true)),
+        (PLACEHOLDER_INDEX.to_owned(), Value::Number(index.into())),
+    ])
+}
+
+fn detach_binaries(value: Value, attachments: &mut Vec<Vec<u8>>) -> Value {
+    match value {
+        Value::Binary(bytes) => {
+            let placeholder = placeholder(attachments.len());
+            attachments.push(bytes);
+            placeholder
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| detach_binaries(item, attachments))
+                .collect(),
+        ),
+        Value::Object(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key, detach_binaries(value, attachments)))
+                .collect(),
+        ),
+        scalar => scalar,
+    }
+}
+
+fn fill_placeholders(value: Value, attachments: &[Vec<u8>]) -> Result<Value, ProtocolError> {
+    match value {
+        Value::Object(entries) => {
+            let mut fields = PlaceholderFields::default();
+            for (key, value) in &entries {
+                fields.note(FieldName::of(key), FieldValue::of(value));
+            }
+            match fields.index(attachments.len())? {
+                Some(index) => attachments
+                    .get(index)
+                    .map(|bytes| Value::Binary(bytes.clone()))
+                    .ok_or(ProtocolError::InvalidPlaceholder),
+                None => entries
+                    .into_iter()
+                    .map(|(key, value)| Ok((key, fill_placeholders(value, attachments)?)))
+                    .collect::<Result<_, _>>()
+                    .map(Value::Object),
+            }
+        }
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| fill_placeholders(item, attachments))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        scalar => Ok(scalar),
+    }
+}
+
+/// Checks every placeholder in `json` (valid JSON) against the attachment count without
+/// building a tree.
+fn check_placeholders(json: &str, attachment_count: usize) -> Result<(), ProtocolError> {
+    let check = PlaceholderCheck { attachment_count };
+    match check.deserialize(&mut serde_json::Deserializer::from_str(json)) {
+        Ok(_) => Ok(()),
+        // Our own rejections are the only data errors: the text is known to be JSON.
+        Err(error) if error.is_data() => Err(ProtocolError::InvalidPlaceholder),
+        Err(_) => Err(ProtocolError::InvalidJson),
+    }
+}
+
+/// The keys of an object that matter to the placeholder convention.
+#[derive(Clone, Copy)]
+enum FieldName {
+    Marker,
+    Index,
+    Other,
+}
+
+impl FieldName {
+    fn of(key: &str) -> FieldName {
+        match key {
+            PLACEHOLDER_MARKER => FieldName::Marker,
+            PLACEHOLDER_INDEX => FieldName::Index,
+            _ => FieldName::Other,
+        }
+    }
+}
+
+/// The values of an object that matter to the placeholder convention.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FieldValue {
+    True,
+    Unsigned(u64),
+    Other,
+}
+
+impl FieldValue {
+    fn of(value: &Value) -> FieldValue {
+        match value {
+            Value::Bool(true) => FieldValue::True,
+            Value::Number(number) => number
+                .as_u64()
+                .map_or(FieldValue::Other, FieldValue::Unsigned),
+            _ => FieldValue::Other,
+        }
+    }
+}
+
+/// What an object says about being a placeholder. The last of duplicate keys wins, as
+/// with `JSON.parse`.
+#[derive(Default)]
+struct PlaceholderFields {
+    marked: bool,
+    index: Option<u64>,
+}
+
+impl PlaceholderFields {
+    fn note(&mut self, name: FieldName, value: FieldValue) {
+        match (name, value) {
+            (FieldName::Marker, value) => self.marked = value == FieldValue::True,
+            (FieldName::Index, FieldValue::Unsigned(index)) => self.index = Some(index),
+            (FieldName::Index, _) => self.index = None,
+            (FieldName::Other, _) => {}
+        }
+    }
+
+    /// `None` for an ordinary object; for a placeholder (`"_placeholder": true`), the
+    /// attachment it names, which must exist.
+    fn index(&self, attachment_count: usize) -> Result<Option<usize>, ProtocolError> {
+        if !self.marked {
+            return Ok(None);
+        }
+        self.index
+            .and_then(|index| usize::try_from(index).ok())
+            .filter(|&index| index < attachment_count)
+            .map(Some)
+            .ok_or(ProtocolError::InvalidPlaceholder)
+    }
+}
+
+/// Walks JSON validating placeholders; each value reports what it is to its enclosing
+/// object.
+#[derive(Clone, Copy)]
+struct PlaceholderCheck {
+    attachment_count: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for PlaceholderCheck {
+    type Value = FieldValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldValue, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PlaceholderCheck {
+    type Value = FieldValue;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<FieldValue, E> {
+        Ok(FieldValue::Other)
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<FieldValue, E> {
+        Ok(if value {
+            FieldValue::True
+        } else {
+            FieldValue::Other
+        })
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Other)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Unsigned(value))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Other)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<FieldValue, E> {
+        Ok(FieldValue::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldValue, A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(FieldValue::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldValue, A::Error> {
+        let mut fields = PlaceholderFields::default();
+        while let Some(name) = map.next_key_seed(FieldNameSeed)? {
+            fields.note(name, map.next_value_seed(self)?);
+        }
+        match fields.index(self.attachment_count) {
+            Ok(_) => Ok(FieldValue::Other),
+            Err(error) => Err(de::Error::custom(error.message())),
+        }
+    }
+}
+
+struct FieldNameSeed;
+
+impl<'de> DeserializeSeed<'de> for FieldNameSeed {
+    type Value = FieldName;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldName, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldNameSeed {
+    type Value = FieldName;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<FieldName, E> {
+        Ok(FieldName::of(key))
+    }
+}
