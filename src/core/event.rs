@@ -1,0 +1,175 @@
+//! What the core tells its shell: transport commands and user-visible events.
+//!
+//! Owns the vocabulary of outputs (socket.io-client's event names and disconnect
+//! reasons) and their stable codes. It must not decide when anything happens.
+
+use crate::protocol::{Frame, JsonText, ProtocolError};
+
+/// Identifies one transport (WebSocket) the core asked the shell to open. Inputs that
+/// carry an id the core no longer uses are stale and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// Identifies one namespace socket of a [`Manager`](super::Manager).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SocketKey(pub(crate) usize);
+
+/// One output of the core, drained with [`Manager::poll_output`](super::Manager::poll_output).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Open a WebSocket to the Engine.IO endpoint and report on it with this id.
+    OpenTransport(ConnId),
+    /// Close this transport; no further input about it is needed.
+    CloseTransport(ConnId),
+    /// Send one frame on this transport.
+    Transmit(ConnId, Frame),
+    Manager(ManagerEvent),
+    Socket(SocketKey, SocketEvent),
+}
+
+/// Events of the connection as a whole (socket.io-client's `socket.io.on(...)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ManagerEvent {
+    /// The Engine.IO handshake completed.
+    Open,
+    /// The Engine.IO connection was lost or closed.
+    Close(DisconnectReason),
+    /// An attempt to open the connection failed.
+    Error(ConnectionError),
+    /// The server's heartbeat arrived (and was answered).
+    Ping,
+    ReconnectAttempt(u32),
+    /// A reconnection succeeded after this many attempts.
+    Reconnect(u32),
+    ReconnectError(ConnectionError),
+    /// The attempts allowed by `reconnectionAttempts` are used up; nothing more is tried.
+    ReconnectFailed,
+}
+
+/// Events of one namespace socket (socket.io-client's `socket.on(...)`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SocketEvent {
+    Connect,
+    ConnectError(ConnectError),
+    Disconnect(DisconnectReason),
+    /// An event from the server, for the app's listeners.
+    Event(IncomingEvent),
+    /// The outcome of an emit that asked for an acknowledgement.
+    Ack(u64, Result<Payload, AckError>),
+    /// The CONNECT payload is needed: answer with
+    /// [`Manager::handle_auth`](super::Manager::handle_auth) and this token.
+    AuthRequest(u64),
+}
+
+/// Arguments as received: a JSON array, and the binary attachments its placeholders
+/// refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    pub args: JsonText,
+    pub attachments: Vec<Vec<u8>>,
+}
+
+/// An EVENT from the server. `data` is the whole array, `[name, ...args]`, with the
+/// recovery offset already removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingEvent {
+    pub data: JsonText,
+    pub attachments: Vec<Vec<u8>>,
+    /// Set when the server waits for an acknowledgement (answer with
+    /// [`Manager::ack`](super::Manager::ack)).
+    pub ack_id: Option<u64>,
+}
+
+/// Why a socket was disconnected; the strings are socket.io-client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    IoServerDisconnect,
+    IoClientDisconnect,
+    PingTimeout,
+    TransportClose,
+    TransportError,
+    ParseError,
+    /// The app closed the Engine.IO connection itself (`socket.io.engine.close()`).
+    ForcedClose,
+}
+
+impl DisconnectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IoServerDisconnect => "io server disconnect",
+            Self::IoClientDisconnect => "io client disconnect",
+            Self::PingTimeout => "ping timeout",
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::ParseError => "parse error",
+            Self::ForcedClose => "forced close",
+        }
+    }
+
+    /// Whether the client reconnects by itself after this reason.
+    pub fn reconnects(self) -> bool {
+        !matches!(self, Self::IoServerDisconnect | Self::IoClientDisconnect)
+    }
+}
+
+/// Why an attempt to open the Engine.IO connection failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionError {
+    /// The handshake did not complete within `timeout`.
+    Timeout,
+    /// The WebSocket failed or closed before the handshake completed.
+    Transport,
+    /// The server's handshake could not be understood.
+    Protocol(ProtocolError),
+}
+
+impl ConnectionError {
+    /// socket.io-client's `err.message` for the same failure.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Transport => "websocket error",
+            Self::Protocol(error) => error.message(),
+        }
+    }
+
+    /// A stable code for `err.type`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Timeout => "TimeoutError",
+            Self::Transport => "TransportError",
+            Self::Protocol(_) => "ParseError",
+        }
+    }
+}
+
+/// Why a namespace socket could not connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectError {
+    Connection(ConnectionError),
+    /// The server refused the CONNECT (CONNECT_ERROR, e.g. a middleware's `next(err)`).
+    /// No automatic reconnection follows.
+    Refused {
+        message: String,
+        data: Option<JsonText>,
+    },
+}
+
+/// Why an acknowledgement will never come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckError {
+    /// The emit's own timeout elapsed first.
+    Timeout,
+    /// The connection was lost after the packet was sent; the server's answer, if any,
+    /// cannot reach this client any more.
+    Disconnected,
+}
+
+impl AckError {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Timeout => "operation has timed out",
+            Self::Disconnected => "socket has been disconnected",
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The sans-IO client state machine (DESIGN.md §2–3).
+//!
+//! Owns sessions, reconnection and backoff, heartbeat, timeouts, recovery points,
+//! buffered emits and acknowledgements. It never touches web-sys or js-sys, never reads
+//! a clock and never draws entropy: time (`now`, in milliseconds on any monotonic
+//! clock) and the RNG seed are inputs, so it builds and is tested natively on virtual
+//! time.
+//!
+//! The driving invariant: after every input (`handle_*`) or command (`connect`, `emit`,
+//! ...), the shell drains every output ([`Manager::poll_output`]) before the next
+//! input, then arms a single timer for [`Manager::poll_timeout`].
+
+mod backoff;
+mod config;
+mod event;
+mod manager;
+mod rng;
+mod socket;
+
+pub use backoff::Backoff;
+pub use config::{AuthSource, ManagerConfig, ReconnectionAttempts, SocketConfig};
+pub use event::{
+    AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, IncomingEvent, ManagerEvent,
+    Output, Payload, SocketEvent, SocketKey,
+};
+pub use manager::{Manager, NetworkEvent};
+pub use rng::Rng;
+pub use socket::{EmitError, EmitOptions};
