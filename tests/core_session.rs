@@ -287,3 +287,60 @@ fn a_new_session_is_not_recovered() {
     assert!(!h.manager.recovered(h.socket));
     assert_eq!(h.manager.sid(h.socket), Some("s2"));
 }
+
+/// Connects with a pid, receives `events` (each with its offset), then loses the
+/// transport and reopens: the next frame sent is the reconnect CONNECT.
+fn session_with_events(events: &[&str]) -> Harness {
+    let mut h = Harness::new(ManagerConfig::default());
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    for event in events {
+        h.server_text(event);
+    }
+    h.transport_closed(false);
+    h.advance_to_deadline();
+    h.server_open();
+    h
+}
+
+#[test]
+fn a_replay_lost_before_the_connect_reply_is_asked_for_again() {
+    let mut h = session_with_events(&[r#"42["tick",1,"off-1"]"#]);
+    h.server_text(r#"42["tick",2,"off-2"]"#);
+    // The transport dies before the CONNECT reply: "off-2" never reached the app.
+    h.transport_closed(false);
+    h.advance_to_deadline();
+    h.server_open();
+    assert_eq!(
+        h.sent.last().map(String::as_str),
+        Some(r#"40{"offset":"off-1","pid":"p1"}"#)
+    );
+}
+
+#[test]
+fn a_replay_overlapping_delivered_events_is_not_delivered_twice() {
+    let mut h = session_with_events(&[r#"42["tick",1,"off-1"]"#, r#"42["tick",2,"off-2"]"#]);
+    h.clear();
+    h.server_text(r#"42["tick",1,"off-1"]"#);
+    h.server_text(r#"42["tick",2,"off-2"]"#);
+    h.server_text(r#"42["tick",3,"off-3"]"#);
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    h.server_text(r#"42["tick",3,"off-3"]"#);
+    h.server_text(r#"42["tick",4,"off-4"]"#);
+    assert_eq!(
+        h.log,
+        ["connect", r#"event(["tick",3])"#, r#"event(["tick",4])"#]
+    );
+}
+
+#[test]
+fn events_with_an_ack_id_carry_no_offset() {
+    let mut h = Harness::new(ManagerConfig::default());
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    h.clear();
+    h.server_text(r#"423["ask","kept"]"#);
+    assert_eq!(h.log, [r#"event(["ask","kept"])"#]);
+}

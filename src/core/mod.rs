@@ -14,6 +14,7 @@ mod backoff;
 mod config;
 mod event;
 mod manager;
+mod recovery;
 mod rng;
 mod socket;
 

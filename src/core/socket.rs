@@ -13,6 +13,7 @@ use super::event::{
     AckError, ConnId, ConnectError, DisconnectReason, IncomingEvent, Output, Payload, SocketEvent,
     SocketKey,
 };
+use super::recovery::{split_offset, RecoveryPoint};
 use crate::protocol::{
     BinaryMessage, ConnectErrorPayload, ConnectReply, JsonText, Packet, PacketType, ProtocolError,
     RESERVED_EVENTS,
@@ -80,14 +81,6 @@ struct PendingAck {
     sent: bool,
 }
 
-/// The server's private session id and the offset of the last event received: what a
-/// reconnect CONNECT presents to recover the session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RecoveryPoint {
-    pid: String,
-    offset: Option<String>,
-}
-
 #[derive(Debug)]
 pub(crate) struct Socket {
     key: SocketKey,
@@ -102,9 +95,9 @@ pub(crate) struct Socket {
     next_auth_token: u64,
     send_buffer: VecDeque<Queued>,
     pending_acks: Vec<PendingAck>,
-    /// Events that arrived before the CONNECT reply (a recovery replay), delivered
-    /// after `connect`.
-    receive_buffer: Vec<IncomingEvent>,
+    /// Events that arrived before the CONNECT reply (a recovery replay), with their
+    /// offsets, delivered after `connect`.
+    receive_buffer: Vec<(IncomingEvent, Option<String>)>,
 }
 
 impl Socket {
@@ -215,21 +208,11 @@ impl Socket {
         self.state = State::Connecting { deadline };
     }
 
-    /// `{pid, offset, ...auth}` when a session can be recovered, else the auth as is.
     fn connect_payload(&self, auth: Option<&JsonText>) -> Option<JsonText> {
-        let Some(RecoveryPoint {
-            pid,
-            offset: Some(offset),
-        }) = &self.recovery
-        else {
-            return auth.cloned();
-        };
-        let mut fields: serde_json::Map<String, serde_json::Value> = auth
-            .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
-            .unwrap_or_default();
-        fields.insert("pid".into(), pid.as_str().into());
-        fields.insert("offset".into(), offset.as_str().into());
-        JsonText::from_serialize(&fields).ok()
+        match &self.recovery {
+            Some(point) => point.connect_payload(auth),
+            None => auth.cloned(),
+        }
     }
 
     /// Validates and sends (or queues) an emit. Returns the acknowledgement id, if asked.
@@ -345,10 +328,10 @@ impl Socket {
             }
             PacketType::Event | PacketType::BinaryEvent => {
                 let data = packet.data.ok_or(ProtocolError::InvalidPayload)?;
-                let event = self.incoming_event(data, attachments, packet.id)?;
+                let (event, offset) = self.incoming_event(data, attachments, packet.id)?;
                 match self.state {
-                    State::Connected => out.push_back(self.event(SocketEvent::Event(event))),
-                    State::Connecting { .. } => self.receive_buffer.push(event),
+                    State::Connected => self.deliver(event, offset, out),
+                    State::Connecting { .. } => self.receive_buffer.push((event, offset)),
                     State::Idle | State::AwaitingAuth { .. } => {}
                 }
                 Ok(Consequence::None)
@@ -364,14 +347,10 @@ impl Socket {
     }
 
     fn on_connected(&mut self, reply: ConnectReply, conn: ConnId, out: &mut VecDeque<Output>) {
-        let previous_pid = self.recovery.as_ref().map(|point| point.pid.as_str());
+        let previous_pid = self.recovery.as_ref().map(RecoveryPoint::pid);
         self.recovered = reply.pid.is_some() && reply.pid.as_deref() == previous_pid;
         if !self.recovered {
-            self.recovery = None;
-        }
-        if let Some(pid) = reply.pid {
-            let offset = self.recovery.take().and_then(|point| point.offset);
-            self.recovery = Some(RecoveryPoint { pid, offset });
+            self.recovery = reply.pid.map(RecoveryPoint::new);
         }
         self.sid = Some(reply.sid);
         self.state = State::Connected;
@@ -379,47 +358,49 @@ impl Socket {
         while let Some(queued) = self.send_buffer.pop_front() {
             self.transmit(queued, conn, out);
         }
-        for event in std::mem::take(&mut self.receive_buffer) {
-            out.push_back(self.event(SocketEvent::Event(event)));
+        for (event, offset) in std::mem::take(&mut self.receive_buffer) {
+            self.deliver(event, offset, out);
         }
     }
 
-    /// Splits the recovery offset off the event (once a pid is held) and records it.
-    fn incoming_event(
+    /// Hands an event to the app, unless a replay brings it a second time. Its offset
+    /// becomes the recovery point only now: an event lost before delivery (its
+    /// transport died while it waited for the CONNECT reply) is asked for again.
+    fn deliver(
         &mut self,
+        event: IncomingEvent,
+        offset: Option<String>,
+        out: &mut VecDeque<Output>,
+    ) {
+        if let (Some(point), Some(offset)) = (self.recovery.as_mut(), offset.as_deref()) {
+            if !point.record_delivery(offset) {
+                return;
+            }
+        }
+        out.push_back(self.event(SocketEvent::Event(event)));
+    }
+
+    /// Splits the recovery offset off the event, once a pid is held.
+    fn incoming_event(
+        &self,
         data: JsonText,
         attachments: Vec<Vec<u8>>,
         ack_id: Option<u64>,
-    ) -> Result<IncomingEvent, ProtocolError> {
-        let offset_holder = self.recovery.as_mut().filter(|_| ack_id.is_none());
-        let Some(point) = offset_holder else {
-            return Ok(IncomingEvent {
-                data,
-                attachments,
-                ack_id,
-            });
-        };
-        let elements = data.array_elements()?;
-        let offset = match elements.split_last() {
-            Some((last, rest)) if !rest.is_empty() => serde_json::from_str::<String>(last.get())
-                .ok()
-                .map(|o| (o, rest)),
+    ) -> Result<(IncomingEvent, Option<String>), ProtocolError> {
+        let split = match (&self.recovery, ack_id) {
+            (Some(_), None) => split_offset(&data)?,
             _ => None,
         };
-        let Some((offset, rest)) = offset else {
-            return Ok(IncomingEvent {
-                data,
-                attachments,
-                ack_id,
-            });
+        let (data, offset) = match split {
+            Some((data, offset)) => (data, Some(offset)),
+            None => (data, None),
         };
-        let stripped = JsonText::array_from_elements(rest);
-        point.offset = Some(offset);
-        Ok(IncomingEvent {
-            data: stripped,
+        let event = IncomingEvent {
+            data,
             attachments,
             ack_id,
-        })
+        };
+        Ok((event, offset))
     }
 
     /// The Engine.IO connection is gone: settle what waited on it.

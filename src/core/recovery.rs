@@ -1,0 +1,88 @@
+//! Connection state recovery for one namespace: the server's private session id, the
+//! offset of the last event delivered to the app, and the recently delivered offsets
+//! that let a replay overlapping what was already delivered be cut.
+//!
+//! Owns the recovery rules of PROTOCOL.md (what a reconnect CONNECT presents, which
+//! events carry an offset, when a session counts as recovered). It must not deliver
+//! events or talk to the transport: the socket does.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::protocol::{JsonText, ProtocolError};
+
+/// How many delivered offsets are remembered to recognise a replayed duplicate. A
+/// replay starts right after the offset the client presented, so an overlap can only
+/// reach back a little; this bounds memory whatever the server does.
+const REMEMBERED_OFFSETS: usize = 1024;
+
+/// The state needed to recover a session, kept once the server has given a pid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecoveryPoint {
+    pid: String,
+    offset: Option<String>,
+    delivered: HashSet<String>,
+    delivery_order: VecDeque<String>,
+}
+
+impl RecoveryPoint {
+    pub(crate) fn new(pid: String) -> Self {
+        Self {
+            pid,
+            offset: None,
+            delivered: HashSet::new(),
+            delivery_order: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn pid(&self) -> &str {
+        &self.pid
+    }
+
+    /// The CONNECT payload of a reconnect: `{pid, offset, ...auth}`, or the auth alone
+    /// while no event has been delivered (the server needs both to restore).
+    pub(crate) fn connect_payload(&self, auth: Option<&JsonText>) -> Option<JsonText> {
+        let Some(offset) = &self.offset else {
+            return auth.cloned();
+        };
+        let mut fields: serde_json::Map<String, serde_json::Value> = auth
+            .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
+            .unwrap_or_default();
+        fields.insert("pid".into(), self.pid.as_str().into());
+        fields.insert("offset".into(), offset.as_str().into());
+        JsonText::from_serialize(&fields).ok()
+    }
+
+    /// Records the delivery of the event at `offset`. Returns `false` when it was
+    /// already delivered in this session (a replay overlapping the past): skip it.
+    pub(crate) fn record_delivery(&mut self, offset: &str) -> bool {
+        if self.delivered.contains(offset) {
+            return false;
+        }
+        if self.delivery_order.len() == REMEMBERED_OFFSETS {
+            if let Some(oldest) = self.delivery_order.pop_front() {
+                self.delivered.remove(&oldest);
+            }
+        }
+        self.delivered.insert(offset.to_owned());
+        self.delivery_order.push_back(offset.to_owned());
+        self.offset = Some(offset.to_owned());
+        true
+    }
+}
+
+/// Splits the offset the server appends to each EVENT of a recoverable session: the
+/// last element, a string, of an event without ack id. Returns the data without it.
+/// Volatile events carry no offset and cannot be told apart when their own last
+/// argument is a string: recovery and volatile emits do not mix on the server either.
+pub(crate) fn split_offset(data: &JsonText) -> Result<Option<(JsonText, String)>, ProtocolError> {
+    let elements = data.array_elements()?;
+    let Some((last, rest)) = elements.split_last() else {
+        return Ok(None);
+    };
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    Ok(serde_json::from_str::<String>(last.get())
+        .ok()
+        .map(|offset| (JsonText::array_from_elements(rest), offset)))
+}
