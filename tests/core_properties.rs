@@ -1,11 +1,15 @@
 //! Invariants of the core under arbitrary sequences of inputs: no panic, no deadline in
-//! the past, one transport at a time, and `connect`/`disconnect` strictly alternating.
+//! the past, one transport at a time, `connect`/`disconnect` strictly alternating, and
+//! no acknowledgement settled twice.
 
 mod fake_server;
 
 use fake_server::{Harness, HANDSHAKE};
 use proptest::prelude::*;
-use resocket::core::{EmitOptions, ManagerConfig, NetworkEvent, ReconnectionAttempts};
+use resocket::core::{
+    EmitOptions, ManagerConfig, NetworkEvent, Overflow, QueueLimits, ReconnectionAttempts,
+    SocketConfig,
+};
 use resocket::protocol::{Frame, JsonText};
 
 #[derive(Debug, Clone)]
@@ -19,6 +23,8 @@ enum Step {
     CloseTransport,
     Network(NetworkEvent),
     Advance(u64),
+    Rejoin,
+    ClearQueue,
 }
 
 fn server_text() -> impl Strategy<Value = String> {
@@ -55,6 +61,8 @@ fn step() -> impl Strategy<Value = Step> {
         ]
         .prop_map(Step::Network),
         (0u64..70_000).prop_map(Step::Advance),
+        Just(Step::Rejoin),
+        Just(Step::ClearQueue),
     ]
 }
 
@@ -71,13 +79,22 @@ proptest! {
     #[test]
     fn the_core_keeps_its_invariants(
         attempts in attempts(),
+        retries in 0u32..3,
+        max_len in 0usize..4,
         steps in proptest::collection::vec(step(), 0..60),
     ) {
-        let mut h = Harness::new(ManagerConfig {
+        let manager = ManagerConfig {
             reconnection_attempts: attempts,
             timeout: 5000,
             ..ManagerConfig::default()
-        });
+        };
+        let socket = SocketConfig {
+            queue: QueueLimits { max_len, max_age: Some(20_000), overflow: Overflow::DropOldest },
+            retries,
+            ack_timeout: Some(3000),
+            ..SocketConfig::default()
+        };
+        let mut h = Harness::with_socket(manager, "/", socket);
         for step in steps {
             match step {
                 Step::Connect => h.connect(),
@@ -104,10 +121,24 @@ proptest! {
                     h.drain();
                 }
                 Step::Advance(ms) => h.advance(ms),
+                Step::Rejoin => {
+                    let data = JsonText::parse(r#"["join","r"]"#).expect("valid");
+                    prop_assert!(h.manager.add_rejoin(h.socket, data, Vec::new()).is_ok());
+                    h.drain();
+                }
+                Step::ClearQueue => {
+                    h.manager.clear_queue(h.socket);
+                    h.drain();
+                }
             }
             if let Some(deadline) = h.manager.poll_timeout() {
                 prop_assert!(deadline >= h.now, "deadline {} before now {}", deadline, h.now);
             }
+        }
+        let mut settled = std::collections::HashSet::new();
+        for line in h.log.iter().filter(|l| l.starts_with("ack(")) {
+            let id = line.split(',').next().unwrap_or_default();
+            prop_assert!(settled.insert(id.to_owned()), "{} settled twice: {:?}", id, h.log);
         }
         let mut open_transports = 0i32;
         let mut connected = false;

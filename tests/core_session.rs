@@ -35,14 +35,14 @@ fn emits_while_disconnected_are_sent_in_order_after_connect() {
     emit(&mut h, r#"["b",2]"#, EmitOptions::default()).unwrap();
     h.server_open();
     emit(&mut h, r#"["c",3]"#, EmitOptions::default()).unwrap();
-    assert_eq!(h.manager.queued_len(h.socket), 3);
+    assert_eq!(h.manager.queued(h.socket).len(), 3);
     assert_eq!(h.sent, ["40"]);
     h.server_accept("s1");
     assert_eq!(
         h.sent,
         ["40", r#"42["a",1]"#, r#"42["b",2]"#, r#"42["c",3]"#]
     );
-    assert_eq!(h.manager.queued_len(h.socket), 0);
+    assert_eq!(h.manager.queued(h.socket).len(), 0);
     emit(&mut h, r#"["d"]"#, EmitOptions::default()).unwrap();
     assert_eq!(h.sent.last().map(String::as_str), Some(r#"42["d"]"#));
 }
@@ -195,6 +195,7 @@ fn static_auth_goes_in_the_connect_packet() {
         "/admin",
         SocketConfig {
             auth: AuthSource::Static(json(r#"{"token":"123"}"#)),
+            ..SocketConfig::default()
         },
     );
     h.connect();
@@ -212,6 +213,7 @@ fn deferred_auth_is_asked_on_every_connect_and_stale_answers_are_ignored() {
         "/",
         SocketConfig {
             auth: AuthSource::Deferred,
+            ..SocketConfig::default()
         },
     );
     h.connect();
@@ -245,6 +247,7 @@ fn events_before_the_connect_reply_are_delivered_after_connect_and_offsets_are_h
         "/",
         SocketConfig {
             auth: AuthSource::Static(json(r#"{"token":"t"}"#)),
+            ..SocketConfig::default()
         },
     );
     h.connect();

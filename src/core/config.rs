@@ -4,6 +4,7 @@
 //! (types, ranges, error messages) belongs to the API layer that builds these values.
 
 use super::backoff::Backoff;
+use super::outbox::QueueLimits;
 use crate::protocol::JsonText;
 
 /// How many failed reconnection attempts are made before giving up.
@@ -63,4 +64,11 @@ pub enum AuthSource {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SocketConfig {
     pub auth: AuthSource,
+    /// Bounds of the queue of emits made while disconnected.
+    pub queue: QueueLimits,
+    /// socket.io-client's `retries`: when above 0, every emit is sent at least once,
+    /// one at a time in order, and re-sent up to this many times until acknowledged.
+    pub retries: u32,
+    /// socket.io-client's `ackTimeout` for those emits, in milliseconds.
+    pub ack_timeout: Option<u64>,
 }

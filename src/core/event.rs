@@ -3,6 +3,7 @@
 //! Owns the vocabulary of outputs (socket.io-client's event names and disconnect
 //! reasons) and their stable codes. It must not decide when anything happens.
 
+use super::outbox::DropReason;
 use crate::protocol::{Frame, JsonText, ProtocolError};
 
 /// Identifies one transport (WebSocket) the core asked the shell to open. Inputs that
@@ -56,6 +57,9 @@ pub enum SocketEvent {
     Event(IncomingEvent),
     /// The outcome of an emit that asked for an acknowledgement.
     Ack(u64, Result<Payload, AckError>),
+    /// An emit that never reached the server, with its data and the reason. Its
+    /// acknowledgement, if asked, is settled with [`AckError::Dropped`].
+    Dropped(JsonText, DropReason),
     /// The CONNECT payload is needed: answer with
     /// [`Manager::handle_auth`](super::Manager::handle_auth) and this token.
     AuthRequest(u64),
@@ -163,6 +167,8 @@ pub enum AckError {
     /// The connection was lost after the packet was sent; the server's answer, if any,
     /// cannot reach this client any more.
     Disconnected,
+    /// The emit was dropped before it was sent (see [`SocketEvent::Dropped`]).
+    Dropped,
 }
 
 impl AckError {
@@ -170,6 +176,7 @@ impl AckError {
         match self {
             Self::Timeout => "operation has timed out",
             Self::Disconnected => "socket has been disconnected",
+            Self::Dropped => "the emit was dropped before it was sent",
         }
     }
 }

@@ -132,9 +132,49 @@ impl Manager {
         self.sockets.get(key.0).is_some_and(Socket::recovered)
     }
 
-    /// Emits waiting for a connection.
-    pub fn queued_len(&self, key: SocketKey) -> usize {
-        self.sockets.get(key.0).map_or(0, Socket::queued_len)
+    /// The data of the emits waiting in the offline queue, oldest first.
+    pub fn queued(&self, key: SocketKey) -> Vec<&JsonText> {
+        self.sockets
+            .get(key.0)
+            .map_or_else(Vec::new, |socket| socket.queued().collect())
+    }
+
+    /// At-least-once emits (`retries`) not yet acknowledged by the server.
+    pub fn unacknowledged_len(&self, key: SocketKey) -> usize {
+        self.sockets
+            .get(key.0)
+            .map_or(0, Socket::unacknowledged_len)
+    }
+
+    /// Drops every emit of the offline queue, each reported as
+    /// [`SocketEvent::Dropped`](super::SocketEvent::Dropped).
+    pub fn clear_queue(&mut self, key: SocketKey) {
+        if let Some(socket) = self.sockets.get_mut(key.0) {
+            socket.clear_queue(&mut self.out);
+        }
+    }
+
+    /// Declares a state-restoring emit (`[name, ...args]`, e.g. a room join): sent now
+    /// if connected, and re-sent after every connection that did not recover the
+    /// session, in declaration order, before the offline queue. Returns its id.
+    pub fn add_rejoin(
+        &mut self,
+        key: SocketKey,
+        data: JsonText,
+        attachments: Vec<Vec<u8>>,
+    ) -> Result<u64, EmitError> {
+        let conn = self.open_conn();
+        match self.sockets.get_mut(key.0) {
+            Some(socket) => socket.add_rejoin(data, attachments, conn, &mut self.out),
+            None => Err(EmitError::InvalidData),
+        }
+    }
+
+    /// Stops re-sending rejoin emit `id`; `false` if it was not declared.
+    pub fn remove_rejoin(&mut self, key: SocketKey, id: u64) -> bool {
+        self.sockets
+            .get_mut(key.0)
+            .is_some_and(|socket| socket.remove_rejoin(id))
     }
 
     /// The Engine.IO handshake of the open connection, if any.
@@ -295,9 +335,10 @@ impl Manager {
             _ => {}
         }
         let mut handshake_failed = false;
+        let conn = self.open_conn();
         for socket in &mut self.sockets {
             handshake_failed |=
-                socket.handle_timeout(now, &mut self.out) == Consequence::HandshakeFailed;
+                socket.handle_timeout(now, conn, &mut self.out) == Consequence::HandshakeFailed;
         }
         if handshake_failed {
             self.retire_transport(
@@ -426,7 +467,7 @@ impl Manager {
         let Some(socket) = self.sockets.iter_mut().find(|s| s.namespace() == namespace) else {
             return;
         };
-        match socket.handle_packet(message, conn, &mut self.out) {
+        match socket.handle_packet(now, message, conn, &mut self.out) {
             Ok(Consequence::None) => {}
             Ok(Consequence::Deactivated) => self.close_if_unused(),
             Ok(Consequence::HandshakeFailed) => self.retire_transport(

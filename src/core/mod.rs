@@ -14,7 +14,9 @@ mod backoff;
 mod config;
 mod event;
 mod manager;
+mod outbox;
 mod recovery;
+mod reliable;
 mod rng;
 mod socket;
 
@@ -25,5 +27,6 @@ pub use event::{
     Output, Payload, SocketEvent, SocketKey,
 };
 pub use manager::{Manager, NetworkEvent};
+pub use outbox::{DropReason, Overflow, QueueLimits};
 pub use rng::Rng;
 pub use socket::{EmitError, EmitOptions};

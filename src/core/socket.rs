@@ -1,5 +1,6 @@
-//! One namespace socket: its CONNECT handshake, the emits waiting for a connection, the
-//! acknowledgements it waits for, and the recovery point (pid and offset) it keeps.
+//! One namespace socket: its CONNECT handshake, its emits (sent, queued offline, sent
+//! at least once, re-sent after a lost session), the acknowledgements it waits for,
+//! and its recovery point.
 //!
 //! Driven by the manager, which owns the Engine.IO connection and decides about
 //! reconnection; a socket never opens or closes a transport itself.
@@ -13,7 +14,9 @@ use super::event::{
     AckError, ConnId, ConnectError, DisconnectReason, IncomingEvent, Output, Payload, SocketEvent,
     SocketKey,
 };
+use super::outbox::{DropReason, Outbox, Queued};
 use super::recovery::{split_offset, RecoveryPoint};
+use super::reliable::{Finished, ReliableQueue, Settled};
 use crate::protocol::{
     BinaryMessage, ConnectErrorPayload, ConnectReply, JsonText, Packet, PacketType, ProtocolError,
     RESERVED_EVENTS,
@@ -66,19 +69,14 @@ enum State {
     Connected,
 }
 
-/// A packet waiting for a connection, with the binary frames that follow it.
-#[derive(Debug, Clone, PartialEq)]
-struct Queued {
-    message: BinaryMessage,
-    ack_id: Option<u64>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PendingAck {
     id: u64,
     deadline: Option<u64>,
-    /// Sent on the current transport (else still in the send buffer).
+    /// Sent on the current transport (else still in the offline queue).
     sent: bool,
+    /// Belongs to the in-flight copy of an at-least-once emit.
+    reliable: bool,
 }
 
 #[derive(Debug)]
@@ -93,7 +91,12 @@ pub(crate) struct Socket {
     recovery: Option<RecoveryPoint>,
     next_ack_id: u64,
     next_auth_token: u64,
-    send_buffer: VecDeque<Queued>,
+    outbox: Outbox,
+    reliable: ReliableQueue,
+    /// Emits that restore server-side state (room joins...), re-sent after every
+    /// connection that did not recover its session.
+    rejoins: Vec<(u64, BinaryMessage)>,
+    next_rejoin_id: u64,
     pending_acks: Vec<PendingAck>,
     /// Events that arrived before the CONNECT reply (a recovery replay), with their
     /// offsets, delivered after `connect`.
@@ -102,6 +105,7 @@ pub(crate) struct Socket {
 
 impl Socket {
     pub(crate) fn new(key: SocketKey, namespace: String, config: SocketConfig) -> Self {
+        let outbox = Outbox::new(config.queue);
         Self {
             key,
             namespace,
@@ -113,7 +117,10 @@ impl Socket {
             recovery: None,
             next_ack_id: 0,
             next_auth_token: 0,
-            send_buffer: VecDeque::new(),
+            outbox,
+            reliable: ReliableQueue::default(),
+            rejoins: Vec::new(),
+            next_rejoin_id: 0,
             pending_acks: Vec::new(),
             receive_buffer: Vec::new(),
         }
@@ -139,8 +146,16 @@ impl Socket {
         self.recovered
     }
 
-    pub(crate) fn queued_len(&self) -> usize {
-        self.send_buffer.len()
+    /// The data of the emits in the offline queue, oldest first.
+    pub(crate) fn queued(&self) -> impl Iterator<Item = &JsonText> {
+        self.outbox
+            .iter()
+            .filter_map(|emit| emit.message.packet.data.as_ref())
+    }
+
+    /// At-least-once emits not yet acknowledged.
+    pub(crate) fn unacknowledged_len(&self) -> usize {
+        self.reliable.len()
     }
 
     pub(crate) fn set_active(&mut self, active: bool) {
@@ -227,32 +242,148 @@ impl Socket {
     ) -> Result<Option<u64>, EmitError> {
         validate_event_data(&data)?;
         let connected_conn = conn.filter(|_| self.is_connected());
-        if options.volatile && connected_conn.is_none() {
+        if options.volatile {
+            // Volatile means "now or never": never queued, never retried.
+            if let Some(conn) = connected_conn {
+                let packet = Packet::event(&self.namespace, data, None, attachments.len());
+                let message = BinaryMessage {
+                    packet,
+                    attachments,
+                };
+                transmit(&message, conn, out);
+            }
             return Ok(None);
         }
+        if self.config.retries > 0 {
+            return Ok(self.emit_reliably(now, data, attachments, options.with_ack, conn, out));
+        }
         let ack_id = options.with_ack.then(|| {
-            let id = self.next_ack_id;
-            self.next_ack_id += 1;
+            let id = self.take_ack_id();
             self.pending_acks.push(PendingAck {
                 id,
                 deadline: options.timeout.map(|ms| now.saturating_add(ms)),
-                sent: false,
+                sent: connected_conn.is_some(),
+                reliable: false,
             });
             id
         });
         let packet = Packet::event(&self.namespace, data, ack_id, attachments.len());
-        let queued = Queued {
-            message: BinaryMessage {
-                packet,
-                attachments,
-            },
-            ack_id,
+        let message = BinaryMessage {
+            packet,
+            attachments,
         };
         match connected_conn {
-            Some(conn) => self.transmit(queued, conn, out),
-            None => self.send_buffer.push_back(queued),
+            Some(conn) => transmit(&message, conn, out),
+            None => {
+                let queued = Queued {
+                    message,
+                    ack_id,
+                    queued_at: now,
+                };
+                if let Some(dropped) = self.outbox.push(queued) {
+                    self.drop_queued(dropped, DropReason::Overflow, out);
+                }
+            }
         }
         Ok(ack_id)
+    }
+
+    /// Queues an at-least-once emit; it goes out when it reaches the head of the queue.
+    fn emit_reliably(
+        &mut self,
+        now: u64,
+        data: JsonText,
+        attachments: Vec<Vec<u8>>,
+        with_ack: bool,
+        conn: Option<ConnId>,
+        out: &mut VecDeque<Output>,
+    ) -> Option<u64> {
+        let handle = self.take_ack_id();
+        if self.reliable.len() >= self.config.queue.max_len {
+            out.push_back(self.event(SocketEvent::Dropped(data, DropReason::Overflow)));
+            if with_ack {
+                out.push_back(self.event(SocketEvent::Ack(handle, Err(AckError::Dropped))));
+            }
+            return with_ack.then_some(handle);
+        }
+        self.reliable.push(handle, data, attachments, with_ack);
+        self.send_reliable_head(now, conn, out);
+        with_ack.then_some(handle)
+    }
+
+    fn send_reliable_head(&mut self, now: u64, conn: Option<ConnId>, out: &mut VecDeque<Output>) {
+        let Some(conn) = conn.filter(|_| self.is_connected()) else {
+            return;
+        };
+        let wire_id = self.next_ack_id;
+        let Some(message) = self.reliable.send_head(&self.namespace, wire_id) else {
+            return;
+        };
+        self.next_ack_id += 1;
+        self.pending_acks.push(PendingAck {
+            id: wire_id,
+            deadline: self.config.ack_timeout.map(|ms| now.saturating_add(ms)),
+            sent: true,
+            reliable: true,
+        });
+        transmit(&message, conn, out);
+    }
+
+    fn take_ack_id(&mut self) -> u64 {
+        let id = self.next_ack_id;
+        self.next_ack_id += 1;
+        id
+    }
+
+    /// Reports an emit that never left the client, and settles its acknowledgement.
+    fn drop_queued(&mut self, dropped: Queued, reason: DropReason, out: &mut VecDeque<Output>) {
+        if let Some(id) = dropped.ack_id {
+            self.pending_acks.retain(|ack| ack.id != id);
+        }
+        if let Some(data) = dropped.message.packet.data {
+            out.push_back(self.event(SocketEvent::Dropped(data, reason)));
+        }
+        if let Some(id) = dropped.ack_id {
+            out.push_back(self.event(SocketEvent::Ack(id, Err(AckError::Dropped))));
+        }
+    }
+
+    /// Drops every emit of the offline queue (the app's choice), reporting each.
+    pub(crate) fn clear_queue(&mut self, out: &mut VecDeque<Output>) {
+        for dropped in self.outbox.take_all() {
+            self.drop_queued(dropped, DropReason::Cleared, out);
+        }
+    }
+
+    /// Declares an emit that restores server-side state: sent now if connected, and
+    /// again after every connection that does not recover the session, before the
+    /// offline queue. Returns its id, for [`Socket::remove_rejoin`].
+    pub(crate) fn add_rejoin(
+        &mut self,
+        data: JsonText,
+        attachments: Vec<Vec<u8>>,
+        conn: Option<ConnId>,
+        out: &mut VecDeque<Output>,
+    ) -> Result<u64, EmitError> {
+        validate_event_data(&data)?;
+        let packet = Packet::event(&self.namespace, data, None, attachments.len());
+        let message = BinaryMessage {
+            packet,
+            attachments,
+        };
+        if let Some(conn) = conn.filter(|_| self.is_connected()) {
+            transmit(&message, conn, out);
+        }
+        self.next_rejoin_id += 1;
+        self.rejoins.push((self.next_rejoin_id, message));
+        Ok(self.next_rejoin_id)
+    }
+
+    /// Stops re-sending a declared rejoin emit; `false` if there is no such id.
+    pub(crate) fn remove_rejoin(&mut self, id: u64) -> bool {
+        let before = self.rejoins.len();
+        self.rejoins.retain(|(rejoin, _)| *rejoin != id);
+        self.rejoins.len() != before
     }
 
     /// Answers an acknowledgement the server asked for.
@@ -272,25 +403,22 @@ impl Socket {
             packet: Packet::ack(&self.namespace, id, args, attachments.len()),
             attachments,
         };
-        for frame in message.frames() {
-            out.push_back(Output::Transmit(conn, frame));
-        }
+        transmit(&message, conn, out);
     }
 
-    fn transmit(&mut self, queued: Queued, conn: ConnId, out: &mut VecDeque<Output>) {
+    fn send_queued(&mut self, queued: Queued, conn: ConnId, out: &mut VecDeque<Output>) {
         if let Some(id) = queued.ack_id {
             if let Some(pending) = self.pending_acks.iter_mut().find(|a| a.id == id) {
                 pending.sent = true;
             }
         }
-        for frame in queued.message.frames() {
-            out.push_back(Output::Transmit(conn, frame));
-        }
+        transmit(&queued.message, conn, out);
     }
 
     /// Handles a packet addressed to this namespace.
     pub(crate) fn handle_packet(
         &mut self,
+        now: u64,
         message: BinaryMessage,
         conn: ConnId,
         out: &mut VecDeque<Output>,
@@ -303,7 +431,7 @@ impl Socket {
             PacketType::Connect => match self.state {
                 State::Connecting { .. } => {
                     let reply = ConnectReply::parse(packet.data.as_ref())?;
-                    self.on_connected(reply, conn, out);
+                    self.on_connected(now, reply, conn, out);
                     Ok(Consequence::None)
                 }
                 // A second reply on a live session is a server bug we must not paper over.
@@ -340,13 +468,20 @@ impl Socket {
                 let args = packet.data.ok_or(ProtocolError::InvalidPayload)?;
                 if let Some(id) = packet.id {
                     self.settle_ack(id, Ok(Payload { args, attachments }), out);
+                    self.send_reliable_head(now, Some(conn), out);
                 }
                 Ok(Consequence::None)
             }
         }
     }
 
-    fn on_connected(&mut self, reply: ConnectReply, conn: ConnId, out: &mut VecDeque<Output>) {
+    fn on_connected(
+        &mut self,
+        now: u64,
+        reply: ConnectReply,
+        conn: ConnId,
+        out: &mut VecDeque<Output>,
+    ) {
         let previous_pid = self.recovery.as_ref().map(RecoveryPoint::pid);
         self.recovered = reply.pid.is_some() && reply.pid.as_deref() == previous_pid;
         if !self.recovered {
@@ -355,9 +490,15 @@ impl Socket {
         self.sid = Some(reply.sid);
         self.state = State::Connected;
         out.push_back(self.event(SocketEvent::Connect));
-        while let Some(queued) = self.send_buffer.pop_front() {
-            self.transmit(queued, conn, out);
+        if !self.recovered {
+            for (_, rejoin) in &self.rejoins {
+                transmit(rejoin, conn, out);
+            }
         }
+        for queued in self.outbox.take_all() {
+            self.send_queued(queued, conn, out);
+        }
+        self.send_reliable_head(now, Some(conn), out);
         for (event, offset) in std::mem::take(&mut self.receive_buffer) {
             self.deliver(event, offset, out);
         }
@@ -443,10 +584,14 @@ impl Socket {
             out.push_back(self.event(SocketEvent::Disconnect(reason)));
         }
         // Sent packets died with the transport: their answers can never arrive.
-        let (lost, kept): (Vec<_>, Vec<_>) = self.pending_acks.drain(..).partition(|ack| ack.sent);
-        self.pending_acks = kept;
-        for ack in lost {
-            out.push_back(self.event(SocketEvent::Ack(ack.id, Err(AckError::Disconnected))));
+        let lost: Vec<u64> = self
+            .pending_acks
+            .iter()
+            .filter(|ack| ack.sent)
+            .map(|ack| ack.id)
+            .collect();
+        for id in lost {
+            self.settle_ack(id, Err(AckError::Disconnected), out);
         }
     }
 
@@ -456,16 +601,46 @@ impl Socket {
         self.receive_buffer.clear();
     }
 
+    /// Settles acknowledgement `id` (no-op if unknown). An at-least-once emit that
+    /// failed with tries left stays at the head of its queue, for the next
+    /// [`Socket::send_reliable_head`].
     fn settle_ack(
         &mut self,
         id: u64,
         result: Result<Payload, AckError>,
         out: &mut VecDeque<Output>,
     ) {
-        if let Some(index) = self.pending_acks.iter().position(|ack| ack.id == id) {
-            self.pending_acks.remove(index);
-            self.send_buffer.retain(|queued| queued.ack_id != Some(id));
+        let Some(index) = self.pending_acks.iter().position(|ack| ack.id == id) else {
+            return;
+        };
+        let pending = self.pending_acks.remove(index);
+        if !pending.reliable {
+            self.outbox.remove_ack(id);
             out.push_back(self.event(SocketEvent::Ack(id, result)));
+            return;
+        }
+        match self
+            .reliable
+            .settle(id, result.is_ok(), self.config.retries)
+        {
+            Settled::Delivered(Finished {
+                handle, with_ack, ..
+            }) => {
+                if with_ack {
+                    out.push_back(self.event(SocketEvent::Ack(handle, result)));
+                }
+            }
+            Settled::GaveUp(Finished {
+                handle,
+                with_ack,
+                data,
+            }) => {
+                out.push_back(self.event(SocketEvent::Dropped(data, DropReason::Unacknowledged)));
+                if with_ack {
+                    out.push_back(self.event(SocketEvent::Ack(handle, result)));
+                }
+            }
+            Settled::WillRetry | Settled::Stale => {}
         }
     }
 
@@ -475,15 +650,20 @@ impl Socket {
             State::AwaitingAuth { deadline, .. } | State::Connecting { deadline } => Some(deadline),
             State::Idle | State::Connected => None,
         };
-        let acks = self
-            .pending_acks
-            .iter()
-            .filter_map(|ack| ack.deadline)
-            .min();
-        handshake.into_iter().chain(acks).min()
+        let acks = self.pending_acks.iter().filter_map(|ack| ack.deadline);
+        handshake
+            .into_iter()
+            .chain(acks)
+            .chain(self.outbox.deadline())
+            .min()
     }
 
-    pub(crate) fn handle_timeout(&mut self, now: u64, out: &mut VecDeque<Output>) -> Consequence {
+    pub(crate) fn handle_timeout(
+        &mut self,
+        now: u64,
+        conn: Option<ConnId>,
+        out: &mut VecDeque<Output>,
+    ) -> Consequence {
         let expired: Vec<u64> = self
             .pending_acks
             .iter()
@@ -492,6 +672,10 @@ impl Socket {
             .collect();
         for id in expired {
             self.settle_ack(id, Err(AckError::Timeout), out);
+        }
+        self.send_reliable_head(now, conn, out);
+        for dropped in self.outbox.expire(now) {
+            self.drop_queued(dropped, DropReason::Expired, out);
         }
         match self.state {
             State::AwaitingAuth { deadline, .. } | State::Connecting { deadline }
@@ -505,6 +689,12 @@ impl Socket {
 
     fn event(&self, event: SocketEvent) -> Output {
         Output::Socket(self.key, event)
+    }
+}
+
+fn transmit(message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {
+    for frame in message.frames() {
+        out.push_back(Output::Transmit(conn, frame));
     }
 }
 

@@ -170,6 +170,9 @@ pub fn render_socket(event: &SocketEvent) -> String {
         SocketEvent::Ack(id, Ok(payload)) => format!("ack({id}, {})", payload.args.as_str()),
         SocketEvent::Ack(id, Err(error)) => format!("ack({id}, {})", render_ack_error(*error)),
         SocketEvent::AuthRequest(token) => format!("auth_request({token})"),
+        SocketEvent::Dropped(data, reason) => {
+            format!("dropped({}, {})", data.as_str(), reason.as_str())
+        }
     }
 }
 
@@ -177,5 +180,6 @@ fn render_ack_error(error: AckError) -> &'static str {
     match error {
         AckError::Timeout => "timeout",
         AckError::Disconnected => "disconnected",
+        AckError::Dropped => "dropped",
     }
 }

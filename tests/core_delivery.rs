@@ -1,0 +1,225 @@
+//! Delivery guarantees on virtual time: the bounded offline queue and its reports,
+//! state-restoring rejoin emits, and at-least-once emits with retries.
+
+mod fake_server;
+
+use fake_server::Harness;
+use resocket::core::{EmitOptions, ManagerConfig, Overflow, QueueLimits, SocketConfig};
+use resocket::protocol::JsonText;
+
+fn json(text: &str) -> JsonText {
+    JsonText::parse(text).expect("valid JSON in the test")
+}
+
+fn harness(socket: SocketConfig) -> Harness {
+    Harness::with_socket(ManagerConfig::default(), "/", socket)
+}
+
+fn emit(h: &mut Harness, data: &str, with_ack: bool) -> Option<u64> {
+    let options = EmitOptions {
+        with_ack,
+        ..EmitOptions::default()
+    };
+    let id = h
+        .manager
+        .emit(h.now, h.socket, json(data), Vec::new(), options)
+        .expect("valid emit");
+    h.drain();
+    id
+}
+
+fn limits(max_len: usize, max_age: Option<u64>, overflow: Overflow) -> SocketConfig {
+    SocketConfig {
+        queue: QueueLimits {
+            max_len,
+            max_age,
+            overflow,
+        },
+        ..SocketConfig::default()
+    }
+}
+
+#[test]
+fn a_full_queue_drops_the_oldest_and_says_so() {
+    let mut h = harness(limits(2, None, Overflow::DropOldest));
+    emit(&mut h, r#"["a"]"#, true);
+    emit(&mut h, r#"["b"]"#, false);
+    emit(&mut h, r#"["c"]"#, false);
+    assert_eq!(h.log, [r#"dropped(["a"], overflow)"#, "ack(0, dropped)"]);
+    h.establish();
+    assert_eq!(h.sent, ["40", r#"42["b"]"#, r#"42["c"]"#]);
+}
+
+#[test]
+fn a_full_queue_can_refuse_the_newest_instead() {
+    let mut h = harness(limits(2, None, Overflow::DropNewest));
+    for name in ["a", "b", "c"] {
+        emit(&mut h, &format!(r#"["{name}"]"#), false);
+    }
+    assert_eq!(h.log, [r#"dropped(["c"], overflow)"#]);
+    assert_eq!(h.manager.queued(h.socket).len(), 2);
+}
+
+#[test]
+fn queued_emits_expire_at_their_age_limit() {
+    let mut h = harness(limits(100, Some(10_000), Overflow::DropOldest));
+    emit(&mut h, r#"["old"]"#, false);
+    h.advance(4_000);
+    emit(&mut h, r#"["young"]"#, false);
+    h.advance(5_999);
+    assert!(h.log.is_empty());
+    h.advance(1);
+    assert_eq!(h.log, [r#"dropped(["old"], expired)"#]);
+    h.establish();
+    assert_eq!(h.sent, ["40", r#"42["young"]"#]);
+}
+
+#[test]
+fn the_queue_can_be_inspected_and_cleared() {
+    let mut h = harness(SocketConfig::default());
+    emit(&mut h, r#"["a",1]"#, false);
+    emit(&mut h, r#"["b",2]"#, true);
+    let queued: Vec<&str> = h
+        .manager
+        .queued(h.socket)
+        .iter()
+        .map(|d| d.as_str())
+        .collect();
+    assert_eq!(queued, [r#"["a",1]"#, r#"["b",2]"#]);
+    h.manager.clear_queue(h.socket);
+    h.drain();
+    assert_eq!(
+        h.log,
+        [
+            r#"dropped(["a",1], cleared)"#,
+            r#"dropped(["b",2], cleared)"#,
+            "ack(0, dropped)"
+        ]
+    );
+    h.establish();
+    assert_eq!(h.sent, ["40"]);
+}
+
+#[test]
+fn rejoins_are_resent_before_the_queue_after_a_session_that_was_not_recovered() {
+    let mut h = harness(SocketConfig::default());
+    h.manager
+        .add_rejoin(h.socket, json(r#"["join","room-1"]"#), Vec::new())
+        .unwrap();
+    let second = h
+        .manager
+        .add_rejoin(h.socket, json(r#"["subscribe","prices"]"#), Vec::new())
+        .unwrap();
+    emit(&mut h, r#"["hello"]"#, false);
+    h.establish();
+    assert_eq!(
+        h.sent,
+        [
+            "40",
+            r#"42["join","room-1"]"#,
+            r#"42["subscribe","prices"]"#,
+            r#"42["hello"]"#
+        ]
+    );
+    // Declared while connected: sent at once, too.
+    h.manager
+        .add_rejoin(h.socket, json(r#"["join","room-2"]"#), Vec::new())
+        .unwrap();
+    h.drain();
+    assert!(h.manager.remove_rejoin(h.socket, second));
+    h.clear();
+    h.transport_closed(false);
+    h.advance_to_deadline();
+    h.server_open();
+    h.server_accept("s2");
+    assert_eq!(
+        h.sent,
+        ["40", r#"42["join","room-1"]"#, r#"42["join","room-2"]"#]
+    );
+}
+
+#[test]
+fn rejoins_are_not_resent_after_a_recovered_session() {
+    let mut h = harness(SocketConfig::default());
+    h.manager
+        .add_rejoin(h.socket, json(r#"["join","room-1"]"#), Vec::new())
+        .unwrap();
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    h.server_text(r#"42["tick","off-1"]"#);
+    h.transport_closed(false);
+    h.advance_to_deadline();
+    h.server_open();
+    h.clear();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    assert!(h.manager.recovered(h.socket));
+    assert!(h.sent.is_empty(), "{:?}", h.sent);
+}
+
+fn reliable(retries: u32, ack_timeout: u64) -> SocketConfig {
+    SocketConfig {
+        retries,
+        ack_timeout: Some(ack_timeout),
+        ..SocketConfig::default()
+    }
+}
+
+#[test]
+fn at_least_once_emits_go_one_at_a_time_in_order() {
+    let mut h = harness(reliable(2, 1000));
+    h.establish();
+    h.clear();
+    let first = emit(&mut h, r#"["a"]"#, true);
+    emit(&mut h, r#"["b"]"#, false);
+    assert_eq!(first, Some(0));
+    // Only the head is in flight, under a wire id of its own.
+    assert_eq!(h.sent, [r#"421["a"]"#]);
+    h.server_text("431[\"ok\"]");
+    assert_eq!(h.sent, [r#"421["a"]"#, r#"423["b"]"#]);
+    assert_eq!(h.log, [r#"ack(0, ["ok"])"#]);
+    h.server_text("433[]");
+    assert_eq!(h.manager.unacknowledged_len(h.socket), 0);
+}
+
+#[test]
+fn at_least_once_emits_are_retried_then_given_up_with_a_report() {
+    let mut h = harness(reliable(2, 1000));
+    h.establish();
+    h.clear();
+    emit(&mut h, r#"["a"]"#, true);
+    h.advance(1000);
+    h.advance(1000);
+    assert_eq!(h.sent, [r#"421["a"]"#, r#"422["a"]"#, r#"423["a"]"#]);
+    assert!(h.log.is_empty(), "{:?}", h.log);
+    // A late answer to an earlier try settles nothing.
+    h.server_text("431[]");
+    assert!(h.log.is_empty(), "{:?}", h.log);
+    h.advance(1000);
+    assert_eq!(
+        h.log,
+        [r#"dropped(["a"], unacknowledged)"#, "ack(0, timeout)"]
+    );
+}
+
+#[test]
+fn at_least_once_emits_in_flight_are_resent_after_a_reconnection() {
+    let mut h = harness(reliable(3, 5000));
+    h.establish();
+    h.clear();
+    emit(&mut h, r#"["a"]"#, true);
+    emit(&mut h, r#"["b"]"#, true);
+    h.transport_closed(false);
+    emit(&mut h, r#"["c"]"#, true);
+    assert!(!h.log.iter().any(|l| l.starts_with("ack(")), "{:?}", h.log);
+    h.advance_to_deadline();
+    h.server_open();
+    h.server_accept("s2");
+    assert_eq!(h.sent, [r#"421["a"]"#, "40", r#"424["a"]"#]);
+    h.server_text("434[]");
+    h.server_text("435[]");
+    h.server_text("436[]");
+    assert_eq!(h.sent[3..], [r#"425["b"]"#, r#"426["c"]"#]);
+    let acks: Vec<&String> = h.log.iter().filter(|l| l.starts_with("ack(")).collect();
+    assert_eq!(acks, ["ack(0, [])", "ack(2, [])", "ack(3, [])"]);
+}
