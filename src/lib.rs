@@ -12,4 +12,6 @@ pub mod core;
 pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
+pub mod api;
+#[cfg(target_arch = "wasm32")]
 pub mod driver;

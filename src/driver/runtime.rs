@@ -1,0 +1,223 @@
+//! The core running in the browser: one [`Manager`] fed by a WebSocket, a timer, a
+//! clock and the page's listeners, its events handed to a sink.
+//!
+//! Owns the transports the core asked for (by [`ConnId`]), the ONE timer armed for the
+//! core's next deadline, and the page listeners; all are released on `Drop`. It makes
+//! no decision of its own: every input goes to the core, every output comes from it.
+//!
+//! Re-entrancy rule: the core is borrowed only while an input is handled and its
+//! outputs are drained; events reach the sink after the borrow is released, so a sink
+//! may call back into the driver (emit from a listener, disconnect, ...). Events raised
+//! by such a nested call are queued behind the ones being delivered, so every sink
+//! sees events in the order the core produced them.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+
+use super::clock::Clock;
+use super::page::PageListeners;
+use super::websocket::{TransportEvent, WebSocketTransport};
+use crate::core::{ConnId, Manager, ManagerEvent, Output, SocketEvent, SocketKey};
+
+/// An event for the layer above the driver.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Manager(ManagerEvent),
+    Socket(SocketKey, SocketEvent),
+}
+
+/// Why a command could not reach the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverError {
+    /// Called from inside the core's own processing; cannot happen through the public
+    /// API, reported instead of panicking should a future change make it possible.
+    Busy,
+    /// The driver was dropped.
+    Gone,
+}
+
+/// The browser shell of one [`Manager`].
+pub struct Driver {
+    shared: Rc<Shared>,
+    _page: PageListeners,
+}
+
+struct Shared {
+    core: RefCell<Core>,
+    clock: Clock,
+    sink: Box<dyn Fn(Notice)>,
+    undelivered: RefCell<VecDeque<Notice>>,
+    delivering: Cell<bool>,
+}
+
+struct Core {
+    manager: Manager,
+    url: String,
+    transports: Vec<(ConnId, WebSocketTransport)>,
+    timer: Option<(u64, Timeout)>,
+}
+
+impl Driver {
+    /// Runs `manager` against the Engine.IO endpoint `url` (a complete `ws:`/`wss:` URL
+    /// with the Engine.IO query), handing its events to `sink`.
+    pub fn new(manager: Manager, url: String, sink: impl Fn(Notice) + 'static) -> Self {
+        let shared = Rc::new(Shared {
+            core: RefCell::new(Core {
+                manager,
+                url,
+                transports: Vec::new(),
+                timer: None,
+            }),
+            clock: Clock::default(),
+            sink: Box::new(sink),
+            undelivered: RefCell::new(VecDeque::new()),
+            delivering: Cell::new(false),
+        });
+        let weak = Rc::downgrade(&shared);
+        let page = PageListeners::new(move |event| {
+            // Failures mean the driver is gone or busy; a page event then has no one to inform.
+            let _ = run(&weak, |core, now| core.manager.handle_network(now, event));
+        });
+        Self {
+            shared,
+            _page: page,
+        }
+    }
+
+    /// Runs a command on the core (connect, emit, ...) and carries out its outputs.
+    pub fn command<R>(
+        &self,
+        command: impl FnOnce(&mut Manager, u64) -> R,
+    ) -> Result<R, DriverError> {
+        run(&Rc::downgrade(&self.shared), |core, now| {
+            command(&mut core.manager, now)
+        })
+    }
+
+    /// Reads the core's state without changing it.
+    pub fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Result<R, DriverError> {
+        let core = self
+            .shared
+            .core
+            .try_borrow()
+            .map_err(|_| DriverError::Busy)?;
+        Ok(read(&core.manager))
+    }
+
+    /// The Engine.IO endpoint used for the next connection.
+    pub fn set_url(&self, url: String) -> Result<(), DriverError> {
+        let mut core = self
+            .shared
+            .core
+            .try_borrow_mut()
+            .map_err(|_| DriverError::Busy)?;
+        core.url = url;
+        Ok(())
+    }
+}
+
+/// Hands one input to the core, carries out what it asks, then delivers its events.
+fn run<R>(weak: &Weak<Shared>, input: impl FnOnce(&mut Core, u64) -> R) -> Result<R, DriverError> {
+    let shared = weak.upgrade().ok_or(DriverError::Gone)?;
+    let result = {
+        let mut core = shared
+            .core
+            .try_borrow_mut()
+            .map_err(|_| DriverError::Busy)?;
+        let now = shared.clock.now();
+        let result = input(&mut core, now);
+        let notices = core.carry_out(weak, now);
+        shared.undelivered.borrow_mut().extend(notices);
+        result
+    };
+    deliver(&shared);
+    Ok(result)
+}
+
+fn deliver(shared: &Shared) {
+    if shared.delivering.replace(true) {
+        return; // an outer call further up the stack is delivering; it will get these
+    }
+    loop {
+        let next = shared.undelivered.borrow_mut().pop_front();
+        let Some(notice) = next else { break };
+        (shared.sink)(notice);
+    }
+    shared.delivering.set(false);
+}
+
+impl Core {
+    /// Drains the core's outputs: transport commands are carried out here, events are
+    /// returned for delivery once the core is released. Re-arms the timer.
+    fn carry_out(&mut self, weak: &Weak<Shared>, now: u64) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        while let Some(output) = self.manager.poll_output() {
+            match output {
+                Output::OpenTransport(conn) => self.open(weak, conn, now),
+                Output::CloseTransport(conn) => self.transports.retain(|(id, _)| *id != conn),
+                Output::Transmit(conn, frame) => {
+                    let sent = self
+                        .transports
+                        .iter()
+                        .find(|(id, _)| *id == conn)
+                        .map(|(_, transport)| transport.send(&frame));
+                    if let Some(Err(_)) = sent {
+                        self.manager.handle_transport_closed(now, conn, true);
+                    }
+                }
+                Output::Manager(event) => notices.push(Notice::Manager(event)),
+                Output::Socket(key, event) => notices.push(Notice::Socket(key, event)),
+            }
+        }
+        self.arm_timer(weak, now);
+        notices
+    }
+
+    fn open(&mut self, weak: &Weak<Shared>, conn: ConnId, now: u64) {
+        let handler_weak = weak.clone();
+        let handler = move |event: TransportEvent| {
+            // A failure means the driver is gone: nothing is left to inform.
+            let _ = run(&handler_weak, |core, now| match event {
+                TransportEvent::Open => {}
+                TransportEvent::Frame(frame) => core.manager.handle_frame(now, conn, frame),
+                TransportEvent::Error => core.manager.handle_transport_closed(now, conn, true),
+                TransportEvent::Close { .. } => {
+                    core.manager.handle_transport_closed(now, conn, false)
+                }
+            });
+        };
+        match WebSocketTransport::connect(&self.url, handler) {
+            Ok(transport) => self.transports.push((conn, transport)),
+            Err(_) => self.manager.handle_transport_closed(now, conn, true),
+        }
+    }
+
+    fn arm_timer(&mut self, weak: &Weak<Shared>, now: u64) {
+        let deadline = self.manager.poll_timeout();
+        if self.timer.as_ref().map(|(armed, _)| *armed) == deadline {
+            return;
+        }
+        // Dropping the previous timer cancels it (also from inside its own callback:
+        // wasm-bindgen frees a running closure only once it returns).
+        self.timer = deadline.map(|deadline| {
+            // setTimeout takes a signed 32-bit delay; a later deadline is re-armed when
+            // this one fires early, since the core ignores deadlines not yet due.
+            let delay = deadline.saturating_sub(now).min(i32::MAX as u64) as u32;
+            let weak = weak.clone();
+            let timer = Timeout::new(delay, move || {
+                // Browsers throttle timers in background tabs: the core reads the wall
+                // clock through `run` and handles everything overdue at once.
+                let _ = run(&weak, |core, now| {
+                    // This timer is spent: forget it so that the same deadline, if
+                    // still pending (fired early), is armed again.
+                    core.timer = None;
+                    core.manager.handle_timeout(now);
+                });
+            });
+            (deadline, timer)
+        });
+    }
+}

@@ -1,0 +1,275 @@
+//! The browser WebSocket as a frame transport.
+//!
+//! [`WebSocketTransport`] opens a `WebSocket` with `binaryType = "arraybuffer"` (a Blob
+//! would need a Promise to read and could reorder frames) and reports what happens to
+//! it as [`TransportEvent`]s through one handler. It knows nothing of Engine.IO: frames
+//! go in and out as [`Frame`]s, and their meaning is the caller's business.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+
+use crate::protocol::Frame;
+
+/// What the browser reports about a [`WebSocketTransport`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportEvent {
+    /// The connection is open: frames can be sent.
+    Open,
+    /// One frame arrived, text or binary.
+    Frame(Frame),
+    /// The connection is closed (or could not be opened); no event follows.
+    Close {
+        /// The close code (1006 when the connection failed or dropped without a close
+        /// handshake).
+        code: u16,
+        /// The reason the peer gave, often empty.
+        reason: String,
+        /// Whether the closing handshake completed.
+        was_clean: bool,
+    },
+    /// The browser reported an error (it gives no detail); a `Close` follows. Also
+    /// reported for a message whose data is neither a string nor an `ArrayBuffer`.
+    Error,
+}
+
+/// Why a [`WebSocketTransport`] call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportError {
+    /// The browser refused to create the WebSocket (malformed URL, wrong scheme,
+    /// blocked port).
+    Create,
+    /// A frame was sent while the connection was not open.
+    NotOpen,
+    /// The browser refused to send the frame.
+    Send,
+    /// The browser refused to close the connection.
+    Close,
+}
+
+impl TransportError {
+    /// A short, static description.
+    pub fn message(self) -> &'static str {
+        match self {
+            TransportError::Create => "the browser refused to create the WebSocket",
+            TransportError::NotOpen => "the WebSocket is not open",
+            TransportError::Send => "the browser refused to send the frame",
+            TransportError::Close => "the browser refused to close the WebSocket",
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// The state of the underlying WebSocket (`WebSocket.readyState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyState {
+    /// Opening.
+    Connecting,
+    /// Open: frames can be sent.
+    Open,
+    /// Closing handshake under way.
+    Closing,
+    /// Closed, or never opened.
+    Closed,
+}
+
+type Handler = Box<dyn FnMut(TransportEvent)>;
+
+/// Delivers events to the handler, one at a time and in order, even when the handler
+/// causes another event to be reported while it runs: that event is queued and
+/// delivered when the handler returns. Once detached, it delivers nothing more.
+struct Dispatcher {
+    handler: RefCell<Handler>,
+    queue: RefCell<VecDeque<TransportEvent>>,
+    detached: Cell<bool>,
+}
+
+impl Dispatcher {
+    fn new(handler: Handler) -> Self {
+        Dispatcher {
+            handler: RefCell::new(handler),
+            queue: RefCell::new(VecDeque::new()),
+            detached: Cell::new(false),
+        }
+    }
+
+    fn dispatch(&self, event: TransportEvent) {
+        if self.detached.get() {
+            return;
+        }
+        // `queue` is only ever borrowed for one push or pop, never across a call, so
+        // these borrows cannot fail.
+        self.queue.borrow_mut().push_back(event);
+        // Already borrowed means the handler is running further up this stack: it will
+        // find the event in the queue when it returns.
+        let Ok(mut handler) = self.handler.try_borrow_mut() else {
+            return;
+        };
+        while !self.detached.get() {
+            let next = self.queue.borrow_mut().pop_front();
+            match next {
+                Some(event) => handler(event),
+                None => break,
+            }
+        }
+    }
+
+    fn detach(&self) {
+        self.detached.set(true);
+        self.queue.borrow_mut().clear();
+    }
+}
+
+/// A browser WebSocket carrying [`Frame`]s.
+///
+/// Owns the socket and the four closures registered as its `onopen`, `onmessage`,
+/// `onclose` and `onerror` handlers. Dropping it detaches those handlers (no event is
+/// delivered after the drop), frees the closures, and closes the socket if it is still
+/// connecting or open. It may be dropped from inside its own handler.
+pub struct WebSocketTransport {
+    socket: WebSocket,
+    dispatcher: Rc<Dispatcher>,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
+}
+
+impl WebSocketTransport {
+    /// Starts opening a WebSocket to `url` (`ws:` or `wss:`). Events, starting with
+    /// [`TransportEvent::Open`] or [`TransportEvent::Error`], go to `handler`, always
+    /// from a later turn of the browser's event loop, never from inside this call.
+    ///
+    /// The transport owns `handler`: a handler that held the transport itself through a
+    /// strong reference would make a cycle that is never freed; hold a `Weak` instead.
+    pub fn connect(
+        url: &str,
+        handler: impl FnMut(TransportEvent) + 'static,
+    ) -> Result<Self, TransportError> {
+        let socket = WebSocket::new(url).map_err(|_| TransportError::Create)?;
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let dispatcher = Rc::new(Dispatcher::new(Box::new(handler)));
+
+        let d = Rc::clone(&dispatcher);
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            d.dispatch(TransportEvent::Open);
+        });
+        let d = Rc::clone(&dispatcher);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            d.dispatch(match frame_of(event.data()) {
+                Some(frame) => TransportEvent::Frame(frame),
+                None => TransportEvent::Error,
+            });
+        });
+        let d = Rc::clone(&dispatcher);
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            d.dispatch(TransportEvent::Close {
+                code: event.code(),
+                reason: event.reason(),
+                was_clean: event.was_clean(),
+            });
+        });
+        let d = Rc::clone(&dispatcher);
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+            d.dispatch(TransportEvent::Error);
+        });
+
+        // Events are dispatched from later tasks, so none is missed between the
+        // constructor above and these assignments.
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        socket.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+
+        Ok(WebSocketTransport {
+            socket,
+            dispatcher,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+            _on_error: on_error,
+        })
+    }
+
+    /// Sends one frame: a text frame for [`Frame::Text`], a binary one for
+    /// [`Frame::Binary`]. Fails with [`TransportError::NotOpen`] unless the connection
+    /// is open (the browser would otherwise throw, or drop the frame silently).
+    pub fn send(&self, frame: &Frame) -> Result<(), TransportError> {
+        if self.ready_state() != ReadyState::Open {
+            return Err(TransportError::NotOpen);
+        }
+        let sent = match frame {
+            Frame::Text(text) => self.socket.send_with_str(text),
+            Frame::Binary(bytes) => self.socket.send_with_u8_array(bytes),
+        };
+        sent.map_err(|_| TransportError::Send)
+    }
+
+    /// Starts a normal closure (code 1000). The handler still receives the
+    /// [`TransportEvent::Close`] that follows. Does nothing if already closing or
+    /// closed.
+    pub fn close(&self) -> Result<(), TransportError> {
+        match self.ready_state() {
+            ReadyState::Connecting | ReadyState::Open => self
+                .socket
+                .close_with_code(1000)
+                .map_err(|_| TransportError::Close),
+            ReadyState::Closing | ReadyState::Closed => Ok(()),
+        }
+    }
+
+    /// The state of the underlying WebSocket.
+    pub fn ready_state(&self) -> ReadyState {
+        match self.socket.ready_state() {
+            WebSocket::CONNECTING => ReadyState::Connecting,
+            WebSocket::OPEN => ReadyState::Open,
+            WebSocket::CLOSING => ReadyState::Closing,
+            _ => ReadyState::Closed,
+        }
+    }
+}
+
+impl Drop for WebSocketTransport {
+    fn drop(&mut self) {
+        // Nothing reaches the handler from now on, even an event already queued or a
+        // callback already scheduled by the browser.
+        self.dispatcher.detach();
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        self.socket.set_onerror(None);
+        // The closures are freed after this body, with the fields; wasm-bindgen defers
+        // freeing one that is running (a drop from inside the handler) until it returns.
+        if matches!(
+            self.ready_state(),
+            ReadyState::Connecting | ReadyState::Open
+        ) {
+            // `close(1000)` throws only for an invalid code or reason; there is nothing
+            // left to report the error to in a drop anyway.
+            let _ = self.socket.close_with_code(1000);
+        }
+    }
+}
+
+/// The frame carried by a `message` event's data: a string or (with
+/// `binaryType = "arraybuffer"`) an `ArrayBuffer`.
+fn frame_of(data: JsValue) -> Option<Frame> {
+    if let Some(text) = data.as_string() {
+        return Some(Frame::Text(text));
+    }
+    let buffer = data.dyn_ref::<ArrayBuffer>()?;
+    Some(Frame::Binary(Uint8Array::new(buffer).to_vec()))
+}
