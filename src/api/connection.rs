@@ -1,0 +1,281 @@
+//! `Connection`: one Engine.IO connection with its namespace sockets, exported to JS.
+//!
+//! The JS `Manager` owns one of these. Arguments arrive already validated by the JS
+//! wrapper (types and ranges of options); what can still be wrong (an emit's JSON, a
+//! reserved event name) is returned as a JS `Error` with a stable `.type`, never a panic.
+
+use js_sys::{Array, Function, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+use crate::core::{
+    AuthSource, Backoff, EmitOptions, Manager, ManagerConfig, Overflow, QueueLimits,
+    ReconnectionAttempts, SocketConfig, SocketKey,
+};
+use crate::driver::Driver;
+use crate::protocol::JsonText;
+
+use super::events::forward;
+
+#[wasm_bindgen]
+pub struct Connection {
+    driver: Driver,
+}
+
+#[wasm_bindgen]
+impl Connection {
+    /// `engine_url`: the complete Engine.IO WebSocket URL. `attempts`: a negative or
+    /// infinite number means unlimited. `on_event`: see the events module.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)] // one flat call across the boundary, by design
+    pub fn new(
+        engine_url: String,
+        reconnection: bool,
+        attempts: f64,
+        delay: f64,
+        delay_max: f64,
+        randomization_factor: f64,
+        timeout: f64,
+        on_event: Function,
+    ) -> Connection {
+        let config = ManagerConfig {
+            reconnection,
+            reconnection_attempts: reconnection_attempts(attempts),
+            backoff: Backoff {
+                delay: millis(delay),
+                delay_max: millis(delay_max),
+                randomization_factor,
+            },
+            timeout: millis(timeout),
+        };
+        // The core takes randomness as an input; the jitter needs no cryptographic seed.
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        let manager = Manager::new(config, seed);
+        let driver = Driver::new(manager, engine_url, move |notice| {
+            forward(&on_event, notice)
+        });
+        Connection { driver }
+    }
+
+    /// The socket of `namespace` (created on first use); returns its key. The optional
+    /// settings are socket.io-client's `retries` and `ackTimeout`, and the offline
+    /// queue's bounds (`undefined`: the defaults).
+    #[allow(clippy::too_many_arguments)]
+    pub fn socket(
+        &self,
+        namespace: &str,
+        deferred_auth: bool,
+        retries: Option<u32>,
+        ack_timeout: Option<f64>,
+        max_queue: Option<u32>,
+        max_queue_age: Option<f64>,
+        drop_newest: Option<bool>,
+    ) -> Result<u32, JsValue> {
+        let defaults = QueueLimits::default();
+        let config = SocketConfig {
+            auth: if deferred_auth {
+                AuthSource::Deferred
+            } else {
+                AuthSource::None
+            },
+            queue: QueueLimits {
+                max_len: max_queue.map_or(defaults.max_len, |n| n as usize),
+                max_age: max_queue_age
+                    .map_or(defaults.max_age, |ms| (ms.is_finite()).then(|| millis(ms))),
+                overflow: match drop_newest {
+                    Some(true) => Overflow::DropNewest,
+                    Some(false) => Overflow::DropOldest,
+                    None => defaults.overflow,
+                },
+            },
+            retries: retries.unwrap_or(0),
+            ack_timeout: ack_timeout.map(millis),
+        };
+        self.command(|manager, _| manager.socket(namespace, config).0 as u32)
+    }
+
+    pub fn connect(&self, key: u32) -> Result<(), JsValue> {
+        self.command(|manager, now| manager.connect(now, socket_key(key)))
+    }
+
+    pub fn disconnect(&self, key: u32) -> Result<(), JsValue> {
+        self.command(|manager, _| manager.disconnect(socket_key(key)))
+    }
+
+    /// Drops the transport as a network failure would (`socket.io.engine.close()`).
+    #[wasm_bindgen(js_name = closeTransport)]
+    pub fn close_transport(&self) -> Result<(), JsValue> {
+        self.command(|manager, now| manager.close_transport(now))
+    }
+
+    /// Sends `data`, the JSON text of `[name, ...args]`; returns the ack id when
+    /// `with_ack`. `timeout`: milliseconds, or a negative number for none.
+    #[allow(clippy::too_many_arguments)]
+    pub fn emit(
+        &self,
+        key: u32,
+        data: String,
+        attachments: Array,
+        with_ack: bool,
+        timeout: f64,
+        volatile: bool,
+    ) -> Result<Option<f64>, JsValue> {
+        let data =
+            JsonText::parse(data).map_err(|error| js_error("InvalidData", error.message()))?;
+        let options = EmitOptions {
+            with_ack,
+            timeout: (timeout >= 0.0).then(|| millis(timeout)),
+            volatile,
+        };
+        let buffers = bytes_of(&attachments);
+        let sent = self
+            .command(|manager, now| manager.emit(now, socket_key(key), data, buffers, options))?;
+        match sent {
+            Ok(id) => Ok(id.map(|id| id as f64)),
+            Err(error) => Err(js_error("EmitError", error.message())),
+        }
+    }
+
+    /// Answers the server's acknowledgement request `id` with `data` (a JSON array).
+    pub fn ack(&self, key: u32, id: f64, data: String, attachments: Array) -> Result<(), JsValue> {
+        let data =
+            JsonText::parse(data).map_err(|error| js_error("InvalidData", error.message()))?;
+        let buffers = bytes_of(&attachments);
+        self.command(|manager, _| manager.ack(socket_key(key), id as u64, data, buffers))
+    }
+
+    /// Answers an `auth` event: `auth` is the JSON text of an object, or `undefined`.
+    pub fn auth(&self, key: u32, token: f64, auth: Option<String>) -> Result<(), JsValue> {
+        let auth = match auth {
+            Some(text) => Some(
+                JsonText::parse(text).map_err(|error| js_error("InvalidAuth", error.message()))?,
+            ),
+            None => None,
+        };
+        self.command(|manager, _| manager.handle_auth(socket_key(key), token as u64, auth.as_ref()))
+    }
+
+    /// Declares a rejoin emit (`data`: JSON of `[name, ...args]`); returns its id.
+    #[wasm_bindgen(js_name = addRejoin)]
+    pub fn add_rejoin(&self, key: u32, data: String, attachments: Array) -> Result<f64, JsValue> {
+        let data =
+            JsonText::parse(data).map_err(|error| js_error("InvalidData", error.message()))?;
+        let buffers = bytes_of(&attachments);
+        let added =
+            self.command(|manager, _| manager.add_rejoin(socket_key(key), data, buffers))?;
+        match added {
+            Ok(id) => Ok(id as f64),
+            Err(error) => Err(js_error("EmitError", error.message())),
+        }
+    }
+
+    #[wasm_bindgen(js_name = removeRejoin)]
+    pub fn remove_rejoin(&self, key: u32, id: f64) -> Result<bool, JsValue> {
+        self.command(|manager, _| manager.remove_rejoin(socket_key(key), id as u64))
+    }
+
+    /// The JSON texts of the emits in the offline queue, oldest first.
+    pub fn queued(&self, key: u32) -> Vec<String> {
+        self.inspect(|manager| {
+            manager
+                .queued(socket_key(key))
+                .into_iter()
+                .map(|data| data.as_str().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    #[wasm_bindgen(js_name = clearQueue)]
+    pub fn clear_queue(&self, key: u32) -> Result<(), JsValue> {
+        self.command(|manager, _| manager.clear_queue(socket_key(key)))
+    }
+
+    pub fn sid(&self, key: u32) -> Option<String> {
+        self.inspect(|manager| manager.sid(socket_key(key)).map(str::to_owned))
+            .flatten()
+    }
+
+    pub fn connected(&self, key: u32) -> bool {
+        self.inspect(|manager| manager.is_connected(socket_key(key)))
+            .unwrap_or(false)
+    }
+
+    pub fn active(&self, key: u32) -> bool {
+        self.inspect(|manager| manager.is_active(socket_key(key)))
+            .unwrap_or(false)
+    }
+
+    pub fn recovered(&self, key: u32) -> bool {
+        self.inspect(|manager| manager.recovered(socket_key(key)))
+            .unwrap_or(false)
+    }
+
+    /// Updates the reconnection settings (socket.io-client's `reconnection*()` setters).
+    #[wasm_bindgen(js_name = configure)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn configure(
+        &self,
+        reconnection: bool,
+        attempts: f64,
+        delay: f64,
+        delay_max: f64,
+        randomization_factor: f64,
+        timeout: f64,
+    ) -> Result<(), JsValue> {
+        self.command(|manager, _| {
+            let config = manager.config_mut();
+            config.reconnection = reconnection;
+            config.reconnection_attempts = reconnection_attempts(attempts);
+            config.backoff = Backoff {
+                delay: millis(delay),
+                delay_max: millis(delay_max),
+                randomization_factor,
+            };
+            config.timeout = millis(timeout);
+        })
+    }
+}
+
+impl Connection {
+    fn command<R>(&self, command: impl FnOnce(&mut Manager, u64) -> R) -> Result<R, JsValue> {
+        self.driver
+            .command(command)
+            .map_err(|_| js_error("Busy", "the connection is busy or closed"))
+    }
+
+    fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Option<R> {
+        self.driver.inspect(read).ok()
+    }
+}
+
+fn socket_key(key: u32) -> SocketKey {
+    SocketKey(key as usize)
+}
+
+fn reconnection_attempts(attempts: f64) -> ReconnectionAttempts {
+    if attempts < 0.0 || attempts >= u32::MAX as f64 {
+        ReconnectionAttempts::Unlimited
+    } else {
+        ReconnectionAttempts::Limited(attempts as u32)
+    }
+}
+
+/// Whole milliseconds; `as` saturates (NaN and negatives become 0, infinity the max).
+fn millis(value: f64) -> u64 {
+    value as u64
+}
+
+fn bytes_of(attachments: &Array) -> Vec<Vec<u8>> {
+    attachments
+        .iter()
+        .map(|buffer| Uint8Array::new(&buffer).to_vec())
+        .collect()
+}
+
+/// A JS `Error` whose `.type` tells what went wrong.
+fn js_error(kind: &'static str, message: &'static str) -> JsValue {
+    let error: JsValue = js_sys::Error::new(message).into();
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"type".into(), &kind.into());
+    error
+}

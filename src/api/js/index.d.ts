@@ -1,0 +1,300 @@
+// Type declarations of resocket's JavaScript API, modelled on socket.io-client 4.x's own
+// (and @socket.io/component-emitter's), so that typed code written for socket.io-client
+// compiles unchanged.
+
+/** Maps event names to listener types. */
+export interface EventsMap {
+  [event: string]: any;
+}
+
+/** Any event name, any arguments: the default when no events map is given. */
+export interface DefaultEventsMap {
+  [event: string]: (...args: any[]) => void;
+}
+
+export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
+
+export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
+
+type ReservedOrUserEventNames<ReservedEvents extends EventsMap, UserEvents extends EventsMap> =
+  | EventNames<ReservedEvents>
+  | EventNames<UserEvents>;
+
+type FallbackToUntypedListener<T> = [T] extends [never] ? (...args: any[]) => void | Promise<void> : T;
+
+type ReservedOrUserListener<
+  ReservedEvents extends EventsMap,
+  UserEvents extends EventsMap,
+  Ev extends ReservedOrUserEventNames<ReservedEvents, UserEvents>,
+> = FallbackToUntypedListener<
+  Ev extends EventNames<ReservedEvents> ? ReservedEvents[Ev] : Ev extends EventNames<UserEvents> ? UserEvents[Ev] : never
+>;
+
+/** @socket.io/component-emitter's typed emitter. */
+declare class Emitter<ListenEvents extends EventsMap, EmitEvents extends EventsMap, ReservedEvents extends EventsMap = {}> {
+  on<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  addEventListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  once<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  off<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  removeListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  removeEventListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
+  removeAllListeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(ev?: Ev): this;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
+  listeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+  ): ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>[];
+  hasListeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(ev: Ev): boolean;
+}
+
+/** An Error from resocket: `type` is a stable code. */
+export interface ExtendedError extends Error {
+  /**
+   * "TransportError" | "TimeoutError" | "ParseError" (connection failures),
+   * "ServerRefused" (a middleware's `next(err)`), "DisconnectedError" (acks), ...
+   */
+  type?: string;
+  /** For "ServerRefused": the `data` the server's middleware attached to its error. */
+  data?: any;
+}
+
+export type DisconnectDescription = Error | { description: string; context?: unknown };
+
+export interface SocketOptions {
+  /**
+   * The CONNECT payload, read again before every connect and reconnect: an object, a
+   * function calling back with one, or a function returning (a Promise of) one.
+   */
+  auth?: { [key: string]: any } | ((cb: (data: object) => void) => void | object | Promise<object | null | undefined>);
+  /** At-least-once emits: how many times a packet without an ack is sent again. */
+  retries?: number;
+  /** Default timeout (ms) of acknowledgements; with it, ack callbacks take an error first. */
+  ackTimeout?: number;
+  /** Most emits kept while disconnected (each one dropped is reported by "emit_dropped"). @default 1000 */
+  maxQueue?: number;
+  /** Oldest (ms) an emit may get while waiting for a connection; Infinity: no limit. @default 300000 */
+  maxQueueAge?: number;
+  /** Which emit a full queue drops. @default "drop-oldest" */
+  queueOverflow?: "drop-oldest" | "drop-newest";
+}
+
+/** Why an emit never reached the server. */
+export type DropReason = "overflow" | "expired" | "cleared" | "unacknowledged";
+
+export interface ManagerOptions {
+  /** A new Manager (connection) even if one to this server exists. @default false */
+  forceNew: boolean;
+  /** Share one connection per server between namespaces. @default true */
+  multiplex: boolean;
+  /** @default "/socket.io" */
+  path: string;
+  /** Add a trailing slash to the path. @default true */
+  addTrailingSlash: boolean;
+  /** Added to the connection URL's query (with the URL's own query). */
+  query: { [key: string]: any } | string;
+  /** @default true */
+  reconnection: boolean;
+  /** Failed attempts before "reconnect_failed"; Infinity or -1: forever; 0: never. @default Infinity */
+  reconnectionAttempts: number;
+  /** @default 1000 */
+  reconnectionDelay: number;
+  /** @default 5000 */
+  reconnectionDelayMax: number;
+  /** Jitter, 0..1, applied after the cap. @default 0.5 */
+  randomizationFactor: number;
+  /** Handshake timeout in ms (open + CONNECT reply); `false`: none. @default 20000 */
+  timeout: number | false;
+  /** @default true */
+  autoConnect: boolean;
+
+  /** Must include "websocket", the only transport (accepted and otherwise ignored). */
+  transports: string[];
+  /** Accepted and ignored (they concern transports other than WebSocket). */
+  upgrade: boolean;
+  rememberUpgrade: boolean;
+  tryAllTransports: boolean;
+  withCredentials: boolean;
+  timestampRequests: boolean;
+  timestampParam: string;
+  closeOnBeforeunload: boolean;
+  forceBase64: boolean;
+  requestTimeout: number;
+  useNativeTimers: boolean;
+  autoUnref: boolean;
+  transportOptions: object;
+
+  /** Not supported: browser WebSockets cannot send custom headers (throws a TypeError). */
+  extraHeaders: never;
+  /** Not supported: only the default parser exists (throws a TypeError). */
+  parser: never;
+}
+
+export interface SocketReservedEvents {
+  connect: () => void;
+  connect_error: (err: ExtendedError) => void;
+  disconnect: (reason: Socket.DisconnectReason, description?: DisconnectDescription) => void;
+  /** The manager's reconnection events, also emitted by each of its sockets. */
+  reconnect_attempt: (attempt: number) => void;
+  reconnect: (attempt: number) => void;
+  reconnect_error: (err: ExtendedError) => void;
+  reconnect_failed: () => void;
+  /** An emit that never reached the server, as `[event, ...args]`, and why. */
+  emit_dropped: (reason: DropReason, packet: any[]) => void;
+}
+
+export interface ManagerReservedEvents {
+  open: () => void;
+  error: (err: ExtendedError) => void;
+  ping: () => void;
+  /** Never emitted by resocket (packets are not exposed); typed for compatibility. */
+  packet: (packet: any) => void;
+  close: (reason: string, description?: DisconnectDescription) => void;
+  reconnect_failed: () => void;
+  reconnect_attempt: (attempt: number) => void;
+  reconnect_error: (err: ExtendedError) => void;
+  reconnect: (attempt: number) => void;
+}
+
+type PrependTimeoutError<T extends any[]> = {
+  [K in keyof T]: T[K] extends (...args: infer Params) => infer Result ? (err: Error, ...args: Params) => Result : T[K];
+};
+
+/** Ack callbacks take an error first once a timeout is set. */
+export type DecorateAcknowledgements<E> = {
+  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result ? (...args: PrependTimeoutError<Params>) => Result : E[K];
+};
+
+export type Last<T extends any[]> = T extends [...infer H, infer L] ? L : any;
+export type AllButLast<T extends any[]> = T extends [...infer H, infer L] ? H : any[];
+export type FirstArg<T> = T extends (arg: infer Param) => infer Result ? Param : any;
+
+/** socket.io-client's `socket.io.engine`, reduced to what the WebSocket transport has. */
+export interface Engine extends Emitter<DefaultEventsMap, DefaultEventsMap> {
+  readonly transport: { readonly name: "websocket" };
+  /** Drops the transport as a network failure would: the sockets reconnect (and may recover). */
+  close(): void;
+}
+
+export declare class Manager<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter<{}, {}, ManagerReservedEvents> {
+  readonly engine: Engine;
+  opts: Partial<ManagerOptions>;
+  constructor(opts?: Partial<ManagerOptions>);
+  constructor(uri?: string | URL, opts?: Partial<ManagerOptions>);
+  reconnection(v: boolean): this;
+  reconnection(): boolean;
+  reconnectionAttempts(v: number): this;
+  reconnectionAttempts(): number;
+  reconnectionDelay(v: number): this;
+  reconnectionDelay(): number;
+  reconnectionDelayMax(v: number): this;
+  reconnectionDelayMax(): number;
+  randomizationFactor(v: number): this;
+  randomizationFactor(): number;
+  timeout(v: number | false): this;
+  timeout(): number | false;
+  /** Connects the active sockets; `fn` hears about the next "open" or "error". */
+  open(fn?: (err?: Error) => void): this;
+  connect(fn?: (err?: Error) => void): this;
+  socket(nsp: string, opts?: Partial<SocketOptions>): Socket;
+  /** Disconnects every socket of this manager. */
+  disconnect(): void;
+  _close(): void;
+}
+
+export declare class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter<ListenEvents, EmitEvents, SocketReservedEvents> {
+  readonly io: Manager<ListenEvents, EmitEvents>;
+  /** The namespace. */
+  readonly nsp: string;
+  /** The session id; `undefined` while not connected. */
+  readonly id: string | undefined;
+  readonly connected: boolean;
+  readonly disconnected: boolean;
+  /** Whether the socket wants a connection (and reconnects by itself). */
+  readonly active: boolean;
+  /** Whether the last connection recovered the previous session (connection state recovery). */
+  readonly recovered: boolean;
+  /** The CONNECT payload (read again before every connect). */
+  auth: SocketOptions["auth"];
+  constructor(io: Manager, nsp: string, opts?: Partial<SocketOptions>);
+  connect(): this;
+  open(): this;
+  disconnect(): this;
+  close(): this;
+  send(...args: any[]): this;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstArg<Last<EventParams<EmitEvents, Ev>>>>;
+  /**
+   * Declares an emit that restores server-side state (a room join, a subscription): sent
+   * now if connected, and again after every (re)connection that did not recover the
+   * session, in declaration order, before the emits queued offline. Returns a function
+   * that stops re-sending it.
+   */
+  rejoin<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): () => void;
+  /** The emits waiting for a connection, oldest first, as `[event, ...args]`. */
+  readonly sendBuffer: any[][];
+  /** Drops every emit waiting for a connection (each reported by "emit_dropped"). */
+  clearQueue(): this;
+  /** Accepted for compatibility (no effect). */
+  compress(compress: boolean): this;
+  /** The next emit is dropped if the socket is not connected (never buffered). */
+  readonly volatile: this;
+  /** The next emit's ack callback gets an error first if no answer came within `timeout` ms. */
+  timeout(timeout: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
+  onAny(listener: (...args: any[]) => void): this;
+  prependAny(listener: (...args: any[]) => void): this;
+  offAny(listener?: (...args: any[]) => void): this;
+  listenersAny(): ((...args: any[]) => void)[];
+  onAnyOutgoing(listener: (...args: any[]) => void): this;
+  prependAnyOutgoing(listener: (...args: any[]) => void): this;
+  offAnyOutgoing(listener?: (...args: any[]) => void): this;
+  listenersAnyOutgoing(): ((...args: any[]) => void)[];
+}
+
+export declare namespace Socket {
+  type DisconnectReason =
+    | "io server disconnect"
+    | "io client disconnect"
+    | "ping timeout"
+    | "transport close"
+    | "transport error"
+    | "parse error"
+    /** The app closed the connection (`socket.io.engine.close()`). */
+    | "forced close";
+}
+
+declare function lookup(uri?: string | URL, opts?: Partial<ManagerOptions & SocketOptions>): Socket;
+declare function lookup(opts?: Partial<ManagerOptions & SocketOptions>): Socket;
+
+/** Socket.IO protocol version. */
+export declare const protocol: 5;
+
+/** Memory held by the WebAssembly instance, in bytes. */
+export declare function stats(): { wasmMemoryBytes: number };
+
+export { lookup as io, lookup as connect, lookup as default };

@@ -1,0 +1,591 @@
+// resocket's public JavaScript API: socket.io-client 4.x's vocabulary (io(), Manager,
+// Socket, listeners, option validation) over the wasm `Connection`.
+//
+// This file translates and dispatches; it decides nothing about the connection. Backoff,
+// attempt limits, buffering of emits while disconnected, ack ids and ack timeouts,
+// volatile drops, recovery and the per-namespace CONNECT all belong to the Rust core.
+// Events come from it through one callback, synchronously and in order; listeners may
+// call back into it (emit, disconnect, ...).
+import init, { Connection } from "./resocket_wasm.js";
+
+// Top-level await: `import { io } from "resocket"` needs no explicit init call.
+const wasm = await init();
+
+export const protocol = 5;
+
+/** Memory held by the wasm instance (used by the memory test and the benchmarks). */
+export const stats = () => ({ wasmMemoryBytes: wasm.memory.buffer.byteLength });
+
+const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+
+// App code (listeners, ack callbacks, auth functions) runs through `call`: an exception is
+// reported as an uncaught error would be, delivery to the other listeners goes on, and
+// nothing unwinds into the wasm core.
+const report = (e) => (globalThis.reportError ? reportError(e) : setTimeout(() => { throw e; }));
+const call = (fn, self, args) => {
+  try {
+    fn.apply(self, args);
+  } catch (e) {
+    report(e);
+  }
+};
+
+/** An Error with a stable `.type` (the core's code: "TransportError", "TimeoutError", ...). */
+const fail = (message, type) => Object.assign(new Error(message), { type });
+
+const need = (name, ok, what) => {
+  if (!ok) throw new TypeError(`resocket: option "${name}" must be ${what}`);
+};
+const unsupported = (name, why) => {
+  throw new TypeError(`resocket: option "${name}" is not supported: ${why}`);
+};
+const nonNegative = (v) => typeof v == "number" && v >= 0;
+const NON_NEGATIVE = "a non-negative number";
+
+// --- binary payloads --------------------------------------------------------------------
+
+const isBinary = (o) => o instanceof ArrayBuffer || ArrayBuffer.isView(o) || (typeof Blob == "function" && o instanceof Blob);
+const hasBinary = (o) => {
+  if (o && typeof o == "object") {
+    if (isBinary(o)) return true;
+    if (Array.isArray(o)) return o.some(hasBinary);
+    for (const k in o) if (hasBinary(o[k])) return true;
+  }
+  return false;
+};
+
+// [json, attachments]: binary values (ArrayBuffer or any view of one, Node's Buffer
+// included), anywhere in `data`, become {"_placeholder":true,"num":i} in depth-first
+// order and their bytes attachment i, as socket.io-parser does.
+const encode = (data) => {
+  const attachments = [];
+  if (!hasBinary(data)) return [JSON.stringify(data), attachments];
+  const json = JSON.stringify(data, function (key, value) {
+    // `this[key]` is the value before toJSON (Buffer has one).
+    const o = this[key];
+    if (!isBinary(o)) return value;
+    if (o instanceof ArrayBuffer) attachments.push(new Uint8Array(o));
+    else if (ArrayBuffer.isView(o)) attachments.push(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+    else throw new TypeError("resocket: Blob and File cannot be sent as they are; send `await blob.arrayBuffer()`");
+    return { _placeholder: true, num: attachments.length - 1 };
+  });
+  return [json, attachments];
+};
+
+// Parses the core's JSON text once; placeholders become the attachments' exact bytes as
+// ArrayBuffers (what socket.io-client delivers in browsers).
+const decode = (json, attachments) => {
+  if (!attachments) return JSON.parse(json);
+  const buffers = attachments.map((u) => u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength));
+  return JSON.parse(json, (key, v) =>
+    v && v._placeholder === true && typeof v.num == "number" && v.num in buffers ? buffers[v.num] : v,
+  );
+};
+
+// --- events -------------------------------------------------------------------------------
+
+// @socket.io/component-emitter's semantics: `off()` removes all, `off(ev)` all of `ev`,
+// `off(ev, fn)` the first `fn` (or a `once` wrapper of it); listeners run on a copy.
+class Emitter {
+  _l = Object.create(null);
+
+  on(ev, fn) {
+    (this._l[ev] ||= []).push(fn);
+    return this;
+  }
+
+  once(ev, fn) {
+    const once = (...args) => {
+      this.off(ev, once);
+      fn.apply(this, args);
+    };
+    once.fn = fn;
+    return this.on(ev, once);
+  }
+
+  off(ev, fn) {
+    const l = this._l;
+    if (!arguments.length) for (const k in l) delete l[k];
+    else if (arguments.length < 2) delete l[ev];
+    else {
+      const list = l[ev] || [];
+      const i = list.findIndex((f) => f === fn || f.fn === fn);
+      if (i >= 0) list.splice(i, 1);
+      if (!list.length) delete l[ev];
+    }
+    return this;
+  }
+
+  listeners(ev) {
+    return this._l[ev] || [];
+  }
+
+  hasListeners(ev) {
+    return !!this.listeners(ev).length;
+  }
+
+  emit(ev, ...args) {
+    return this._fire(ev, ...args);
+  }
+
+  _fire(ev, ...args) {
+    for (const fn of this.listeners(ev).slice()) call(fn, this, args);
+    return this;
+  }
+}
+const E = Emitter.prototype;
+E.addEventListener = E.on;
+E.removeListener = E.removeAllListeners = E.removeEventListener = E.off;
+
+// --- Manager --------------------------------------------------------------------------------
+
+// Live reconnection settings: [default, valid?, what a valid value is]. The order is the
+// order of Connection's constructor and configure() parameters.
+const SETTINGS = {
+  reconnection: [true, (v) => typeof v == "boolean", "a boolean"],
+  reconnectionAttempts: [Infinity, (v) => v === -1 || nonNegative(v), "a non-negative number, Infinity or -1"],
+  reconnectionDelay: [1000, nonNegative, NON_NEGATIVE],
+  reconnectionDelayMax: [5000, nonNegative, NON_NEGATIVE],
+  randomizationFactor: [0.5, (v) => nonNegative(v) && v <= 1, "a number between 0 and 1"],
+  timeout: [20000, (v) => v === false || nonNegative(v), "a non-negative number or false"],
+};
+const setting = (name, v) => {
+  const [, ok, what] = SETTINGS[name];
+  need(name, ok(v), what);
+  return v;
+};
+// Connection's parameters from the settings (`timeout: false` = no handshake timeout).
+const params = (c) => [...Object.values(c).slice(0, 5), c.timeout === false ? Infinity : c.timeout];
+
+// ws(s)://host + path + query, and the URL itself (its pathname is the namespace).
+const target = (uri) => {
+  const loc = globalThis.location;
+  uri = uri == null ? `${loc.protocol}//${loc.host}` : String(uri);
+  if (uri[0] != "/" && !/^(https?|wss?):\/\//i.test(uri)) uri = `${loc ? loc.protocol : "https:"}//${uri}`;
+  const url = new URL(uri, loc?.href);
+  const ws = url.protocol.replace("http", "ws");
+  if (!/^wss?:$/.test(ws)) throw new TypeError(`resocket: cannot connect to "${uri}" (http, https, ws or wss only)`);
+  return [url, ws];
+};
+
+const checkManager = (o) => {
+  for (const k of ["autoConnect", "forceNew", "multiplex", "addTrailingSlash"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
+  need("path", o.path == null || typeof o.path == "string", "a string");
+  need("query", o.query == null || typeof o.query == "object" || typeof o.query == "string", "an object or a string");
+  const t = o.transports;
+  if (t != null && !(Array.isArray(t) && t.includes("websocket")))
+    unsupported("transports", 'it must include "websocket", the only transport resocket has (no HTTP long-polling, no WebTransport)');
+  if (o.parser != null) unsupported("parser", "resocket speaks the default Socket.IO parser (JSON with binary attachments) only");
+  if (o.extraHeaders && Object.keys(o.extraHeaders).length)
+    unsupported("extraHeaders", 'browser WebSockets cannot send custom headers; use "auth" or "query"');
+};
+
+const checkSocket = (o) => {
+  const a = o.auth;
+  need("auth", a == null || typeof a == "function" || (typeof a == "object" && !Array.isArray(a)), "an object or a function");
+  for (const k of ["ackTimeout", "retries", "maxQueueAge"]) need(k, o[k] == null || nonNegative(o[k]), NON_NEGATIVE);
+  need("maxQueue", o.maxQueue == null || (Number.isInteger(o.maxQueue) && o.maxQueue >= 0), "a non-negative integer");
+  need("queueOverflow", o.queueOverflow == null || o.queueOverflow == "drop-oldest" || o.queueOverflow == "drop-newest", '"drop-oldest" or "drop-newest"');
+};
+
+/**
+ * One Engine.IO connection and its reconnection, shared by the sockets (namespaces) of
+ * one server (socket.io-client's Manager, `socket.io`).
+ */
+export class Manager extends Emitter {
+  constructor(uri, opts) {
+    super();
+    if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
+    opts = this.opts = opts || {};
+    checkManager(opts);
+    const cfg = (this._cfg = {});
+    for (const k in SETTINGS) cfg[k] = setting(k, opts[k] ?? SETTINGS[k][0]);
+    this._auto = opts.autoConnect !== false;
+    this._n = Object.create(null); // namespace -> Socket
+    this._socks = []; // core key -> Socket
+
+    const [url, ws] = target(uri);
+    const q = new URLSearchParams(url.search);
+    const extra = typeof opts.query == "string" ? new URLSearchParams(opts.query) : Object.entries(opts.query || {});
+    for (const [k, v] of extra) q.set(k, v);
+    q.set("EIO", "4");
+    q.set("transport", "websocket");
+    const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
+
+    this._c = new Connection(`${ws}//${url.host}${path}?${q}`, ...params(cfg), (name, key, a, b, c) =>
+      key < 0 ? this._ev(name, a, b) : this._socks[key]?._ev(name, a, b, c),
+    );
+    // socket.io-client's `socket.io.engine`: close() drops the transport as a network
+    // failure would (the sockets reconnect, and may recover their session).
+    this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" }, close: () => this._c.closeTransport() });
+  }
+
+  _set(name, v) {
+    if (v === undefined) return this._cfg[name];
+    this._cfg[name] = setting(name, v);
+    this._c.configure(...params(this._cfg));
+    return this;
+  }
+
+  // Manager events: "open", "close"(reason), "error"(err), "ping", and the reconnection
+  // events, which every socket of this manager also emits.
+  _ev(name, a, b) {
+    const args = a === undefined ? [] : [b === undefined ? a : fail(a, b)];
+    this._fire(name, ...args);
+    if (name.startsWith("reconnect")) for (const s of this._socks) s?._fire(name, ...args);
+  }
+
+  /** The socket of namespace `nsp` (one per namespace per manager). */
+  socket(nsp, opts) {
+    let s = this._n[nsp];
+    if (!s) s = this._n[nsp] = new Socket(this, nsp, opts);
+    else if (this._auto && !s.active) s.connect();
+    return s;
+  }
+
+  // The connection opens when one of its sockets connects (a Socket.IO connection with
+  // no namespace is useless: the server drops it after its connectTimeout); `fn` hears
+  // about the next open or error.
+  open(fn) {
+    if (fn) {
+      const opened = () => (this.off("error", failed), fn());
+      const failed = (err) => (this.off("open", opened), fn(err));
+      this.once("open", opened).once("error", failed);
+    }
+    for (const s of this._socks) if (s?.active) s.connect();
+    return this;
+  }
+
+  connect(fn) {
+    return this.open(fn);
+  }
+
+  /** Disconnects every socket of this manager; the connection then closes. */
+  _close() {
+    for (const s of this._socks) s?.disconnect();
+  }
+
+  disconnect() {
+    this._close();
+  }
+}
+for (const name in SETTINGS) Manager.prototype[name] = function (v) {
+  return this._set(name, v);
+};
+
+// --- Socket ------------------------------------------------------------------------------------
+
+/** A namespace of a Manager's connection: what `io()` returns. */
+export class Socket extends Emitter {
+  constructor(io, nsp, opts = {}) {
+    super();
+    checkSocket(opts);
+    this.io = io;
+    this.nsp = nsp;
+    this.auth = opts.auth;
+    this._o = { ...opts };
+    this._s = this; // the socket itself, also from a flagged view (timeout(), volatile)
+    this._f = {}; // emit flags
+    this._acks = new Map(); // ack id -> [callback, error-first?]
+    this._any = [];
+    this._anyOut = [];
+    this._out = []; // [data, ackId] emitted while disconnected, for the onAnyOutgoing listeners
+    // Always ask for the CONNECT payload at connect time: `auth` is read anew on every
+    // (re)connect and may be reassigned at any time, as in socket.io-client. `retries`
+    // (at-least-once emits) and the offline queue's bounds are the core's.
+    const o = this._o;
+    const age = o.maxQueueAge;
+    const overflow = o.queueOverflow && o.queueOverflow == "drop-newest";
+    this._k = io._c.socket(nsp, true, o.retries ?? undefined, o.ackTimeout ?? undefined, o.maxQueue ?? undefined, age ?? undefined, o.queueOverflow ? overflow : undefined);
+    io._socks[this._k] = this;
+    if (io._auto) this.connect();
+  }
+
+  get id() {
+    return this.io._c.sid(this._k);
+  }
+
+  get connected() {
+    return this.io._c.connected(this._k);
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** Whether the socket wants a connection (and so reconnects by itself). */
+  get active() {
+    return this.io._c.active(this._k);
+  }
+
+  get recovered() {
+    return this.io._c.recovered(this._k);
+  }
+
+  connect() {
+    if (!this.connected) this.io._c.connect(this._k);
+    return this;
+  }
+
+  open() {
+    return this.connect();
+  }
+
+  disconnect() {
+    this.io._c.disconnect(this._k);
+    return this;
+  }
+
+  close() {
+    return this.disconnect();
+  }
+
+  send(...args) {
+    return this.emit("message", ...args);
+  }
+
+  // Flags apply to the next emit only: a flagged view of the socket carries them, so
+  // nothing stays set on the socket when the view is not used.
+  _with(flags) {
+    return Object.assign(Object.create(this), { _f: { ...this._f, ...flags } });
+  }
+
+  get volatile() {
+    return this._with({ volatile: true });
+  }
+
+  /** Accepted for compatibility; WebSocket frames are compressed per the connection. */
+  compress(compress) {
+    return this._with({ compress });
+  }
+
+  timeout(ms) {
+    return this._with({ timeout: ms });
+  }
+
+  emit(ev, ...args) {
+    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const s = this._s;
+    const f = this._f;
+    const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
+    // With `retries`, the core sends the emit at least once (timing each try out after
+    // `ackTimeout`) and the callback takes an error first, as in socket.io-client.
+    const reliable = s._o.retries > 0 && !f.volatile;
+    const timeout = reliable ? undefined : (f.timeout ?? s._o.ackTimeout);
+    const data = [ev, ...args];
+    const id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile);
+    if (ack) {
+      // With a timeout (or from emitWithAck) the callback takes an error first.
+      const errorFirst = reliable || timeout != null || !!ack._e;
+      if (id !== undefined) s._acks.set(id, [ack, errorFirst]);
+      // A volatile emit dropped while disconnected: no answer can ever come.
+      else if (errorFirst) queueMicrotask(() => call(ack, s, [fail("socket has been disconnected", "DisconnectedError")]));
+    }
+    if (s._anyOut.length) {
+      if (s.connected) s._notify(data);
+      else if (!f.volatile) s._out.push([data, id]);
+    }
+    return s;
+  }
+
+  emitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      const settle = (err, value) => (err ? reject(err) : resolve(value));
+      settle._e = 1;
+      this.emit(ev, ...args, settle);
+    });
+  }
+
+  /**
+   * Declares an emit that restores server-side state (a room join, a subscription):
+   * sent now if connected, and again after every (re)connection that did NOT recover
+   * the session, in declaration order, before the emits queued offline. Returns a
+   * function that stops re-sending it.
+   */
+  rejoin(ev, ...args) {
+    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const c = this.io._c;
+    const id = c.addRejoin(this._k, ...encode([ev, ...args]));
+    return () => c.removeRejoin(this._k, id);
+  }
+
+  /** The emits waiting for a connection, oldest first, as `[event, ...args]` arrays. */
+  get sendBuffer() {
+    return this.io._c.queued(this._k).map((json) => JSON.parse(json));
+  }
+
+  /**
+   * Drops every emit waiting for a connection (each reported by an "emit_dropped" event,
+   * and its acknowledgement rejected).
+   */
+  clearQueue() {
+    this.io._c.clearQueue(this._k);
+    return this;
+  }
+
+  _notify(data) {
+    for (const fn of this._anyOut.slice()) call(fn, this, data);
+  }
+
+  // Socket events from the core.
+  _ev(name, a, b, c) {
+    switch (name) {
+      case "event": {
+        const args = decode(a, b);
+        if (c !== undefined) args.push(this._reply(c));
+        if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
+        return this._fire(...args);
+      }
+      case "ack":
+        return this._settle(a, null, decode(b, c));
+      case "ack_error":
+        return this._settle(a, fail(b, c));
+      case "connect":
+        for (const [data] of this._out.splice(0)) this._notify(data);
+        return this._fire(name);
+      case "dropped":
+        // An emit that never reached the server (offline queue overflow or expiry,
+        // cleared, or `retries` used up): (reason, [event, ...args]).
+        return this._fire("emit_dropped", b, JSON.parse(a));
+      case "connect_error": {
+        const err = fail(a, b);
+        // A refusal by the server (a middleware's next(err)) carries its `data`.
+        if (c !== undefined) err.data = JSON.parse(c);
+        return this._fire(name, err);
+      }
+      case "auth":
+        return this._auth(a);
+      default: // "disconnect"(reason)
+        return this._fire(name, a);
+    }
+  }
+
+  _settle(id, err, args) {
+    if (err && this._out.length) this._out = this._out.filter((o) => o[1] !== id);
+    const entry = this._acks.get(id);
+    if (!entry) return;
+    this._acks.delete(id);
+    const [fn, errorFirst] = entry;
+    if (!err) call(fn, this, errorFirst ? [null, ...args] : args);
+    // As socket.io-client: a plain callback (no timeout, not emitWithAck) is never called
+    // with an error; when its answer cannot come any more it is just forgotten.
+    else if (errorFirst) call(fn, this, [err]);
+  }
+
+  // The function handed to the app for the server's ack request `id` (answers once).
+  _reply(id) {
+    let sent;
+    return (...args) => {
+      if (!sent) {
+        sent = 1;
+        this.io._c.ack(this._k, id, ...encode(args));
+      }
+    };
+  }
+
+  // The core needs the CONNECT payload (before every connect and reconnect). `auth` is
+  // an object, or a function that calls back with one or returns (a Promise of) one.
+  // If the function throws, rejects or gives something else than an object, the socket
+  // emits "connect_error" with that error and sends NO CONNECT (never a CONNECT without
+  // the credentials the app meant to send): the attempt then fails at the handshake
+  // `timeout` and the normal reconnection asks again. socket.io-client has no answer for
+  // this case (its connection just hangs until the server drops it).
+  _auth(token) {
+    const auth = this.auth;
+    let done;
+    const no = (err) => {
+      if (!done) {
+        done = 1;
+        this._fire("connect_error", err);
+      }
+    };
+    const ok = (v) => {
+      if (done) return;
+      try {
+        if (v != null && (typeof v != "object" || Array.isArray(v))) throw new TypeError('resocket: "auth" must give an object');
+        done = 1;
+        this.io._c.auth(this._k, token, v == null ? undefined : JSON.stringify(v));
+      } catch (err) {
+        no(err);
+      }
+    };
+    if (typeof auth != "function") return ok(auth);
+    try {
+      const r = auth.call(this, ok);
+      if (typeof r?.then == "function") r.then(ok, (err) => no(err ?? new Error("auth failed")));
+      else if (r && typeof r == "object") ok(r);
+    } catch (err) {
+      no(err);
+    }
+  }
+
+  onAny(fn) {
+    this._any.push(fn);
+    return this;
+  }
+
+  prependAny(fn) {
+    this._any.unshift(fn);
+    return this;
+  }
+
+  offAny(fn) {
+    return remove(this, this._any, fn);
+  }
+
+  listenersAny() {
+    return this._any;
+  }
+
+  onAnyOutgoing(fn) {
+    this._anyOut.push(fn);
+    return this;
+  }
+
+  prependAnyOutgoing(fn) {
+    this._anyOut.unshift(fn);
+    return this;
+  }
+
+  offAnyOutgoing(fn) {
+    return remove(this, this._anyOut, fn);
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOut;
+  }
+}
+
+const remove = (self, list, fn) => {
+  if (!fn) list.length = 0;
+  else if (list.includes(fn)) list.splice(list.indexOf(fn), 1);
+  return self;
+};
+
+// --- io() -------------------------------------------------------------------------------------
+
+const cache = Object.create(null);
+
+/**
+ * socket.io-client's `io(uri?, opts?)`: the socket of the URL's namespace, on a Manager
+ * shared per server (scheme, host, port and path) unless `forceNew`, `multiplex: false`,
+ * or the shared one already has that namespace.
+ */
+export function io(uri, opts) {
+  if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
+  opts = opts || {};
+  checkSocket(opts);
+  const [url, ws] = target(uri);
+  const nsp = url.pathname || "/";
+  const id = `${ws}//${url.host}${opts.path || "/socket.io"}`;
+  const cached = cache[id];
+  const manager =
+    opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)
+      ? new Manager(url, opts)
+      : (cache[id] = cached || new Manager(url, opts));
+  return manager.socket(nsp, opts);
+}
+
+Object.assign(io, { Manager, Socket, io, connect: io });
+
+export { io as connect, io as default };
