@@ -33,8 +33,8 @@ fn zero_attempts_against_a_dead_server_fails_at_once() {
         [
             "open_transport",
             "close_transport",
-            "error(websocket error)",
             "connect_error(websocket error)",
+            "error(websocket error)",
             "reconnect_failed",
         ]
     );
@@ -55,15 +55,15 @@ fn three_attempts_against_a_dead_server_then_reconnect_failed() {
     assert_eq!(waits, [1000, 2000, 4000]);
     let failed_attempt = [
         "close_transport",
-        "error(websocket error)",
         "connect_error(websocket error)",
+        "error(websocket error)",
         "reconnect_error(websocket error)",
     ];
     let mut expected = vec![
         "open_transport",
         "close_transport",
-        "error(websocket error)",
         "connect_error(websocket error)",
+        "error(websocket error)",
     ];
     for n in 1..=3 {
         expected.push(
@@ -116,13 +116,13 @@ fn a_lost_transport_reconnects_in_the_promised_order() {
         h.log,
         [
             "close_transport",
-            "close(transport close)",
             "disconnect(transport close)",
+            "close(transport close)",
             "reconnect_attempt(1)",
             "open_transport",
             "close_transport",
-            "error(websocket error)",
             "connect_error(websocket error)",
+            "error(websocket error)",
             "reconnect_error(websocket error)",
             "reconnect_attempt(2)",
             "open_transport",
@@ -170,9 +170,9 @@ fn a_parse_error_is_reported_with_its_cause() {
     h.clear();
     h.server_text("42not json");
     assert_eq!(h.log[0], "close_transport");
-    assert_eq!(h.log[1], "close(parse error)");
-    assert!(h.log[2].starts_with("error("), "{:?}", h.log);
-    assert_eq!(h.log[3], "disconnect(parse error)");
+    assert_eq!(h.log[1], "disconnect(parse error)");
+    assert_eq!(h.log[2], "close(parse error)");
+    assert!(h.log[3].starts_with("error("), "{:?}", h.log);
 }
 
 #[test]
@@ -261,8 +261,8 @@ fn pings_are_answered_and_silence_is_a_ping_timeout() {
         [
             "ping",
             "close_transport",
-            "close(ping timeout)",
-            "disconnect(ping timeout)"
+            "disconnect(ping timeout)",
+            "close(ping timeout)"
         ]
     );
     assert_eq!(h.advance_to_deadline(), Some(1000));
@@ -281,8 +281,8 @@ fn a_server_that_never_opens_times_out() {
         [
             "open_transport",
             "close_transport",
-            "error(timeout)",
-            "connect_error(timeout)"
+            "connect_error(timeout)",
+            "error(timeout)"
         ]
     );
     assert_eq!(h.advance_to_deadline(), Some(1000));
@@ -304,8 +304,8 @@ fn a_connect_reply_that_never_comes_times_out() {
         h.log,
         [
             "close_transport",
-            "close(transport close)",
-            "connect_error(timeout)"
+            "connect_error(timeout)",
+            "close(transport close)"
         ]
     );
     assert_eq!(h.advance_to_deadline(), Some(1000));
@@ -345,8 +345,8 @@ fn offline_closes_the_transport_and_waits_for_online() {
         h.log,
         [
             "close_transport",
-            "close(transport close)",
-            "disconnect(transport close)"
+            "disconnect(transport close)",
+            "close(transport close)"
         ]
     );
     assert_eq!(h.manager.poll_timeout(), None, "no attempts while offline");
@@ -408,8 +408,8 @@ fn reconnection_disabled_stays_down() {
         h.log,
         [
             "close_transport",
-            "close(transport close)",
-            "disconnect(transport close)"
+            "disconnect(transport close)",
+            "close(transport close)"
         ]
     );
     assert_eq!(h.manager.poll_timeout(), None);

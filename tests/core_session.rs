@@ -136,9 +136,9 @@ fn acks_in_flight_are_settled_when_the_transport_dies() {
         h.log,
         [
             "close_transport",
-            "close(transport close)",
             "disconnect(transport close)",
             "ack(0, disconnected)",
+            "close(transport close)",
         ]
     );
     h.advance_to_deadline();

@@ -498,6 +498,13 @@ impl Manager {
         self.engine = Engine::Closed;
         self.reassembler.reset();
         self.out.push_back(Output::CloseTransport(conn));
+        // Sockets hear of it first, as in socket.io-client, where each socket's own
+        // listener on the Manager was registered before the app's.
+        let failure = ConnectError::Connection(error.clone());
+        for socket in &mut self.sockets {
+            socket.handle_attempt_failed(&failure, &mut self.out);
+            socket.handle_connection_lost(reason, &mut self.out);
+        }
         if was_open {
             self.out
                 .push_back(Output::Manager(ManagerEvent::Close(reason)));
@@ -505,11 +512,6 @@ impl Manager {
         if !was_open || matches!(error, ConnectionError::Protocol(_)) {
             self.out
                 .push_back(Output::Manager(ManagerEvent::Error(error.clone())));
-        }
-        let failure = ConnectError::Connection(error.clone());
-        for socket in &mut self.sockets {
-            socket.handle_attempt_failed(&failure, &mut self.out);
-            socket.handle_connection_lost(reason, &mut self.out);
         }
         if self.reconnecting {
             self.out
