@@ -102,6 +102,12 @@ else
   # Installed together so that the driver matches the browser.
   apt_missing+=(chromium chromium-driver)
 fi
+# The cluster tests start their own redis-server on a loopback port.
+if [[ -x /usr/bin/redis-server ]]; then
+  say "ok redis-server $(deb_version redis-server)"
+else
+  apt_missing+=(redis-server)
+fi
 if ((${#apt_missing[@]})); then
   say "installing ${apt_missing[*]} (apt-get)"
   sudo=()
@@ -112,7 +118,7 @@ if ((${#apt_missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq </dev/null
   "${sudo[@]}" apt-get install -y -qq "${apt_missing[@]}" </dev/null >/dev/null
-  for tool in /usr/bin/chromium /usr/bin/chromedriver; do
+  for tool in /usr/bin/chromium /usr/bin/chromedriver /usr/bin/redis-server; do
     [[ -x $tool ]] || die "$tool is still missing after apt-get install ${apt_missing[*]}"
   done
 fi
