@@ -37,16 +37,14 @@ impl Connection {
         timeout: f64,
         on_event: Function,
     ) -> Connection {
-        let config = ManagerConfig {
+        let config = manager_config(
             reconnection,
-            reconnection_attempts: reconnection_attempts(attempts),
-            backoff: Backoff {
-                delay: millis(delay),
-                delay_max: millis(delay_max),
-                randomization_factor,
-            },
-            timeout: millis(timeout),
-        };
+            attempts,
+            delay,
+            delay_max,
+            randomization_factor,
+            timeout,
+        );
         // The core takes randomness as an input; the jitter needs no cryptographic seed.
         let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
         let manager = Manager::new(config, seed);
@@ -222,17 +220,15 @@ impl Connection {
         randomization_factor: f64,
         timeout: f64,
     ) -> Result<(), JsValue> {
-        self.command(|manager, _| {
-            let config = manager.config_mut();
-            config.reconnection = reconnection;
-            config.reconnection_attempts = reconnection_attempts(attempts);
-            config.backoff = Backoff {
-                delay: millis(delay),
-                delay_max: millis(delay_max),
-                randomization_factor,
-            };
-            config.timeout = millis(timeout);
-        })
+        let config = manager_config(
+            reconnection,
+            attempts,
+            delay,
+            delay_max,
+            randomization_factor,
+            timeout,
+        );
+        self.command(|manager, _| *manager.config_mut() = config)
     }
 }
 
@@ -245,6 +241,27 @@ impl Connection {
 
     fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Option<R> {
         self.driver.inspect(read).ok()
+    }
+}
+
+/// The core's settings from socket.io-client's option values (already validated in JS).
+fn manager_config(
+    reconnection: bool,
+    attempts: f64,
+    delay: f64,
+    delay_max: f64,
+    randomization_factor: f64,
+    timeout: f64,
+) -> ManagerConfig {
+    ManagerConfig {
+        reconnection,
+        reconnection_attempts: reconnection_attempts(attempts),
+        backoff: Backoff {
+            delay: millis(delay),
+            delay_max: millis(delay_max),
+            randomization_factor,
+        },
+        timeout: millis(timeout),
     }
 }
 
