@@ -373,11 +373,19 @@ export class Socket extends Emitter {
     const reliable = s._o.retries > 0 && !f.volatile;
     const timeout = reliable ? undefined : (f.timeout ?? s._o.ackTimeout);
     const data = [ev, ...args];
+    // An emit refused at once (a full queue dropping the newest) is settled inside the
+    // call, before its id is known here: `_settle` keeps that outcome in `_early`.
+    s._early = 1;
     const id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile);
+    const early = s._early;
+    s._early = 0;
     if (ack) {
       // With a timeout (or from emitWithAck) the callback takes an error first.
       const errorFirst = reliable || timeout != null || !!ack._e;
-      if (id !== undefined) s._acks.set(id, [ack, errorFirst]);
+      if (id !== undefined) {
+        s._acks.set(id, [ack, errorFirst]);
+        if (early[0] === id) s._settle(id, early[1], early[2]);
+      }
       // A volatile emit dropped while disconnected: no answer can ever come.
       else if (errorFirst) queueMicrotask(() => call(ack, s, [fail("socket has been disconnected", "DisconnectedError")]));
     }
@@ -463,7 +471,10 @@ export class Socket extends Emitter {
   _settle(id, err, args) {
     if (err && this._out.length) this._out = this._out.filter((o) => o[1] !== id);
     const entry = this._acks.get(id);
-    if (!entry) return;
+    if (!entry) {
+      if (this._early) this._early = [id, err, args];
+      return;
+    }
     this._acks.delete(id);
     const [fn, errorFirst] = entry;
     if (!err) call(fn, this, errorFirst ? [null, ...args] : args);
