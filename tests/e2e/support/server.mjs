@@ -10,14 +10,33 @@
 //   --ping-interval=<ms>    Engine.IO pingInterval (default 25000)
 //   --ping-timeout=<ms>     Engine.IO pingTimeout (default 20000)
 //   --recovery              turn connectionStateRecovery on
+//   --max-disconnection-duration=<ms>  its maxDisconnectionDuration (default 120000)
+//   --hold-ms=<ms>          how long "hold" waits before acknowledging (default 0)
+//   --redis=<url>           use @socket.io/redis-streams-adapter over node-redis at url
+//                           (a cluster node; reports {"event":"redis-error"} on errors)
 //
 // Output (stdout, one JSON object per line):
 //   first line: {"port": <n>}  once it listens
 //   then one line per thing a test may want to check:
 //     {"event":"connection","nsp":"/","id":"…","connId":"…","recovered":false}
 //     {"event":"disconnect","nsp":"/","id":"…","connId":"…","reason":"…"}
+//       (both with "streamLast": <n>, the last number streamed so far, while a stream
+//       of "stream" below runs in this process)
 //     {"event":"refused","nsp":"/"}
+//     {"event":"note","nsp":"/","id":"…","connId":"…","args":[…]}    (see "note")
+//     {"event":"hold"|"flaky"|"join", …}                              (see below)
+//     {"event":"stream-started"|"stream-stopped","name":"…","last":<n>}
+//     {"event":"transports-dropped","count":<n>}
 // It exits when its stdin closes (the test runner went away), or on SIGTERM/SIGINT.
+//
+// Commands on stdin, one JSON object a line (a test drives a node no client talks to,
+// e.g. the publisher of a cluster, through these):
+//   {"cmd":"stream", ...spec}    starts the stream of "stream" below (replacing any)
+//   {"cmd":"stream-stop"}        stops it; reports stream-stopped with the last number
+//   {"cmd":"drop-transports"}    closes every client's Engine.IO connection
+//                                (socket.conn.close(): the server sees "forced close"
+//                                and saves the session, the client sees a transport
+//                                close and reconnects), as a rolling deploy would
 //
 // What every namespace answers (the client drives the server through events):
 //   "echo" (...args, ack?)      ack(...args), or emit("echo", ...args) without an ack
@@ -33,7 +52,24 @@
 //   "broadcast-later" (ms, name, ...args, ack?)  ack() now, io.of(nsp).emit(name, ...args)
 //                               after ms (reaches sockets that reconnect meanwhile, and
 //                               is replayed to recovered sessions)
+//   "note" (...args, ack?)      reports {"event":"note", args} (in arrival order), then
+//                               ack("noted", ...args)
+//   "hold" (...args, ack)       reports {"event":"hold", args}; acks ("held", ...args)
+//                               after --hold-ms
+//   "flaky" (key, n, ack)       counts the tries of `key` in this process, reports
+//                               {"event":"flaky", key, try}; acks ({ key, tries }) only
+//                               from the n-th try on
+//   "join" (room, ack?)         socket.join(room), reports {"event":"join", room}
+//   "stream" (spec, ack?)       starts (replacing any) a numbered stream in this process:
+//                               every spec.every ms (default 20), spec.batch (default 1)
+//                               broadcasts io.of(spec.nsp ?? this nsp)[.to(spec.room)]
+//                               .emit(spec.name ?? "n", i) with i = 1, 2, ... up to
+//                               spec.count (default and cap 1 000 000); with spec.rate
+//                               (events/s) each tick sends what the rate calls for
+//                               instead of spec.batch; then ack()
+//   "stream-stop" (ack?)        stops it; ack({ last })
 import { createServer } from "node:http";
+import { createInterface } from "node:readline";
 import { Server } from "socket.io";
 
 function option(name, fallback) {
@@ -52,6 +88,9 @@ const refused = new Set(option("refuse", "").split(",").filter(Boolean));
 const pingInterval = Number(option("ping-interval", "25000"));
 const pingTimeout = Number(option("ping-timeout", "20000"));
 const recovery = option("recovery", "false") === "true";
+const maxDisconnectionDuration = Number(option("max-disconnection-duration", "120000"));
+const holdMs = Number(option("hold-ms", "0"));
+const redisUrl = option("redis", "");
 
 function report(line) {
   process.stdout.write(JSON.stringify(line) + "\n");
@@ -85,12 +124,61 @@ const http = createServer((req, res) => {
   res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
 });
 
+/** The cluster adapter over Redis Streams, when --redis is given. */
+async function redisAdapter(url) {
+  const [{ createClient }, { createAdapter }] = await Promise.all([
+    import("redis"),
+    import("@socket.io/redis-streams-adapter"),
+  ]);
+  const client = createClient({ url });
+  client.on("error", (err) => report({ event: "redis-error", message: String(err?.message ?? err) }));
+  await client.connect();
+  // A short XREAD block keeps shutdown quick; the stream is read as soon as it grows.
+  return createAdapter(client, { blockTimeInMs: 1000 });
+}
+
 const io = new Server(http, {
   pingInterval,
   pingTimeout,
   cors: { origin: "*" },
-  ...(recovery ? { connectionStateRecovery: {} } : {}),
+  ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration } } : {}),
+  ...(redisUrl ? { adapter: await redisAdapter(redisUrl) } : {}),
 });
+
+const flakyTries = new Map();
+let stream = null; // { timer, name, last }
+
+function startStream(spec = {}, defaultNsp = "/") {
+  stopStream(false);
+  const every = Math.max(1, Math.min(Number(spec.every) || 20, 10_000));
+  const batch = Math.max(1, Math.min(Number(spec.batch) || 1, 1000));
+  const count = Math.max(1, Math.min(Number(spec.count) || 1_000_000, 1_000_000));
+  const name = String(spec.name ?? "n");
+  const nsp = io.of(String(spec.nsp ?? defaultNsp));
+  // With spec.rate (events/s), each tick catches up with the rate (timers drift).
+  const rate = Math.max(0, Math.min(Number(spec.rate) || 0, 100_000));
+  const startedAt = Date.now();
+  const current = { name, last: 0, timer: null };
+  current.timer = setInterval(() => {
+    const due = rate ? Math.min(Math.floor(((Date.now() - startedAt) * rate) / 1000) - current.last, 1000) : batch;
+    for (let k = 0; k < due && current.last < count; k += 1) {
+      current.last += 1;
+      (spec.room ? nsp.to(String(spec.room)) : nsp).emit(name, current.last);
+    }
+    if (current.last >= count) stopStream(true);
+  }, every);
+  stream = current;
+  report({ event: "stream-started", name, every, batch, rate, count, room: spec.room ?? null });
+}
+
+function stopStream(reportIt = true) {
+  if (!stream) return 0;
+  clearInterval(stream.timer);
+  const { name, last } = stream;
+  stream = null;
+  if (reportIt) report({ event: "stream-stopped", name, last });
+  return last;
+}
 
 let noack = 0;
 let connections = 0;
@@ -106,9 +194,11 @@ for (const name of namespaces) {
   nsp.on("connection", (socket) => {
     connections += 1;
     const connId = socket.conn.id;
-    report({ event: "connection", nsp: name, id: socket.id, connId, recovered: socket.recovered });
+    // With a stream running, `streamLast` tells how far it was at this moment.
+    const streamLast = () => (stream ? { streamLast: stream.last } : {});
+    report({ event: "connection", nsp: name, id: socket.id, connId, recovered: socket.recovered, ...streamLast() });
     socket.on("disconnect", (reason) => {
-      report({ event: "disconnect", nsp: name, id: socket.id, connId, reason });
+      report({ event: "disconnect", nsp: name, id: socket.id, connId, reason, ...streamLast() });
     });
 
     const split = (args) => {
@@ -151,7 +241,55 @@ for (const name of namespaces) {
       setTimeout(() => nsp.emit(event, ...args), Math.min(Number(ms) || 0, 10_000));
       ack?.();
     });
+    socket.on("note", (...all) => {
+      const [args, ack] = split(all);
+      report({ event: "note", nsp: name, id: socket.id, connId, args });
+      ack?.("noted", ...args);
+    });
+    socket.on("hold", (...all) => {
+      const [args, ack] = split(all);
+      report({ event: "hold", nsp: name, id: socket.id, connId, args });
+      if (ack) setTimeout(() => ack("held", ...args), Math.min(holdMs, 600_000));
+    });
+    socket.on("flaky", (key, needed, ack) => {
+      const tries = (flakyTries.get(key) ?? 0) + 1;
+      flakyTries.set(key, tries);
+      report({ event: "flaky", nsp: name, id: socket.id, connId, key, try: tries });
+      if (tries >= Number(needed) && typeof ack === "function") ack({ key, tries });
+    });
+    socket.on("join", (room, ack) => {
+      socket.join(String(room));
+      report({ event: "join", nsp: name, id: socket.id, connId, room });
+      if (typeof ack === "function") ack();
+    });
+    socket.on("stream", (spec, ack) => {
+      startStream(spec && typeof spec === "object" ? spec : {}, name);
+      if (typeof ack === "function") ack();
+    });
+    socket.on("stream-stop", (ack) => {
+      const last = stopStream(true);
+      if (typeof ack === "function") ack({ last });
+    });
   });
+}
+
+function command(line) {
+  let cmd;
+  try {
+    cmd = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (cmd?.cmd === "stream") startStream(cmd, "/");
+  else if (cmd?.cmd === "stream-stop") stopStream(true);
+  else if (cmd?.cmd === "drop-transports") {
+    let count = 0;
+    for (const client of io.engine.clients instanceof Map ? io.engine.clients.values() : Object.values(io.engine.clients)) {
+      client.close();
+      count += 1;
+    }
+    report({ event: "transports-dropped", count });
+  }
 }
 
 let stopping = false;
@@ -165,6 +303,7 @@ function stop() {
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 process.stdin.on("end", stop);
+createInterface({ input: process.stdin }).on("line", command);
 process.stdin.on("error", stop);
 process.stdin.resume();
 

@@ -13,6 +13,11 @@
 //   e2e.open(url, opts, name)    io(url, opts), recorded under `name`, stored in
 //                                e2e.sockets[name]; resolves once connected
 //   e2e.serialize(value)         a JSON-safe picture of a value (binaries as hex)
+//   e2e.trace(socket, event, name)  records, in one array e2e.traces[name], the
+//                                socket's connects ({k:"connect", recovered, id}),
+//                                disconnects ({k:"disconnect", reason}) and the
+//                                arguments of every `event` ({k:"event", args}), for
+//                                ../sequence.mjs; returns the array
 //   e2e.sleep(ms)
 // Nothing here talks to the network by itself.
 
@@ -136,6 +141,15 @@ e2e.record = function record(socket, { name = "main", manager = true, app = fals
     for (const event of MANAGER_EVENTS) socket.io.on(event, (...args) => add("manager", event, args));
   }
   return log;
+};
+
+e2e.traces = {};
+e2e.trace = function trace(socket, event, name = "main") {
+  const list = (e2e.traces[name] ??= []);
+  socket.on("connect", () => list.push({ k: "connect", recovered: socket.recovered, id: socket.id, t: performance.now() }));
+  socket.on("disconnect", (reason) => list.push({ k: "disconnect", reason, t: performance.now() }));
+  socket.on(event, (...args) => list.push({ k: "event", args, t: performance.now() }));
+  return list;
 };
 
 e2e.open = async function open(url, opts = {}, name = "main", { manager = true, app = false, wait = 5000 } = {}) {
