@@ -1,62 +1,393 @@
-// The demo behind `npm start` (which builds pkg/ first): one HTTP server on 127.0.0.1
-// that serves the page (www/), the built npm package (pkg/, under /pkg/) and a real
-// socket.io 4.8 server with connection state recovery, on the same origin.
-// Runs until Ctrl-C. PORT=<n> picks the port (default 8080, else any free one).
+// The demo behind `npm start` (which builds pkg/ first). Runs until Ctrl-C.
 //
-// What the socket.io server does, for the page to use:
-//   "message" (text)      -> broadcast to everyone as "message" ({ from, text })
-//   "echo" (...args, ack) -> ack(...args), or emitted back as "echo" without an ack
-//   every second          -> "tick" (n) to everyone, so that events missed while
-//                            disconnected can be seen being recovered
+//   node scripts/demo.mjs [--port N] [--cluster]
+//
+// One HTTP server on 127.0.0.1 (the "front"), which stays up the whole time and
+//   - serves the page (www/) and the built npm package (pkg/, under /pkg/);
+//   - proxies /socket.io/ (WebSocket upgrades and plain requests) to the socket.io
+//     server node(s), round-robin over the nodes that are alive;
+//   - answers the page's control endpoints (below), which kill and restart the nodes.
+// Each socket.io node is a CHILD PROCESS (this same file, run with --role=node), so
+// that it can be killed like a crashed server and started again while the page stays
+// open. Nodes run socket.io 4.8 with connection state recovery.
+//
+//   default     one node, in-memory adapter: recovery works across dropped transports
+//               and network blips, not across a server restart (its memory is gone).
+//   --cluster   two nodes ("A" and "B") sharing a redis-server that this script starts
+//               on a free loopback port (and stops on exit), through
+//               @socket.io/redis-streams-adapter: a reconnection may land on the other
+//               node and still recover its session, which the adapter keeps in Redis.
+//
+// Port: --port N (or --port=N, or PORT=N). Default 8080, or any free port if 8080 is
+// taken; --port 0 always picks a free one. Once listening it prints one line
+//   resocket demo: http://127.0.0.1:<port>/ ...
+// (the end-to-end test reads the URL from it).
+//
+// Control endpoints (POST needs the header `x-resocket-demo: 1`, which cross-site pages
+// cannot send without a CORS preflight that is never granted):
+//   GET  /control/status                          {mode, nodes: [{name, alive, pid, ...}]}
+//   POST /control/kill?node=A|B|all&signal=SIGKILL|SIGTERM   (default: all, SIGKILL)
+//   POST /control/restart?node=A|B|all            start the node(s); stops live ones first
+// Both POSTs answer with the status once done.
+//
+// What a socket.io node does, for the page to use:
+//   on connection         -> "welcome" ({ node, recovered }) to that socket
+//   "message" (text, ack?) -> broadcast "message" ({ from, node, text }); ack(true)
+//   "echo" (...args, ack)  -> ack(...args), or emitted back as "echo" without an ack
+//   every 200 ms           -> "tick" (n) to everyone, from one node at a time (the
+//                             front picks it, and the count goes on where the last one
+//                             stopped, across restarts and nodes): a gap in the numbers
+//                             a client sees is ticks sent while it was away that its
+//                             new session did not recover.
+import { fork, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
+import { connect as netConnect, createServer as createNetServer } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Server } from "socket.io";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".wasm": "application/wasm",
-  ".ts": "text/plain; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".ico": "image/x-icon",
-};
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TICK_MS = 200;
 
-// Maps a URL path to a file under www/ or pkg/, refusing anything outside them.
-function fileFor(pathname) {
-  let base = join(root, "www");
-  let rest = pathname;
-  if (pathname === "/pkg" || pathname.startsWith("/pkg/")) {
-    base = join(root, "pkg");
-    rest = pathname.slice("/pkg".length);
+/** `--name value`, `--name=value` or a bare `--name` ("true"); else `fallback`. */
+function option(name, fallback) {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+    if (arg === `--${name}`) {
+      const next = argv[i + 1];
+      return next !== undefined && !next.startsWith("--") ? next : "true";
+    }
   }
-  if (rest === "" || rest.endsWith("/")) rest += "index.html";
-  const file = normalize(join(base, rest));
-  return file.startsWith(base + sep) ? file : null;
+  return fallback;
 }
 
-async function serveStatic(req, res) {
-  let pathname;
-  try {
-    pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
-  } catch {
-    res.writeHead(400).end("bad request\n");
-    return;
+if (option("role", "front") === "node") await runNode();
+else await runFront();
+
+// ---------------------------------------------------------------------------------
+// A socket.io node (child process, talks to the front through the IPC channel).
+// ---------------------------------------------------------------------------------
+
+async function runNode() {
+  const { Server } = await import("socket.io");
+  const name = option("name", "A");
+  const redisUrl = option("redis", "");
+  const log = (text) => console.log(`[node ${name}] ${text}`);
+
+  let redis = null;
+  const serverOptions = {
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
+  };
+  if (redisUrl) {
+    const { createClient } = await import("redis");
+    const { createAdapter } = await import("@socket.io/redis-streams-adapter");
+    redis = createClient({ url: redisUrl });
+    redis.on("error", (err) => log(`redis: ${err.message}`));
+    await redis.connect();
+    serverOptions.adapter = createAdapter(redis);
   }
-  const file = fileFor(pathname);
-  const info = file && (await stat(file).catch(() => null));
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    res.writeHead(405, { allow: "GET, HEAD" }).end();
-  } else if (!info?.isFile()) {
-    const hint = pathname.startsWith("/pkg/") ? " (run `npm run build` to build pkg/)" : "";
-    res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${pathname}${hint}\n`);
-  } else {
+
+  const http = createServer((req, res) => res.writeHead(404).end());
+  const io = new Server(http, serverOptions);
+  io.on("connection", (socket) => {
+    log(`connect ${socket.id}${socket.recovered ? " (recovered)" : ""}`);
+    socket.emit("welcome", { node: name, recovered: socket.recovered });
+    socket.on("message", (text, ack) => {
+      io.emit("message", { from: socket.id, node: name, text: String(text).slice(0, 200) });
+      if (typeof ack === "function") ack(true);
+    });
+    socket.on("echo", (...args) => {
+      const ack = typeof args.at(-1) === "function" ? args.pop() : null;
+      if (ack) ack(...args);
+      else socket.emit("echo", ...args);
+    });
+    socket.on("disconnect", (reason) => log(`disconnect ${socket.id}: ${reason}`));
+  });
+
+  // The ticker: only the node the front names ticks (one source of numbers even in a
+  // cluster, where io.emit reaches the other node's clients through Redis), counting on
+  // from `from`, the last number sent by any node. The front hears of each number
+  // before it is emitted: a crash in between costs a number, never repeats one.
+  let ticker = null;
+  const startTicking = (from) => {
+    if (ticker) return;
+    let n = from;
+    const start = Date.now();
+    let k = 0;
+    const next = () => {
+      k += 1;
+      ticker = setTimeout(() => {
+        n += 1;
+        process.send({ type: "tick", n }, () => {});
+        io.emit("tick", n);
+        next();
+      }, Math.max(0, start + k * TICK_MS - Date.now()));
+    };
+    next();
+  };
+  const stopTicking = () => {
+    clearTimeout(ticker);
+    ticker = null;
+  };
+
+  let closing = false;
+  async function shutdown() {
+    if (closing) return;
+    closing = true;
+    stopTicking();
+    // Disconnects every client with "server shutting down", a reason socket.io keeps
+    // the session for (in Redis in a cluster, where another node can recover it).
+    await new Promise((resolve) => io.close(() => resolve()));
+    if (redis) await redis.quit().catch(() => {});
+    process.exit(0);
+  }
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+  process.on("disconnect", shutdown); // the front went away
+  process.on("message", (msg) => {
+    if (msg?.type === "ticker") {
+      if (msg.on) startTicking(msg.from ?? 0);
+      else stopTicking();
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(0, "127.0.0.1", resolve);
+  });
+  process.send({ type: "listening", port: http.address().port });
+}
+
+// ---------------------------------------------------------------------------------
+// The front: static files, the /socket.io/ proxy, the control endpoints, the nodes.
+// ---------------------------------------------------------------------------------
+
+async function runFront() {
+  const cluster = option("cluster", "false") !== "false";
+  let lastTick = 0; // the last "tick" number any node sent
+  const children = new Set(); // every live child process, killed by PID on exit
+  const nodes = (cluster ? ["A", "B"] : ["A"]).map((name) => ({
+    name,
+    child: null,
+    port: null,
+    pid: null,
+    alive: false,
+    starting: null,
+    ticking: false,
+    startedAt: null,
+    sockets: new Set(), // proxied connections to this node
+  }));
+  let redis = null; // { child, port, url }
+  let roundRobin = 0;
+  let stopping = false;
+
+  process.on("exit", () => {
+    for (const child of children) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  function exited(child) {
+    return child.exitCode !== null || child.signalCode !== null;
+  }
+
+  function waitExit(child, ms) {
+    if (exited(child)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Sends `signal` to `child` by PID; SIGKILL if still alive after `graceMs`. */
+  async function stopChild(child, signal = "SIGTERM", graceMs = 3000) {
+    if (exited(child)) return;
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      // already gone
+    }
+    if (await waitExit(child, graceMs)) return;
+    try {
+      process.kill(child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await waitExit(child, 3000);
+  }
+
+  function freePort() {
+    return new Promise((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once("error", reject);
+      probe.listen(0, "127.0.0.1", () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
+  }
+
+  async function startRedis() {
+    const bin = process.env.REDIS_SERVER || "/usr/bin/redis-server";
+    const port = await freePort();
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const child = spawn(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
+    children.add(child);
+    child.once("exit", () => children.delete(child));
+    await new Promise((resolve, reject) => {
+      child.once("error", (err) => reject(new Error(`cannot run ${bin}: ${err.message}`)));
+      const deadline = Date.now() + 5000;
+      const probe = () => {
+        if (exited(child)) return reject(new Error(`${bin} exited at once`));
+        const socket = netConnect(port, "127.0.0.1");
+        socket.once("connect", () => {
+          socket.destroy();
+          resolve();
+        });
+        socket.once("error", () => {
+          socket.destroy();
+          if (Date.now() > deadline) reject(new Error(`${bin}: not listening on ${port} after 5 s`));
+          else setTimeout(probe, 50);
+        });
+      };
+      probe();
+    });
+    console.log(`redis-server (pid ${child.pid}) on 127.0.0.1:${port}`);
+    return { child, port, url: `redis://127.0.0.1:${port}` };
+  }
+
+  /**
+   * Makes sure one live node ticks: the one that does keeps doing so; when it is gone,
+   * the first live node takes over, from the last number sent.
+   */
+  function assignTicker() {
+    if (nodes.some((n) => n.alive && n.ticking)) return;
+    const leader = nodes.find((n) => n.alive);
+    if (!leader) return;
+    leader.ticking = true;
+    leader.child.send({ type: "ticker", on: true, from: lastTick }, () => {});
+  }
+
+  function startNode(node) {
+    if (node.alive) return Promise.resolve();
+    if (node.starting) return node.starting;
+    const args = ["--role=node", `--name=${node.name}`];
+    if (redis) args.push(`--redis=${redis.url}`);
+    const child = fork(SELF, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    children.add(child);
+    node.starting = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stopChild(child, "SIGKILL");
+        reject(new Error(`node ${node.name}: not listening after 10 s`));
+      }, 10_000);
+      child.on("message", (msg) => {
+        if (msg?.type === "tick" && Number.isInteger(msg.n)) lastTick = Math.max(lastTick, msg.n);
+        if (msg?.type !== "listening") return;
+        clearTimeout(timer);
+        Object.assign(node, { child, port: msg.port, pid: child.pid, alive: true, ticking: false, startedAt: Date.now() });
+        console.log(`node ${node.name} (pid ${child.pid}) up on 127.0.0.1:${msg.port}`);
+        assignTicker();
+        resolve();
+      });
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        children.delete(child);
+        if (node.child === child) {
+          Object.assign(node, { child: null, alive: false, port: null, ticking: false });
+          for (const socket of node.sockets) socket.destroy();
+          node.sockets.clear();
+          if (!stopping) console.log(`node ${node.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`})`);
+          assignTicker();
+        }
+        reject(new Error(`node ${node.name} exited (${signal ?? code})`));
+      });
+    }).finally(() => {
+      node.starting = null;
+    });
+    return node.starting;
+  }
+
+  async function killNode(node, signal) {
+    const child = node.child;
+    if (!child) return;
+    await stopChild(child, signal, signal === "SIGKILL" ? 5000 : 3000);
+  }
+
+  function pickNode() {
+    const live = nodes.filter((n) => n.alive);
+    if (!live.length) return null;
+    roundRobin = (roundRobin + 1) % live.length;
+    return live[roundRobin];
+  }
+
+  function status() {
+    return {
+      mode: cluster ? "cluster" : "single",
+      adapter: cluster ? "@socket.io/redis-streams-adapter" : "in-memory",
+      redis: redis ? { pid: redis.child.pid, port: redis.port } : null,
+      tickMs: TICK_MS,
+      nodes: nodes.map((n) => ({
+        name: n.name,
+        alive: n.alive,
+        pid: n.alive ? n.pid : null,
+        ticking: n.ticking,
+        connections: n.sockets.size,
+        upSince: n.alive ? n.startedAt : null,
+      })),
+    };
+  }
+
+  // --- static files -----------------------------------------------------------------
+
+  const TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".wasm": "application/wasm",
+    ".ts": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+  };
+
+  // Maps a URL path to a file under www/ or pkg/, refusing anything outside them.
+  function fileFor(pathname) {
+    let base = join(ROOT, "www");
+    let rest = pathname;
+    if (pathname === "/pkg" || pathname.startsWith("/pkg/")) {
+      base = join(ROOT, "pkg");
+      rest = pathname.slice("/pkg".length);
+    }
+    if (rest === "" || rest.endsWith("/")) rest += "index.html";
+    const file = normalize(join(base, rest));
+    return file.startsWith(base + sep) ? file : null;
+  }
+
+  async function serveStatic(req, res, pathname) {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    const file = fileFor(pathname);
+    const info = file && (await stat(file).catch(() => null));
+    if (!info?.isFile()) {
+      const hint = pathname.startsWith("/pkg/") ? " (run `npm run build` to build pkg/)" : "";
+      res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${pathname}${hint}\n`);
+      return;
+    }
     res.writeHead(200, {
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
       "content-length": info.size,
@@ -65,54 +396,176 @@ async function serveStatic(req, res) {
     if (req.method === "HEAD") res.end();
     else createReadStream(file).pipe(res);
   }
-}
 
-const http = createServer((req, res) => {
-  serveStatic(req, res).catch((err) => {
-    console.error(err);
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
-  });
-});
+  // --- control endpoints ------------------------------------------------------------
 
-const io = new Server(http, { connectionStateRecovery: {} });
-io.on("connection", (socket) => {
-  console.log(`connect ${socket.id}${socket.recovered ? " (recovered)" : ""}`);
-  socket.on("message", (text) => io.emit("message", { from: socket.id, text }));
-  socket.on("echo", (...args) => {
-    const ack = typeof args.at(-1) === "function" ? args.pop() : null;
-    if (ack) ack(...args);
-    else socket.emit("echo", ...args);
-  });
-  socket.on("disconnect", (reason) => console.log(`disconnect ${socket.id}: ${reason}`));
-});
-let n = 0;
-const ticker = setInterval(() => io.emit("tick", ++n), 1000);
+  function json(res, code, body) {
+    res.writeHead(code, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(body));
+  }
 
-function shutdown() {
-  clearInterval(ticker);
-  io.close();
-  setTimeout(() => process.exit(0), 500).unref();
-}
-process.on("SIGINT", shutdown);
-process.on("SIGTERM", shutdown);
+  async function control(req, res, url) {
+    const action = url.pathname.slice("/control/".length);
+    if (action === "status" && req.method === "GET") return json(res, 200, status());
+    if (req.method !== "POST") return json(res, 405, { error: "POST only" });
+    if (req.headers["x-resocket-demo"] !== "1") return json(res, 403, { error: "missing x-resocket-demo header" });
+    const which = url.searchParams.get("node") ?? "all";
+    const targets = which === "all" ? nodes : nodes.filter((n) => n.name === which);
+    if (!targets.length) return json(res, 404, { error: `no node ${which}` });
+    if (action === "kill") {
+      const signal = url.searchParams.get("signal") === "SIGTERM" ? "SIGTERM" : "SIGKILL";
+      console.log(`control: ${signal} node(s) ${targets.map((n) => n.name).join(", ")}`);
+      await Promise.all(targets.map((n) => killNode(n, signal)));
+      return json(res, 200, status());
+    }
+    if (action === "restart") {
+      console.log(`control: restart node(s) ${targets.map((n) => n.name).join(", ")}`);
+      await Promise.all(targets.map((n) => killNode(n, "SIGTERM")));
+      try {
+        await Promise.all(targets.map((n) => startNode(n)));
+      } catch (err) {
+        return json(res, 500, { error: err.message, ...status() });
+      }
+      return json(res, 200, status());
+    }
+    return json(res, 404, { error: `no action ${action}` });
+  }
 
-function listen(port) {
-  return new Promise((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(port, "127.0.0.1", () => {
-      http.off("error", reject);
-      resolve(http.address().port);
+  // --- the /socket.io/ proxy ----------------------------------------------------------
+
+  function isSocketIo(pathname) {
+    return pathname === "/socket.io" || pathname.startsWith("/socket.io/");
+  }
+
+  function proxyRequest(req, res) {
+    const node = pickNode();
+    if (!node) return json(res, 503, { error: "no socket.io server is running" });
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: node.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) json(res, 502, { error: "socket.io server unreachable" });
+      else res.destroy();
+    });
+    req.pipe(upstream);
+  }
+
+  function refuseUpgrade(socket, status) {
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    socket.on("error", () => {});
+  }
+
+  function proxyUpgrade(req, socket, head) {
+    const node = pickNode();
+    if (!node) return refuseUpgrade(socket, "503 Service Unavailable");
+    const upstream = netConnect(node.port, "127.0.0.1");
+    node.sockets.add(socket);
+    let piped = false;
+    const close = () => {
+      node.sockets.delete(socket);
+      if (!piped && !socket.destroyed) refuseUpgrade(socket, "502 Bad Gateway");
+      else socket.destroy();
+      upstream.destroy();
+    };
+    upstream.once("connect", () => {
+      let lines = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+      upstream.write(`${lines}\r\n`);
+      if (head?.length) upstream.write(head);
+      upstream.setNoDelay(true);
+      socket.setNoDelay(true);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      piped = true;
+    });
+    upstream.on("error", close);
+    upstream.on("close", close);
+    socket.on("error", close);
+    socket.on("close", close);
+  }
+
+  // --- the front server ------------------------------------------------------------------
+
+  const front = createServer((req, res) => {
+    let url;
+    try {
+      url = new URL(req.url ?? "/", "http://127.0.0.1");
+      decodeURIComponent(url.pathname);
+    } catch {
+      res.writeHead(400).end("bad request\n");
+      return;
+    }
+    const pathname = decodeURIComponent(url.pathname);
+    let work;
+    if (isSocketIo(pathname)) work = Promise.resolve(proxyRequest(req, res));
+    else if (pathname.startsWith("/control/")) work = control(req, res, url);
+    else work = serveStatic(req, res, pathname);
+    work.catch((err) => {
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
     });
   });
-}
+  front.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => {});
+    let pathname = "";
+    try {
+      pathname = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    } catch {
+      // refused below
+    }
+    if (isSocketIo(pathname)) proxyUpgrade(req, socket, head);
+    else refuseUpgrade(socket, "404 Not Found");
+  });
 
-let port;
-try {
-  port = await listen(Number(process.env.PORT ?? 8080));
-} catch (err) {
-  if (err.code !== "EADDRINUSE" || process.env.PORT) throw err;
-  port = await listen(0);
-}
-console.log(`resocket demo: http://127.0.0.1:${port}/  (socket.io server on the same origin; Ctrl-C to stop)`);
+  async function shutdown(code = 0) {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping…");
+    front.closeAllConnections?.();
+    front.close();
+    await Promise.all(nodes.map((n) => n.child && stopChild(n.child, "SIGTERM", 2000)));
+    if (redis) await stopChild(redis.child, "SIGTERM", 2000);
+    process.exit(code);
+  }
+  process.on("SIGINT", () => shutdown(0));
+  process.on("SIGTERM", () => shutdown(0));
 
+  function listen(port) {
+    return new Promise((resolve, reject) => {
+      front.once("error", reject);
+      front.listen(port, "127.0.0.1", () => {
+        front.off("error", reject);
+        resolve(front.address().port);
+      });
+    });
+  }
+
+  try {
+    if (cluster) redis = await startRedis();
+    await Promise.all(nodes.map((n) => startNode(n)));
+  } catch (err) {
+    console.error(`resocket demo: ${err.message}`);
+    await shutdown(1);
+  }
+
+  const requested = option("port", process.env.PORT);
+  let port;
+  try {
+    port = await listen(Number(requested ?? 8080));
+  } catch (err) {
+    if (err.code !== "EADDRINUSE" || requested !== undefined) {
+      console.error(`resocket demo: cannot listen: ${err.message}`);
+      await shutdown(1);
+    }
+    port = await listen(0);
+  }
+  const what = cluster
+    ? "2 socket.io nodes over Redis streams, round-robin"
+    : "socket.io server with connection state recovery";
+  console.log(`resocket demo: http://127.0.0.1:${port}/  (${what}; Ctrl-C to stop)`);
+}

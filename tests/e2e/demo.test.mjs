@@ -1,0 +1,317 @@
+// The demo of `npm start`: scripts/demo.mjs (on a free port) and its page (www/) in
+// headless Chromium, clicked through as a person would, asserting what the page SHOWS.
+//
+//   1. single node: connected -> drop the transport: reconnecting, then connected,
+//      recovered, replayed ticks marked -> kill the server: the attempt counter rises,
+//      the timeline draws an outage -> restart: connected (a new session, shown as
+//      such) -> a slower reconnectionDelay, read back by the page ->
+//      offline: suspended, no attempt -> online: connected at once (well before the
+//      backoff delay), recovered. Keeps a screenshot: test-results/demo.png.
+//   2. --cluster (two nodes over redis-server): a dropped transport lands on the other
+//      node and recovers there; a node stopped gracefully hands its client over, still
+//      recovered. Screenshot: test-results/demo-cluster.png.
+//
+// Requires pkg/ (npm run build). Every process is stopped by PID.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+import { CHROMIUM, CHROMIUM_ARGS, referenceMode } from "./support/browser.mjs";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const RESULTS = join(ROOT, "test-results");
+const REDIS_SERVER = process.env.REDIS_SERVER || "/usr/bin/redis-server";
+// The demo page always runs resocket: nothing to compare in the reference mode.
+const SKIP = referenceMode ? "the demo page always uses resocket" : false;
+
+// Console errors Chromium prints by itself when a WebSocket cannot connect (the server
+// is killed on purpose here): not page errors.
+const NETWORK_NOISE = [/WebSocket connection to '.*' failed/, /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE)/];
+
+let browser = null;
+let userDataDir = null;
+
+before(async () => {
+  if (SKIP) return;
+  userDataDir = await mkdtemp(join(tmpdir(), "resocket-demo-"));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1360, height: 900 },
+    timeout: 30_000,
+  });
+  for (const p of browser.pages()) await p.close().catch(() => {});
+});
+
+after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+});
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function waitExit(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+function kill(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Runs `fn(demo)` with `node scripts/demo.mjs --port 0 ...args` started and its page
+ * open. demo: { url, page, status(), errors }. Afterwards: a failure screenshot if it
+ * threw, the demo stopped (SIGTERM, SIGKILL after 5 s) and any child it reported
+ * (socket.io nodes, redis-server) killed by PID if still there.
+ */
+async function withDemo(args, query, fn) {
+  assert.ok(existsSync(join(ROOT, "pkg", "index.js")), "pkg/index.js is missing: build the package first (npm run build)");
+  assert.ok(browser, "the browser did not start (see the `before` hook's error)");
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "demo.mjs"), "--port", "0", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = [];
+  const keep = (line) => {
+    output.push(line);
+    if (output.length > 400) output.shift();
+  };
+  createInterface({ input: child.stderr }).on("line", keep);
+  const pids = new Set();
+  const errors = { page: [], console: [] };
+  let page = null;
+  let url = null;
+  const status = async () => {
+    const body = await (await fetch(`${url}control/status`)).json();
+    for (const n of body.nodes) if (n.pid) pids.add(n.pid);
+    if (body.redis?.pid) pids.add(body.redis.pid);
+    return body;
+  };
+  try {
+    url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("demo: no URL printed within 20 s")), 20_000);
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        keep(line);
+        const m = /^resocket demo: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.once("error", (err) => reject(new Error(`demo: cannot start: ${err.message}`)));
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`demo exited early (${signal ?? code})`));
+      });
+    });
+    await status();
+    page = await browser.newPage();
+    page.on("pageerror", (err) => errors.page.push(String(err?.message ?? err)));
+    page.on("crash", () => errors.page.push("the page crashed"));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !NETWORK_NOISE.some((re) => re.test(msg.text()))) errors.console.push(msg.text());
+    });
+    await page.goto(`${url}?${query}`, { timeout: 15_000 });
+    await fn({ url, page, status, errors });
+    assert.deepEqual(errors.page, [], "no uncaught errors in the page");
+    assert.deepEqual(errors.console, [], "no console errors in the page (besides failed WebSocket connections)");
+  } catch (err) {
+    if (page) {
+      await mkdir(RESULTS, { recursive: true }).catch(() => {});
+      const name = args.includes("--cluster") ? "demo-cluster-failure.png" : "demo-failure.png";
+      await page.screenshot({ path: join(RESULTS, name), fullPage: true, timeout: 5000 }).catch(() => {});
+    }
+    err.message += `\n  page errors: ${JSON.stringify(errors.page)}\n  console errors: ${JSON.stringify(errors.console.slice(0, 10))}\n  demo output (last lines):\n    ${output.slice(-25).join("\n    ")}`;
+    throw err;
+  } finally {
+    if (url) await status().catch(() => {});
+    if (page) await page.close().catch(() => {});
+    kill(child.pid, "SIGTERM");
+    if (!(await waitExit(child, 5000))) {
+      kill(child.pid, "SIGKILL");
+      await waitExit(child, 3000);
+    }
+    const deadline = Date.now() + 3000;
+    for (const pid of pids) {
+      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (alive(pid)) kill(pid, "SIGKILL");
+    }
+  }
+}
+
+/** Page helpers: the badge's state, waiting for one, a number shown. */
+function helpers(page) {
+  const state = () => page.getAttribute("#state", "data-state");
+  return {
+    state,
+    waitState: (name, timeout = 10_000) =>
+      page.waitForSelector(`#state[data-state="${name}"]`, { timeout }).catch(async (err) => {
+        throw new Error(`the page never showed "${name}" within ${timeout} ms (it shows "${await state()}"): ${err.message}`);
+      }),
+    number: async (selector) => Number(await page.textContent(selector)),
+    you: () => page.getAttribute("#nodes li:has(.node-you)", "data-node", { timeout: 5000 }),
+  };
+}
+
+test("demo page: drop the transport, kill and restart the server, change an option, go offline and online", { timeout: 60_000, skip: SKIP }, async (t) => {
+  const started = Date.now();
+  // Exact delays (randomizationFactor 0): 500 ms, 1 s, 1.5 s, 1.5 s, ...
+  await withDemo([], "reconnectionDelay=500&reconnectionDelayMax=1500&randomizationFactor=0", async ({ page, status }) => {
+    const { state, waitState, number } = helpers(page);
+    assert.equal((await status()).nodes.filter((n) => n.alive).length, 1, "one live socket.io node");
+    await waitState("connected");
+    assert.equal(await page.textContent("#state-text"), "connected");
+    await page.waitForFunction(() => Number(document.querySelector("#last-tick").textContent) > 0, null, { timeout: 5000 });
+    assert.equal(await page.getAttribute("#recovered", "data-value"), "false", "a first connection is not recovered");
+    assert.equal(await page.textContent("#attempt"), "0");
+    assert.match(await page.textContent("#mode-text"), /single node/);
+
+    // 1. Drop the transport: reconnecting, then connected again with the session
+    //    recovered, and the ticks missed meanwhile replayed and marked as such.
+    await page.waitForTimeout(400);
+    await page.click("#drop");
+    await waitState("reconnecting", 3000);
+    await waitState("connected", 5000);
+    await page.waitForSelector('#recovered[data-value="true"]', { timeout: 2000 });
+    assert.ok((await page.locator('#ticks .chip[data-replayed="true"]').count()) >= 1, "replayed ticks are marked in the event stream");
+    assert.ok((await number("#count-replayed")) >= 1, "the replayed counter counts them");
+    assert.equal(await number("#count-missed"), 0, "nothing missed: the recovered session replayed every tick");
+    assert.equal(await number("#count-dup"), 0, "nothing delivered twice");
+    assert.equal(await page.textContent("#attempt"), "1", "one attempt sufficed");
+    assert.ok((await page.locator("#timeline-svg .tk-replayed").count()) >= 1, "the timeline draws the replayed ticks");
+
+    // 2. Kill the server: the attempt counter rises (500 ms, then 1 s, ...) and the
+    //    timeline draws an outage with failed attempts.
+    await page.click("#kill");
+    await waitState("reconnecting", 3000);
+    await page.waitForSelector('#nodes li[data-alive="false"]', { timeout: 3000 });
+    await page.waitForFunction(() => Number(document.querySelector("#attempt").dataset.attempt) >= 2, null, { timeout: 6000 });
+    assert.equal(await page.getAttribute("#attempt", "data-live"), "true");
+    assert.ok((await page.locator('#timeline-svg rect.seg-outage[data-kind="outage"]').count()) >= 1, "the timeline shows the outage");
+    assert.ok((await page.locator('#timeline-svg .attempt[data-result="failed"]').count()) >= 1, "the timeline shows failed attempts");
+    assert.ok((await page.locator("#backoff-svg .bo-bar").count()) >= 2, "the backoff chart has a bar per attempt");
+    const attemptsWhileDown = await number("#attempt");
+
+    // 3. Restart: connected again, as a new session (the server's memory is gone); the
+    //    ticks go on from where they stopped.
+    const tickBefore = await number("#last-tick");
+    await page.click("#restart");
+    await waitState("connected", 10_000);
+    await page.waitForSelector('#nodes li[data-alive="true"]', { timeout: 3000 });
+    await status();
+    assert.ok((await number("#attempt")) >= attemptsWhileDown, "the counter keeps the outage's attempts");
+    assert.equal(await page.getAttribute("#recovered", "data-value"), "false", "a restarted in-memory server cannot recover");
+    await page.waitForSelector('#ticks .chip-sep[data-recovered="false"]:has-text("new session")', { timeout: 2000 });
+    await page.waitForFunction((n) => Number(document.querySelector("#last-tick").textContent) > n, tickBefore, { timeout: 3000 });
+    assert.equal(await number("#count-dup"), 0, "no tick number twice across the restart");
+
+    // 4. A reconnection option, changed live: the page shows the value read back.
+    await page.fill("#in-reconnectionDelay", "5000");
+    await page.waitForFunction(() => document.querySelector("#opt-reconnectionDelay").dataset.value === "5000", null, { timeout: 2000 });
+    assert.equal(await page.textContent("#opt-reconnectionDelay"), "5000 ms");
+    assert.match(await page.textContent("#lastcall"), /socket\.io\.reconnectionDelay\(5000\)/);
+    await page.fill("#in-reconnectionDelayMax", "8000");
+    assert.equal(await page.textContent("#opt-reconnectionDelayMax"), "8000 ms");
+
+    // 5. Offline: the page shows offline (suspended), and no attempt is made.
+    await page.waitForTimeout(300);
+    await page.click("#offline");
+    await waitState("offline", 3000);
+    assert.equal(await page.textContent("#state-text"), "offline");
+    assert.match(await page.textContent("#state-sub"), /suspended/);
+    await page.waitForTimeout(700);
+    assert.equal(await state(), "offline", "still offline");
+    assert.equal(await page.textContent("#attempt"), "0", "no reconnection attempt while offline");
+
+    // 6. Online: connected at once, not after the 5 s backoff, and recovered.
+    const back = Date.now();
+    await page.click("#online");
+    await waitState("connected", 3000);
+    const took = Date.now() - back;
+    assert.ok(took < 3500, `connected ${took} ms after "online" (the backoff would have waited 5 s)`);
+    await page.waitForSelector('#recovered[data-value="true"]', { timeout: 2000 });
+    assert.equal(await page.locator('#timeline-svg .attempt[data-via="online"]').count(), 1, "the timeline marks the immediate retry");
+    assert.ok((await page.locator('#timeline-svg rect[data-kind="offline"]').count()) >= 1, "the timeline shows the offline period");
+
+    // Let a few more ticks arrive, then keep a picture of it all.
+    await page.waitForTimeout(800);
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, "demo.png"), fullPage: true });
+  });
+  t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo.png`);
+});
+
+test(
+  "demo page, --cluster: a dropped transport and a stopped node both land on the other node, recovered",
+  { timeout: 60_000, skip: SKIP || (!existsSync(REDIS_SERVER) && `no redis-server at ${REDIS_SERVER}`) },
+  async (t) => {
+    const started = Date.now();
+    await withDemo(["--cluster"], "reconnectionDelay=600&reconnectionDelayMax=1500&randomizationFactor=0", async ({ page, status }) => {
+      const { waitState, number, you } = helpers(page);
+      const initial = await status();
+      assert.equal(initial.mode, "cluster");
+      assert.deepEqual(initial.nodes.map((n) => [n.name, n.alive]), [["A", true], ["B", true]]);
+      assert.ok(initial.redis?.pid, "the demo started its redis-server");
+      await waitState("connected");
+      await page.waitForSelector("#nodes li:has(.node-you)", { timeout: 5000 });
+      assert.match(await page.textContent("#mode-text"), /cluster/);
+      const first = await you();
+
+      // Round-robin: the reconnection goes to the other node, which restores the
+      // session from Redis.
+      await page.waitForTimeout(300);
+      await page.click("#drop");
+      await waitState("reconnecting", 3000);
+      await waitState("connected", 6000);
+      await page.waitForSelector('#recovered[data-value="true"]', { timeout: 3000 });
+      await page.waitForFunction((node) => document.querySelector("#nodes li:has(.node-you)")?.dataset.node !== node, first, { timeout: 3000 });
+      const second = await you();
+      assert.notEqual(second, first, "reconnected to the other node");
+      assert.ok((await number("#count-replayed")) >= 1, "the other node replayed the missed ticks");
+      assert.equal(await number("#count-missed"), 0, "nothing missed across nodes");
+      assert.equal(await number("#count-dup"), 0, "nothing delivered twice across nodes");
+
+      // Stop that node gracefully (its sessions go to Redis): the client moves back to
+      // the first node, still recovered.
+      await page.selectOption("#signal", "SIGTERM");
+      await page.click(`#nodes li[data-node="${second}"] .btn-danger`);
+      await page.waitForSelector(`#nodes li[data-node="${second}"][data-alive="false"]`, { timeout: 5000 });
+      await waitState("connected", 8000);
+      await page.waitForFunction((node) => document.querySelector("#nodes li:has(.node-you)")?.dataset.node === node, first, { timeout: 3000 });
+      await page.waitForSelector('#recovered[data-value="true"]', { timeout: 3000 });
+      assert.equal(await number("#count-missed"), 0, "nothing missed when the node went away");
+      assert.equal(await number("#count-dup"), 0, "nothing delivered twice");
+
+      await page.waitForTimeout(600);
+      await mkdir(RESULTS, { recursive: true });
+      await page.screenshot({ path: join(RESULTS, "demo-cluster.png"), fullPage: true });
+    });
+    t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-cluster.png`);
+  },
+);
