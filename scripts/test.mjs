@@ -121,6 +121,7 @@ try {
     .sort()
     .map((file) => join("tests", "e2e", file));
   await run("end-to-end tests", process.execPath, ["--test", "--test-concurrency=1", ...e2e]);
+  await run("benchmark smoke", process.execPath, ["bench/run.mjs", "--smoke"]);
   console.log(`\nall tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   if (!(err instanceof StepFailed)) throw err;

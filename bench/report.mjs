@@ -1,0 +1,130 @@
+// Turns the benchmark's per-round numbers into the markdown table (medians and ratios)
+// and the SVG chart of the throughput ratios. No dependency: plain strings.
+
+export const CLIENTS = ["resocket", "socket.io-client", "raw"];
+
+/**
+ * What is measured. `better`: which way is good (for reading the ratios); `chart`: in
+ * the throughput chart; `only`: the clients it applies to (default all).
+ */
+export const METRICS = [
+  { key: "inSmall", label: "inbound small JSON `[\"tick\",{\"n\":1}]`", unit: "events/s", better: "higher", chart: true },
+  { key: "in1k", label: "inbound 1 KB JSON", unit: "events/s", better: "higher", chart: true },
+  { key: "inBinary", label: "inbound 1 KB binary attachment", unit: "events/s", better: "higher", chart: true },
+  { key: "outSmall", label: "outbound small emits (until the server has all)", unit: "emits/s", better: "higher", chart: true },
+  { key: "outLoop", label: "outbound: the `emit()` loop alone (socket.io-client only queues there)", unit: "emits/s", better: "higher" },
+  { key: "ackP50", label: "ack round trip p50", unit: "ms", better: "lower" },
+  { key: "ackP99", label: "ack round trip p99", unit: "ms", better: "lower" },
+  { key: "restart", label: "server back up → `connect`", unit: "ms", better: "lower" },
+  { key: "online", label: "`online` → `connect`", unit: "ms", better: "lower" },
+  { key: "heapPerSocket", label: "JS heap per connected socket", unit: "bytes", better: "lower" },
+  { key: "wasmPerSocket", label: "wasm memory per connected socket", unit: "bytes", better: "lower", only: ["resocket"] },
+  { key: "memPerSocket", label: "JS heap + wasm per connected socket", unit: "bytes", better: "lower" },
+  { key: "sizeJs", label: "shipped JS, min+gzip", unit: "bytes", better: "lower", once: true },
+  { key: "sizeWasm", label: "shipped wasm, gzip", unit: "bytes", better: "lower", once: true, only: ["resocket"] },
+  { key: "sizeTotal", label: "what an app ships, min+gzip (JS + wasm)", unit: "bytes", better: "lower", once: true },
+];
+
+export const applies = (metric, client) => !metric.only || metric.only.includes(client);
+
+export function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** { [metric]: { [client]: median } } from { [metric]: { [client]: [values] } }. */
+export function summarize(rounds) {
+  const out = {};
+  for (const m of METRICS) {
+    out[m.key] = {};
+    for (const c of CLIENTS) out[m.key][c] = applies(m, c) ? median(rounds[m.key]?.[c] ?? []) : null;
+  }
+  return out;
+}
+
+const group = (s) => s.replace(/\B(?=(\d{3})+(?!\d))/g, " ");
+
+export function formatValue(value, unit) {
+  if (value === null) return "n/a";
+  if (!Number.isFinite(value)) return "**failed**";
+  if (unit === "ms") return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : group(value.toFixed(0));
+  if (unit === "bytes") return group(value.toFixed(0));
+  return group(value.toFixed(0));
+}
+
+export function ratio(a, b) {
+  if (a === null || b === null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
+  return a / b;
+}
+
+const formatRatio = (r) => (r === null ? "–" : `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`);
+
+/** The markdown table of medians and ratios. */
+export function markdownTable(summary) {
+  const lines = [
+    "| measurement | unit | better | resocket | socket.io-client 4.8.4 | raw WebSocket | resocket / socket.io-client | resocket / raw |",
+    "|---|---|---|--:|--:|--:|--:|--:|",
+  ];
+  for (const m of METRICS) {
+    const v = summary[m.key];
+    const cells = CLIENTS.map((c) => formatValue(v[c], m.unit));
+    lines.push(
+      `| ${m.label} | ${m.unit} | ${m.better} | ${cells.join(" | ")} | ${formatRatio(ratio(v.resocket, v["socket.io-client"]))} | ${formatRatio(ratio(v.resocket, v.raw))} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** A horizontal bar chart (SVG) of resocket's throughput ratios; 1.0 = as fast. */
+export function ratioChart(summary, subtitle = "") {
+  const rows = METRICS.filter((m) => m.chart).map((m) => ({
+    label: `${m.label.replace(/`/g, "")}`,
+    vsSioc: ratio(summary[m.key].resocket, summary[m.key]["socket.io-client"]),
+    vsRaw: ratio(summary[m.key].resocket, summary[m.key].raw),
+  }));
+  const max = Math.max(1.2, ...rows.flatMap((r) => [r.vsSioc ?? 0, r.vsRaw ?? 0])) * 1.1;
+  const left = 330;
+  const width = 900;
+  const plot = width - left - 60;
+  const barH = 18;
+  const rowH = 2 * barH + 22;
+  const top = 70;
+  const height = top + rows.length * rowH + 50;
+  const x = (r) => left + (r / max) * plot;
+  const colors = { vsSioc: "#3b6fd4", vsRaw: "#e08a2c" };
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="13">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="600">resocket throughput ratios (higher is better; 1.0 = as fast)</text>`,
+    `<text x="${width / 2}" y="44" text-anchor="middle" fill="#555">${esc(subtitle)}</text>`,
+  ];
+  // Grid: every 0.5 (or 1 when the scale is wide).
+  const step = max > 4 ? 1 : 0.5;
+  for (let g = 0; g <= max; g += step) {
+    out.push(`<line x1="${x(g)}" y1="${top - 8}" x2="${x(g)}" y2="${height - 40}" stroke="${g === 1 ? "#222" : "#ddd"}" stroke-width="${g === 1 ? 1.5 : 1}"${g === 1 ? ' stroke-dasharray="4 3"' : ""}/>`);
+    out.push(`<text x="${x(g)}" y="${height - 24}" text-anchor="middle" fill="#555">${g.toFixed(1)}×</text>`);
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    out.push(`<text x="${left - 10}" y="${y + barH + 4}" text-anchor="end">${esc(r.label)}</text>`);
+    for (const [j, key] of ["vsSioc", "vsRaw"].entries()) {
+      const value = r[key];
+      const by = y + j * barH;
+      if (value === null) {
+        out.push(`<text x="${left + 4}" y="${by + barH - 4}" fill="#a00">failed</text>`);
+        continue;
+      }
+      out.push(`<rect x="${left}" y="${by}" width="${Math.max(1, x(value) - left)}" height="${barH - 3}" fill="${colors[key]}"/>`);
+      out.push(`<text x="${x(value) + 4}" y="${by + barH - 5}" stroke="#fff" stroke-width="4" paint-order="stroke">${value.toFixed(2)}×</text>`);
+    }
+  });
+  const ly = height - 8;
+  out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="10" fill="${colors.vsSioc}"/><text x="${left + 16}" y="${ly}">resocket / socket.io-client 4.8.4</text>`);
+  out.push(`<rect x="${left + 260}" y="${ly - 10}" width="12" height="10" fill="${colors.vsRaw}"/><text x="${left + 276}" y="${ly}">resocket / raw WebSocket + JSON.parse</text>`);
+  out.push("</svg>");
+  return `${out.join("\n")}\n`;
+}

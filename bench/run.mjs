@@ -1,0 +1,490 @@
+// `npm run bench`: resocket against socket.io-client 4.8.4 and a raw WebSocket baseline,
+// in ONE headless Chromium, against the same local socket.io server, in alternating
+// rounds (each measurement is taken for resocket, then socket.io-client, then raw, and
+// the whole set is repeated). Prints a markdown table of medians over the rounds with
+// ratios, and writes it, the per-round numbers (JSON) and an SVG chart of the
+// throughput ratios to bench/results/ (git-ignored).
+//
+//   node bench/run.mjs [--rounds=5] [--n=20000] [--acks=1000] [--sockets=200]
+//                      [--offline-ms=1500] [--no-warmup] [--smoke]
+//
+//   --n         events per throughput run (inbound pushes, outbound emits)
+//   --acks      sequential emitWithAck round trips per latency run
+//   --sockets   connected sockets opened for the per-socket memory figures
+//   --offline-ms  how long the page stays offline before going online again
+//   --smoke     tiny sizes, one round, no warm-up; exits 1 unless every measurement
+//               produced a number (`npm test` runs it). Writes bench/results/smoke.*
+//
+// Needs the built package in pkg/ (`npm run build`) and /usr/bin/chromium (or
+// CHROMIUM_PATH), as the end-to-end tests do.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, extname, join, normalize, sep } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+import { CHROMIUM, CHROMIUM_ARGS } from "../tests/e2e/support/browser.mjs";
+import { CLIENTS, METRICS, applies, markdownTable, ratioChart, summarize } from "./report.mjs";
+import { measureSizes } from "./size.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BENCH = join(ROOT, "bench");
+const RESULTS = join(BENCH, "results");
+const require = createRequire(import.meta.url);
+const SIOC_DIST = join(dirname(require.resolve("socket.io-client/package.json")), "dist");
+const SIOC_VERSION = require("socket.io-client/package.json").version;
+const SIO_VERSION = require("socket.io/package.json").version;
+
+// ---------------------------------------------------------------- options
+
+function parseArgs(argv) {
+  const flags = {};
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unknown argument ${arg}`);
+    flags[m[1]] = m[2] ?? true;
+  }
+  const smoke = flags.smoke === true;
+  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "no-warmup"];
+  for (const k of Object.keys(flags)) if (!known.includes(k)) throw new Error(`unknown flag --${k} (known: ${known.join(", ")})`);
+  const int = (name, fallback, min) => {
+    const v = flags[name] === undefined ? fallback : Number(flags[name]);
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return v;
+  };
+  return {
+    smoke,
+    rounds: int("rounds", smoke ? 1 : 5, 1),
+    n: int("n", smoke ? 200 : 20_000, 2),
+    acks: int("acks", smoke ? 20 : 1000, 1),
+    // Chromium allows ~255 WebSockets at once; 200 makes wasm growth (64 KiB pages) show.
+    sockets: int("sockets", smoke ? 3 : 200, 1),
+    offlineMs: int("offline-ms", smoke ? 300 : 1500, 0),
+    warmup: !smoke && flags["no-warmup"] !== true,
+  };
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const absNow = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...args) => console.error(...args); // progress on stderr; the table on stdout
+
+// ---------------------------------------------------------------- static server
+
+// pkg/ is copied when the run starts, and the copy is what is served and measured: a
+// build running meanwhile cannot mix two versions into one report.
+let pkgDir = null;
+
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
+
+function under(base, rest) {
+  const file = normalize(join(base, rest));
+  return file.startsWith(base + sep) ? file : null;
+}
+
+function fileFor(pathname) {
+  if (pathname === "/" || pathname === "/index.html") return join(BENCH, "page", "index.html");
+  if (pathname.startsWith("/bench/")) return under(join(BENCH, "page"), pathname.slice("/bench/".length));
+  if (pathname.startsWith("/pkg/")) return under(pkgDir, pathname.slice("/pkg/".length));
+  if (pathname.startsWith("/vendor/")) return under(SIOC_DIST, pathname.slice("/vendor/".length));
+  return null;
+}
+
+async function startStatic() {
+  const server = createServer(async (req, res) => {
+    const pathname = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    const file = fileFor(pathname);
+    const body = file && (await readFile(file).catch(() => null));
+    if (!body) return res.writeHead(404).end();
+    res.writeHead(200, {
+      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+      "cache-control": "no-store",
+      // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs.
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+// ---------------------------------------------------------------- socket.io server
+
+const children = new Set();
+process.on("exit", () => {
+  for (const child of children) {
+    try {
+      process.kill(child.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+/** Spawns bench/server.mjs; resolves to { port, upAt, kill(), stop() }. */
+async function startBenchServer(port = 0) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await spawnBenchServer(port);
+    } catch (err) {
+      if (!err.addressInUse || attempt >= 20) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+function spawnBenchServer(port) {
+  const child = spawn(process.execPath, [join(BENCH, "server.mjs"), `--port=${port}`], { stdio: ["pipe", "pipe", "pipe"] });
+  children.add(child);
+  const exited = new Promise((resolve) => child.once("exit", resolve)).then(() => children.delete(child));
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d) => {
+    stderr += d;
+  });
+  const handle = {
+    port: undefined,
+    upAt: undefined,
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, "SIGKILL");
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end();
+      const t = setTimeout(() => handle.kill(), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bench server: no port within 15 s; stderr: ${stderr}`)), 15_000);
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      handle.upAt = absNow();
+      clearTimeout(timer);
+      try {
+        handle.port = JSON.parse(line).port;
+        resolve(handle);
+      } catch {
+        reject(new Error(`bench server: unexpected first line ${line}`));
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (handle.port === undefined) {
+        reject(Object.assign(new Error(`bench server exited early (${signal ?? code}); stderr: ${stderr}`), { addressInUse: code === 98 }));
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------- the run
+
+const rounds = Object.fromEntries(METRICS.map((m) => [m.key, Object.fromEntries(CLIENTS.map((c) => [c, []]))]));
+const failures = [];
+const record = (key, client, value) => rounds[key][client].push(value);
+
+let server = null;
+let staticServer = null;
+let browser = null;
+let tempDir = null;
+
+async function openPage(context, staticUrl, clients) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(String(err?.message ?? err)));
+  await page.goto(`${staticUrl}/${clients ? `?clients=${clients.join(",")}` : ""}`, { timeout: 30_000 });
+  await page.waitForFunction(() => window.bench && (window.bench.ready || window.bench.loadError), null, { timeout: 30_000 });
+  const loadError = await page.evaluate(() => window.bench.loadError);
+  if (loadError) throw new Error(`the bench page failed to load: ${loadError}`);
+  const cdp = await context.newCDPSession(page);
+  return { page, cdp, errors };
+}
+
+async function gc(cdp) {
+  for (let i = 0; i < 3; i += 1) await cdp.send("HeapProfiler.collectGarbage");
+}
+
+/** Runs one measurement; a failure is recorded as NaN (and reported), never fatal. */
+async function attempt(key, client, fn) {
+  try {
+    const value = await fn();
+    return value;
+  } catch (err) {
+    const message = String(err?.message ?? err).split("\n")[0];
+    failures.push({ key, client, message });
+    log(`  ${key} / ${client}: FAILED: ${message}`);
+    return NaN;
+  }
+}
+
+const url = () => `http://127.0.0.1:${server.port}`;
+
+async function inbound({ page, cdp }, client, key, kind) {
+  await gc(cdp);
+  const r = await attempt(key, client, () => page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, url(), kind, opts.n]));
+  record(key, client, r?.perSecond ?? NaN);
+  log(`  ${key.padEnd(8)} ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} events/s`);
+}
+
+const MEASUREMENTS = {
+  inSmall: (main, client) => inbound(main, client, "inSmall", "small"),
+  in1k: (main, client) => inbound(main, client, "in1k", "json1k"),
+  inBinary: (main, client) => inbound(main, client, "inBinary", "binary"),
+  async outbound({ page, cdp }, client) {
+    await gc(cdp);
+    const r = await attempt("outSmall", client, () => page.evaluate(([c, u, n]) => bench.outbound(c, u, n), [client, url(), opts.n]));
+    record("outSmall", client, r?.perSecond ?? NaN);
+    record("outLoop", client, r ? (opts.n * 1000) / r.sendLoopMs : NaN);
+    log(`  outSmall ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} emits/s (send loop ${r?.sendLoopMs?.toFixed(1)} ms of ${r?.ms?.toFixed(1)} ms; server CPU ${r?.serverCpuMs?.toFixed(0)} ms)`);
+  },
+  async acks({ page, cdp }, client) {
+    await gc(cdp);
+    const r = await attempt("ackP50", client, () => page.evaluate(([c, u, m]) => bench.acks(c, u, m), [client, url(), opts.acks]));
+    record("ackP50", client, r?.p50 ?? NaN);
+    record("ackP99", client, r?.p99 ?? NaN);
+    log(`  acks     ${client.padEnd(16)} p50 ${r?.p50?.toFixed(3)} ms, p99 ${r?.p99?.toFixed(3)} ms, max ${r?.max?.toFixed(3)} ms`);
+  },
+  // The server is killed (SIGKILL) and started again on the same port; the client
+  // retries every 100 ms (reconnectionDelay = reconnectionDelayMax = 100, no jitter).
+  async restart({ page }, client) {
+    const port = server.port;
+    const value = await attempt("restart", client, async () => {
+      try {
+        const o = { reconnectionDelay: 100, reconnectionDelayMax: 100, randomizationFactor: 0 };
+        await page.evaluate(([c, u, o]) => bench.open(c, u, o, "r"), [client, url(), o]);
+        await server.kill();
+        await page.evaluate(() => bench.waitMark("r", "disconnect", 1, 10_000));
+        server = await startBenchServer(port);
+        const connectedAt = await page.evaluate(() => bench.waitMark("r", "connect", 2, 20_000));
+        return connectedAt - server.upAt;
+      } finally {
+        await page.evaluate(() => bench.closeAll()).catch(() => {});
+        if (!server.alive) server = await startBenchServer(port);
+      }
+    });
+    record("restart", client, value);
+    log(`  restart  ${client.padEnd(16)} ${value.toFixed(1)} ms from the server's port line to connect`);
+  },
+  // Offline (CDP) while the server is up; every client drops its socket on `offline`;
+  // after --offline-ms, online again. Client backoff: delay 1000, max 5000, no jitter
+  // (socket.io-client's defaults but for the jitter).
+  async online({ page, cdp }, client) {
+    const network = (offline) =>
+      cdp.send("Network.emulateNetworkConditions", { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    const value = await attempt("online", client, async () => {
+      try {
+        const o = { reconnectionDelay: 1000, reconnectionDelayMax: 5000, randomizationFactor: 0 };
+        await page.evaluate(([c, u, o]) => bench.open(c, u, o, "o"), [client, url(), o]);
+        await network(true);
+        await page.evaluate(() => bench.waitMark("o", "disconnect", 1, 10_000));
+        await sleep(opts.offlineMs);
+        const seen = await page.evaluate(() => bench.window.length);
+        await network(false);
+        const onlineAt = await page.evaluate(async (seen) => {
+          const deadline = performance.now() + 5000;
+          while (performance.now() < deadline) {
+            const e = bench.window.slice(seen).find((w) => w.name === "online");
+            if (e) return e.t;
+            await new Promise((r) => setTimeout(r, 2));
+          }
+          throw new Error("no online event");
+        }, seen);
+        const connectedAt = await page.evaluate(() => bench.waitMark("o", "connect", 2, 30_000));
+        return connectedAt - onlineAt;
+      } finally {
+        await network(false).catch(() => {});
+        await page.evaluate(() => bench.closeAll()).catch(() => {});
+      }
+    });
+    record("online", client, value);
+    log(`  online   ${client.padEnd(16)} ${value.toFixed(1)} ms from online to connect`);
+  },
+  // A fresh page loading only this client; one socket opened first (lazy set-up is not
+  // per-socket), then heap and wasm memory after forced GCs, before and after
+  // opening --sockets more connected sockets (forceNew: one connection each).
+  async memory(_main, client, context, staticUrl) {
+    let mem = null;
+    await attempt("heapPerSocket", client, async () => {
+      const fresh = await openPage(context, staticUrl, [client]);
+      try {
+        const { page, cdp } = fresh;
+        const sample = async () => {
+          await gc(cdp);
+          const heap = await cdp.send("Runtime.getHeapUsage");
+          return { heap: heap.usedSize, wasm: await page.evaluate(() => bench.wasmMemoryBytes()) };
+        };
+        await page.evaluate(([c, u]) => bench.openMany(c, u, 1), [client, url()]);
+        const before = await sample();
+        await page.evaluate(([c, u, k]) => bench.openMany(c, u, k), [client, url(), opts.sockets]);
+        const after = await sample();
+        await page.evaluate(() => bench.closeAll());
+        const heap = (after.heap - before.heap) / opts.sockets;
+        const wasm = client === "resocket" ? (after.wasm - before.wasm) / opts.sockets : 0;
+        mem = { heap, wasm, before, after };
+      } finally {
+        await fresh.cdp.detach().catch(() => {});
+        await fresh.page.close().catch(() => {});
+      }
+    });
+    record("heapPerSocket", client, mem?.heap ?? NaN);
+    if (applies(METRICS.find((m) => m.key === "wasmPerSocket"), client)) record("wasmPerSocket", client, mem?.wasm ?? NaN);
+    record("memPerSocket", client, mem ? mem.heap + mem.wasm : NaN);
+    log(
+      `  memory   ${client.padEnd(16)} heap ${Math.round(mem?.heap)} B/socket` +
+        (client === "resocket" ? `, wasm ${Math.round(mem?.wasm)} B/socket (wasm memory ${mem?.before.wasm} -> ${mem?.after.wasm} bytes)` : ""),
+    );
+  },
+};
+
+async function warmUp(main) {
+  log("warm-up (not recorded)");
+  const { page } = main;
+  for (const client of CLIENTS) {
+    const n = Math.min(opts.n, 2000);
+    for (const kind of ["small", "json1k", "binary"]) {
+      await page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, url(), kind, n]);
+    }
+    await page.evaluate(([c, u, n]) => bench.outbound(c, u, n), [client, url(), n]);
+    await page.evaluate(([c, u, m]) => bench.acks(c, u, m), [client, url(), Math.min(opts.acks, 100)]);
+  }
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, "pkg", "index.js"))) {
+    throw new Error("pkg/index.js is missing: build the package first (npm run build)");
+  }
+  const started = Date.now();
+  log(`bench: ${JSON.stringify(opts)}`);
+  tempDir = await mkdtemp(join(tmpdir(), "resocket-bench-"));
+  pkgDir = join(tempDir, "pkg");
+  await cp(join(ROOT, "pkg"), pkgDir, { recursive: true });
+  const sizes = await measureSizes(pkgDir);
+  record("sizeJs", "resocket", sizes.resocket.jsGzip);
+  record("sizeWasm", "resocket", sizes.resocket.wasmGzip);
+  record("sizeTotal", "resocket", sizes.resocket.totalGzip);
+  for (const c of ["socket.io-client", "raw"]) {
+    record("sizeJs", c, sizes[c].jsGzip);
+    record("sizeTotal", c, sizes[c].totalGzip);
+  }
+
+  staticServer = await startStatic();
+  server = await startBenchServer();
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const context = await browser.newContext();
+  const main = await openPage(context, staticServer.url);
+  if (opts.warmup) await warmUp(main);
+
+  for (let round = 1; round <= opts.rounds; round += 1) {
+    log(`round ${round}/${opts.rounds}`);
+    for (const fn of Object.values(MEASUREMENTS)) {
+      for (const client of CLIENTS) await fn(main, client, context, staticServer.url);
+    }
+  }
+  if (main.errors.length) log(`page errors: ${JSON.stringify(main.errors.slice(0, 10))}`);
+
+  const summary = summarize(rounds);
+  const env = {
+    date: new Date().toISOString(),
+    chromium: browser.version(),
+    node: process.version,
+    socketIoClient: SIOC_VERSION,
+    socketIoServer: SIO_VERSION,
+    cpus: cpus().length,
+    loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+  const title = opts.smoke ? "resocket benchmarks (smoke run: tiny sizes, numbers meaningless)" : "resocket benchmarks";
+  const md = [
+    `# ${title}`,
+    "",
+    `${env.date}; Chromium ${env.chromium} (headless), Node ${env.node}, socket.io server ${env.socketIoServer}, ` +
+      `${env.cpus} CPUs, load average ${env.loadAverage.join(" / ")} (1/5/15 min) at the end; ${env.seconds} s.`,
+    `Medians over ${opts.rounds} round(s), each round running every measurement for resocket, then socket.io-client, ` +
+      `then the raw WebSocket baseline; N = ${opts.n} events per throughput run, ${opts.acks} sequential acks, ` +
+      `${opts.sockets} sockets for memory, offline for ${opts.offlineMs} ms.`,
+    "",
+    markdownTable(summary),
+    "",
+    "Notes:",
+    "- Ratios are resocket divided by the other; read them with the `better` column (events/s: above 1 is faster; ms and bytes: below 1 is better).",
+    "- Inbound: the server writes N pre-encoded frames as fast as it can; the rate is measured in the page from the first event to the N-th.",
+    "- Outbound: N `emit`s in a loop, then an ack from the server proving it has counted all N. The `emit()` loop row is the " +
+      "time spent in that loop only: resocket and the raw baseline call WebSocket.send() in it, socket.io-client only queues " +
+      "packets there and sends them after the loop, so that row measures the client's per-emit CPU cost, not a like-for-like rate.",
+    "- Server back up → connect: the server is SIGKILLed and restarted on the same port; clients retry every 100 ms " +
+      "(reconnectionDelay = reconnectionDelayMax = 100, randomizationFactor 0); measured from the server announcing its port. " +
+      "Expect ~half the retry interval plus a handshake for every client.",
+    "- `online` → `connect`: CDP offline while the server is up, every client drops its socket on `offline`; " +
+      `online again after ${opts.offlineMs} ms. Backoff 1000 ms doubling to 5000 ms, no jitter. socket.io-client has no ` +
+      "`online` handling: it waits out its backoff. The raw baseline reconnects on `online`.",
+    "- Memory: a fresh page per client, one socket opened first, then the JS heap (CDP Runtime.getHeapUsage after forced GC) " +
+      "and resocket's wasm linear memory (`stats().wasmMemoryBytes`, grows in 64 KiB pages, never shrinks) before and after opening " +
+      `${opts.sockets} more sockets (forceNew), divided by ${opts.sockets}: the wasm figure moves in steps of ` +
+      `${Math.round(65536 / opts.sockets)} bytes (0 = no page added).`,
+    `- Sizes: the same tiny app bundled by esbuild (--bundle --minify, ESM, es2022), gzip -9; resocket adds its .wasm, gzipped. ` +
+      `For reference socket.io-client's own dist/socket.io.esm.min.js is ${sizes.reference.siocDistEsmMin} bytes, ` +
+      `${sizes.reference.siocDistEsmMinGzip} gzipped. resocket JS ${sizes.resocket.jsMin} bytes minified, wasm ${sizes.resocket.wasm} bytes raw.`,
+  ];
+  if (failures.length) {
+    md.push("", "Failures:", ...failures.map((f) => `- ${f.key} / ${f.client}: ${f.message}`));
+  }
+  const markdown = `${md.join("\n")}\n`;
+  const prefix = opts.smoke ? "smoke" : "bench";
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, `${prefix}.md`), markdown);
+  await writeFile(join(RESULTS, `${prefix}.json`), `${JSON.stringify({ env, options: opts, sizes, rounds, summary, failures }, null, 2)}\n`);
+  await writeFile(
+    join(RESULTS, `${prefix}-throughput-ratios.svg`),
+    ratioChart(summary, `median of ${opts.rounds} round(s), N = ${opts.n}; Chromium ${env.chromium}; ${env.date.slice(0, 10)}`),
+  );
+  console.log(markdown);
+  log(`written: bench/results/${prefix}.md, ${prefix}.json, ${prefix}-throughput-ratios.svg`);
+
+  // Every measurement must have produced a number (for the clients it applies to).
+  const missing = [];
+  for (const m of METRICS) {
+    for (const c of CLIENTS) {
+      if (applies(m, c) && !Number.isFinite(summary[m.key][c])) missing.push(`${m.key}/${c}`);
+    }
+  }
+  if (missing.length) {
+    log(`bench: no number for ${missing.join(", ")}`);
+    if (opts.smoke) process.exitCode = 1;
+  } else if (opts.smoke) {
+    log("bench smoke: every measurement produced a number");
+  }
+}
+
+async function cleanup() {
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  await staticServer?.close().catch(() => {});
+  if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+}
+
+process.once("SIGINT", () => cleanup().then(() => process.exit(130)));
+process.once("SIGTERM", () => cleanup().then(() => process.exit(143)));
+
+try {
+  await main();
+} catch (err) {
+  console.error(`bench: ${err?.stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
