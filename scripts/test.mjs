@@ -111,7 +111,7 @@ const started = Date.now();
 try {
   await run("format", "cargo", ["fmt", "--check"]);
   await run("clippy (native)", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]);
-  await run("clippy (wasm32)", "cargo", ["clippy", "--lib", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+  await run("clippy (wasm32)", "cargo", ["clippy", "--lib", "--examples", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
   await run("native tests", "cargo", ["test"]);
   await browserTests();
   await run("package build", process.execPath, ["scripts/build-package.mjs"]);

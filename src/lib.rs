@@ -6,8 +6,10 @@
 //!   and drained through `poll_*` outputs; it never reads a clock or draws entropy;
 //! - `driver` (wasm32 only): the browser shell around the core (WebSocket, timer,
 //!   network and page-visibility listeners);
-//! - `api` (wasm32 only): the socket.io-client-compatible JavaScript surface.
+//! - `api` (wasm32 only): the socket.io-client-compatible JavaScript surface;
+//! - [`client`]: the Rust front door, for Rust front ends in the browser.
 
+pub mod client;
 pub mod core;
 pub mod protocol;
 

@@ -1,0 +1,105 @@
+//! Where to connect: a Socket.IO URL (`https://example.com/chat?x=1`) split into the
+//! Engine.IO WebSocket endpoint and the namespace, as socket.io-client reads it.
+//!
+//! Pure string work, no IO; it must not know anything of connections or the browser.
+
+/// The Engine.IO endpoint and the namespace of a Socket.IO URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `ws[s]://host[:port]{path}?EIO=4&transport=websocket[&query]`.
+    pub engine_url: String,
+    /// The URL's path, `"/"` when empty.
+    pub namespace: String,
+}
+
+/// Why a URL cannot be connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlError {
+    /// Only `http`, `https`, `ws` and `wss` URLs name a Socket.IO server.
+    Scheme,
+    /// The URL has no host.
+    Host,
+}
+
+impl UrlError {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Scheme => "the URL must start with http://, https://, ws:// or wss://",
+            Self::Host => "the URL has no host",
+        }
+    }
+}
+
+/// Splits `url`; `path` is the Engine.IO path (socket.io-client's `path` option,
+/// `"/socket.io"` by default; a trailing slash is added as socket.io-client does).
+pub fn target(url: &str, path: &str) -> Result<Target, UrlError> {
+    let (scheme, rest) = url.split_once("://").ok_or(UrlError::Scheme)?;
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => false,
+        "https" | "wss" => true,
+        _ => return Err(UrlError::Scheme),
+    };
+    let rest = rest.split('#').next().unwrap_or_default();
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, query),
+        None => (rest, ""),
+    };
+    let (host, namespace) = match before_query.find('/') {
+        Some(slash) => before_query.split_at(slash),
+        None => (before_query, "/"),
+    };
+    if host.is_empty() {
+        return Err(UrlError::Host);
+    }
+    let mut engine_url = String::from(if secure { "wss://" } else { "ws://" });
+    engine_url.push_str(host);
+    engine_url.push_str(path.trim_end_matches('/'));
+    engine_url.push_str("/?EIO=4&transport=websocket");
+    if !query.is_empty() {
+        engine_url.push('&');
+        engine_url.push_str(query);
+    }
+    Ok(Target {
+        engine_url,
+        namespace: namespace.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{target, Target, UrlError};
+
+    fn split(url: &str) -> Result<Target, UrlError> {
+        target(url, "/socket.io")
+    }
+
+    #[test]
+    fn reads_scheme_host_namespace_and_query() {
+        assert_eq!(
+            split("https://example.com:8443/chat?token=1#frag"),
+            Ok(Target {
+                engine_url: "wss://example.com:8443/socket.io/?EIO=4&transport=websocket&token=1"
+                    .into(),
+                namespace: "/chat".into(),
+            })
+        );
+        assert_eq!(
+            split("http://127.0.0.1:3000").map(|t| (t.engine_url, t.namespace)),
+            Ok((
+                "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket".into(),
+                "/".into()
+            ))
+        );
+        assert_eq!(
+            target("ws://h/admin", "/custom/").map(|t| t.engine_url),
+            Ok("ws://h/custom/?EIO=4&transport=websocket".into())
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_socket_io_server() {
+        assert_eq!(split("ftp://example.com"), Err(UrlError::Scheme));
+        assert_eq!(split("example.com/chat"), Err(UrlError::Scheme));
+        assert_eq!(split("http:///chat"), Err(UrlError::Host));
+    }
+}
