@@ -260,7 +260,7 @@ fn events_before_the_connect_reply_are_delivered_after_connect_and_offsets_are_h
     h.server_open();
     assert_eq!(
         h.sent.last().map(String::as_str),
-        Some(r#"40{"offset":"off-2","pid":"p1","token":"t"}"#)
+        Some(r#"40{"token":"t","pid":"p1","offset":"off-2"}"#)
     );
     h.clear();
     // The replay comes before the CONNECT reply.
@@ -317,7 +317,7 @@ fn a_replay_lost_before_the_connect_reply_is_asked_for_again() {
     h.server_open();
     assert_eq!(
         h.sent.last().map(String::as_str),
-        Some(r#"40{"offset":"off-1","pid":"p1"}"#)
+        Some(r#"40{"pid":"p1","offset":"off-1"}"#)
     );
 }
 

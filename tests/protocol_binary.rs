@@ -5,8 +5,8 @@
 //! itself is tested in `protocol_packet.rs`.
 
 use resocket::protocol::{
-    BinaryMessage, EnginePacket, Frame, JsonText, Packet, PacketType, ProtocolError, Reassembler,
-    Value,
+    BinaryMessage, EnginePacket, Frame, JsonText, Number, Packet, PacketType, ProtocolError,
+    Reassembler, Value,
 };
 
 const HEADER: &str = r#"451-["baz",{"_placeholder":true,"num":0}]"#;
@@ -285,7 +285,7 @@ fn values_convert_to_and_from_json() {
             Value::Array(vec![
                 number(1),
                 Value::Number((-2).into()),
-                Value::Number(serde_json::Number::from_f64(2.5).unwrap_or(0.into())),
+                Value::Number(Number::from_f64(2.5).unwrap_or(0.into())),
                 string("x"),
                 Value::Bool(true),
                 Value::Null,

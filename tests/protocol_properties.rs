@@ -8,8 +8,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use resocket::protocol::{
-    BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Packet, PacketType, ProtocolError,
-    Reassembler, Value, RESERVED_EVENTS,
+    BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Number, Packet, PacketType,
+    ProtocolError, Reassembler, Value, RESERVED_EVENTS,
 };
 use serde_json::Value as Json;
 
@@ -230,7 +230,8 @@ fn value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| Value::Number(n.into())),
         any::<u64>().prop_map(|n| Value::Number(n.into())),
-        float().prop_map(Value::Number),
+        float().prop_filter_map("finite", |n| Number::from_f64(n.as_f64()?)
+            .map(Value::Number)),
         any::<String>().prop_map(Value::String),
         vec(any::<u8>(), 0..16).prop_map(Value::Binary),
     ];

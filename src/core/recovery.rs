@@ -8,7 +8,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::protocol::{JsonText, ProtocolError};
+use crate::protocol::{decode_string, JsonText, ProtocolError};
 
 /// How many delivered offsets are remembered to recognise a replayed duplicate. A
 /// replay starts right after the offset the client presented, so an overlap can only
@@ -38,18 +38,14 @@ impl RecoveryPoint {
         &self.pid
     }
 
-    /// The CONNECT payload of a reconnect: `{pid, offset, ...auth}`, or the auth alone
+    /// The CONNECT payload of a reconnect: `{...auth, pid, offset}`, or the auth alone
     /// while no event has been delivered (the server needs both to restore).
     pub(crate) fn connect_payload(&self, auth: Option<&JsonText>) -> Option<JsonText> {
         let Some(offset) = &self.offset else {
             return auth.cloned();
         };
-        let mut fields: serde_json::Map<String, serde_json::Value> = auth
-            .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
-            .unwrap_or_default();
-        fields.insert("pid".into(), self.pid.as_str().into());
-        fields.insert("offset".into(), offset.as_str().into());
-        JsonText::from_serialize(&fields).ok()
+        let fields = [("pid", self.pid.as_str()), ("offset", offset.as_str())];
+        Some(JsonText::extend_object(auth, &fields))
     }
 
     /// Records the delivery of the event at `offset`. Returns `false` when it was
@@ -82,7 +78,5 @@ pub(crate) fn split_offset(data: &JsonText) -> Result<Option<(JsonText, String)>
     if rest.is_empty() {
         return Ok(None);
     }
-    Ok(serde_json::from_str::<String>(last.get())
-        .ok()
-        .map(|offset| (JsonText::array_from_elements(rest), offset)))
+    Ok(decode_string(last).map(|offset| (JsonText::array_from_elements(rest), offset.into())))
 }

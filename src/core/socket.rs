@@ -7,8 +7,6 @@
 
 use std::collections::VecDeque;
 
-use serde_json::value::RawValue;
-
 use super::config::{AuthSource, SocketConfig};
 use super::event::{
     AckError, ConnId, ConnectError, DisconnectReason, IncomingEvent, Output, Payload, SocketEvent,
@@ -18,8 +16,8 @@ use super::outbox::{DropReason, Outbox, Queued};
 use super::recovery::{split_offset, RecoveryPoint};
 use super::reliable::{Finished, ReliableQueue, Settled};
 use crate::protocol::{
-    BinaryMessage, ConnectErrorPayload, ConnectReply, JsonText, Packet, PacketType, ProtocolError,
-    RESERVED_EVENTS,
+    decode_string, BinaryMessage, ConnectErrorPayload, ConnectReply, JsonKind, JsonText, Packet,
+    PacketType, ProtocolError, RESERVED_EVENTS,
 };
 
 /// How an emit is sent.
@@ -700,16 +698,18 @@ fn transmit(message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {
 
 /// An emit's data is `[name, ...args]` with a name the server accepts and apps may use.
 fn validate_event_data(data: &JsonText) -> Result<(), EmitError> {
-    let elements = data.array_elements().map_err(|_| EmitError::InvalidData)?;
-    let name: &RawValue = elements.first().ok_or(EmitError::InvalidData)?;
-    if let Ok(name) = serde_json::from_str::<String>(name.get()) {
-        return if RESERVED_EVENTS.contains(&name.as_str()) {
+    let mut elements = data.elements().map_err(|_| EmitError::InvalidData)?;
+    let name = elements.next().ok_or(EmitError::InvalidData)?;
+    if let Some(name) = decode_string(name) {
+        return if RESERVED_EVENTS.contains(&&*name) {
             Err(EmitError::ReservedName)
         } else {
             Ok(())
         };
     }
-    serde_json::from_str::<f64>(name.get())
-        .map(|_| ())
-        .map_err(|_| EmitError::InvalidData)
+    if JsonKind::of(name) == JsonKind::Number {
+        Ok(())
+    } else {
+        Err(EmitError::InvalidData)
+    }
 }

@@ -4,10 +4,9 @@
 //! are always messages) and the open handshake. It must not look inside message
 //! payloads: those are Socket.IO packets, the business of `packet`.
 
-use serde::{Deserialize, Serialize};
-
 use super::json::{JsonKind, MAX_SAFE_INTEGER};
-use super::ProtocolError;
+use super::scan::{self, decode_string, parse_unsigned};
+use super::{write, ProtocolError};
 
 /// One WebSocket frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,52 +38,79 @@ pub enum EnginePacket {
     Noop(String),
 }
 
-/// The wire shape of [`Handshake`]; generic so that decoding owns its strings and
-/// encoding borrows them from the handshake.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct HandshakeJson<Text, List> {
-    sid: Text,
-    #[serde(default)]
-    upgrades: List,
-    ping_interval: u64,
-    ping_timeout: u64,
-    max_payload: u64,
-}
-
 impl Handshake {
+    /// Reads the handshake object: a non-empty string `sid`, integer `pingInterval`,
+    /// `pingTimeout` and `maxPayload` within `Number.MAX_SAFE_INTEGER`, and optional
+    /// string `upgrades`. Other members are ignored; of duplicate members the last
+    /// counts, as with `JSON.parse`.
     fn parse(json: &str) -> Result<Handshake, ProtocolError> {
-        // serde would also accept a struct written as a JSON array.
-        let json_start = json.trim_start_matches([' ', '\t', '\n', '\r']);
-        if JsonKind::of(json_start) != JsonKind::Object {
-            return Err(ProtocolError::InvalidHandshake);
+        let object = scan::validate(json)
+            .filter(|object| JsonKind::of(object) == JsonKind::Object)
+            .ok_or(ProtocolError::InvalidHandshake)?;
+        let mut sid = None;
+        let mut upgrades = Some(Vec::new());
+        let mut numbers = [None; 3];
+        for (key, value) in scan::members(object) {
+            let key = key
+                .and_then(decode_string)
+                .ok_or(ProtocolError::InvalidHandshake)?;
+            let number = |value| parse_unsigned(value).filter(|&n| n <= MAX_SAFE_INTEGER);
+            match &*key {
+                "sid" => sid = decode_string(value).filter(|sid| !sid.is_empty()),
+                "upgrades" => upgrades = string_list(value),
+                "pingInterval" => numbers[0] = number(value),
+                "pingTimeout" => numbers[1] = number(value),
+                "maxPayload" => numbers[2] = number(value),
+                _ => {}
+            }
         }
-        let wire: HandshakeJson<String, Vec<String>> =
-            serde_json::from_str(json).map_err(|_| ProtocolError::InvalidHandshake)?;
-        let numbers = [wire.ping_interval, wire.ping_timeout, wire.max_payload];
-        if wire.sid.is_empty() || numbers.iter().any(|&value| value > MAX_SAFE_INTEGER) {
-            return Err(ProtocolError::InvalidHandshake);
+        match (sid, upgrades, numbers) {
+            (Some(sid), Some(upgrades), [Some(interval), Some(timeout), Some(max_payload)]) => {
+                Ok(Handshake {
+                    sid: sid.into_owned(),
+                    upgrades,
+                    ping_interval: interval,
+                    ping_timeout: timeout,
+                    max_payload,
+                })
+            }
+            _ => Err(ProtocolError::InvalidHandshake),
         }
-        Ok(Handshake {
-            sid: wire.sid,
-            upgrades: wire.upgrades,
-            ping_interval: wire.ping_interval,
-            ping_timeout: wire.ping_timeout,
-            max_payload: wire.max_payload,
-        })
     }
 
     fn to_json(&self) -> String {
-        let wire = HandshakeJson {
-            sid: self.sid.as_str(),
-            upgrades: self.upgrades.as_slice(),
-            ping_interval: self.ping_interval,
-            ping_timeout: self.ping_timeout,
-            max_payload: self.max_payload,
-        };
-        // Cannot fail: strings, a list of strings and integers always serialize.
-        serde_json::to_string(&wire).unwrap_or_default()
+        let mut json = String::with_capacity(80 + self.sid.len());
+        json.push_str("{\"sid\":");
+        write::push_string(&mut json, &self.sid);
+        json.push_str(",\"upgrades\":[");
+        for (index, upgrade) in self.upgrades.iter().enumerate() {
+            if index > 0 {
+                json.push(',');
+            }
+            write::push_string(&mut json, upgrade);
+        }
+        let numbers = [
+            ("],\"pingInterval\":", self.ping_interval),
+            (",\"pingTimeout\":", self.ping_timeout),
+            (",\"maxPayload\":", self.max_payload),
+        ];
+        for (name, value) in numbers {
+            json.push_str(name);
+            write::push_decimal(&mut json, value);
+        }
+        json.push('}');
+        json
     }
+}
+
+/// The strings of a JSON array of strings.
+fn string_list(json: &str) -> Option<Vec<String>> {
+    if JsonKind::of(json) != JsonKind::Array {
+        return None;
+    }
+    scan::members(json)
+        .map(|(_, item)| decode_string(item).map(String::from))
+        .collect()
 }
 
 impl EnginePacket {
@@ -126,7 +152,7 @@ impl EnginePacket {
 /// Drops the leading ASCII type digit in place: the data moves, it is not copied.
 fn data_after_type(mut text: String) -> String {
     if text.is_char_boundary(1) {
-        text.replace_range(..1, "");
+        text.drain(..1);
     }
     text
 }

@@ -4,10 +4,7 @@
 //! array) without building a tree: payloads stay text so the browser's native
 //! `JSON.parse` can build the JavaScript values. It must not know about packets.
 
-use serde::Serialize;
-use serde_json::value::RawValue;
-
-use super::ProtocolError;
+use super::{scan, write, ProtocolError};
 
 /// `Number.MAX_SAFE_INTEGER`: the largest integer every JavaScript peer reads exactly.
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -41,14 +38,16 @@ impl JsonKind {
 
 impl JsonText {
     /// Validates `text` as exactly one JSON value; surrounding whitespace is dropped.
+    ///
+    /// Accepts what `JSON.parse` accepts (escaped lone surrogates and numbers beyond
+    /// the range of `f64` included), up to a nesting depth of 1024 arrays and objects.
     pub fn parse(text: impl Into<String>) -> Result<JsonText, ProtocolError> {
         let text = text.into();
-        let value: &RawValue =
-            serde_json::from_str(&text).map_err(|_| ProtocolError::InvalidJson)?;
-        if value.get().len() == text.len() {
+        let value = scan::validate(&text).ok_or(ProtocolError::InvalidJson)?;
+        if value.len() == text.len() {
             return Ok(JsonText(text));
         }
-        Ok(JsonText(value.get().to_owned()))
+        Ok(JsonText(value.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,37 +59,65 @@ impl JsonText {
     }
 
     /// Splits a JSON array into the text of its top-level elements.
-    pub fn array_elements(&self) -> Result<Vec<&RawValue>, ProtocolError> {
-        serde_json::from_str(&self.0).map_err(|_| ProtocolError::InvalidPayload)
+    pub fn array_elements(&self) -> Result<Vec<&str>, ProtocolError> {
+        Ok(self.elements()?.collect())
     }
 
-    /// Builds the JSON array `[e1,e2,...]`.
-    pub fn array_from_elements(elements: &[&RawValue]) -> JsonText {
-        let length = elements.iter().map(|element| element.get().len() + 1);
+    /// The text of each top-level element of a JSON array, without collecting them.
+    pub(crate) fn elements(&self) -> Result<impl Iterator<Item = &str>, ProtocolError> {
+        if self.kind() != JsonKind::Array {
+            return Err(ProtocolError::InvalidPayload);
+        }
+        Ok(scan::members(&self.0).map(|(_, element)| element))
+    }
+
+    /// Builds the JSON array `[e1,e2,...]` from elements taken from valid JSON text
+    /// (such as those of [`JsonText::array_elements`]).
+    pub fn array_from_elements(elements: &[&str]) -> JsonText {
+        let length = elements.iter().map(|element| element.len() + 1);
         let mut text = String::with_capacity(1 + length.sum::<usize>());
         text.push('[');
         for (index, element) in elements.iter().enumerate() {
             if index > 0 {
                 text.push(',');
             }
-            text.push_str(element.get());
+            text.push_str(element);
         }
         text.push(']');
         JsonText(text)
     }
 
-    /// Serializes any serde value; fails only for values JSON cannot represent.
-    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<JsonText, ProtocolError> {
-        // serde_json only ever writes valid JSON, so no second validation is needed.
-        serde_json::to_string(value)
-            .map(JsonText)
-            .map_err(|_| ProtocolError::NotSerializable)
+    /// The object `base` (nothing unless it is an object) with `fields` appended as
+    /// string members. The appended members come last, so they win over same-named
+    /// members of `base` for `JSON.parse`, which keeps the last of duplicate keys.
+    pub(crate) fn extend_object(base: Option<&JsonText>, fields: &[(&str, &str)]) -> JsonText {
+        let members = base
+            .filter(|base| base.kind() == JsonKind::Object)
+            .and_then(|base| base.0.get(1..base.0.len().saturating_sub(1)))
+            .unwrap_or_default()
+            .trim_matches([' ', '\t', '\n', '\r']);
+        let length = fields
+            .iter()
+            .map(|(key, value)| key.len() + value.len() + 6);
+        let mut text = String::with_capacity(2 + members.len() + length.sum::<usize>());
+        text.push('{');
+        text.push_str(members);
+        for (index, (key, value)) in fields.iter().enumerate() {
+            if index > 0 || !members.is_empty() {
+                text.push(',');
+            }
+            write::push_string(&mut text, key);
+            text.push(':');
+            write::push_string(&mut text, value);
+        }
+        text.push('}');
+        JsonText(text)
     }
 
-    /// Copies a value serde_json already validated; its raw values carry no surrounding
-    /// whitespace.
-    pub(crate) fn from_raw(value: &RawValue) -> JsonText {
-        JsonText(value.get().to_owned())
+    /// Takes text the caller knows to be one valid JSON value without surrounding
+    /// whitespace (a slice of a validated text, or text written by hand).
+    pub(crate) fn from_valid(text: impl Into<String>) -> JsonText {
+        JsonText(text.into())
     }
 
     pub(crate) fn kind(&self) -> JsonKind {

@@ -7,13 +7,20 @@
 mod engine;
 mod error;
 mod json;
+mod number;
 mod packet;
 mod reassembly;
+mod scan;
 mod value;
+mod write;
 
 pub use engine::{EnginePacket, Frame, Handshake};
 pub use error::ProtocolError;
 pub use json::JsonText;
+pub use number::Number;
 pub use packet::{ConnectErrorPayload, ConnectReply, Packet, PacketType, RESERVED_EVENTS};
 pub use reassembly::{BinaryMessage, Reassembler};
 pub use value::Value;
+
+pub(crate) use json::JsonKind;
+pub(crate) use scan::decode_string;

@@ -5,12 +5,11 @@
 //! and CONNECT_ERROR payloads. It must not hold state nor join binary attachments to
 //! their packet: that is `reassembly`'s job.
 
-use serde::de::{self, Deserializer as _};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::fmt;
 
 use super::json::{JsonKind, MAX_SAFE_INTEGER};
+use super::scan::{decode_string, members};
+use super::write::push_decimal;
 use super::{Frame, JsonText, ProtocolError};
 
 /// Event names with a special meaning to Socket.IO, which applications cannot emit.
@@ -237,11 +236,14 @@ fn validate(
 }
 
 /// Event data is a non-empty array whose first element, the event name, is a number or
-/// a string not in [`RESERVED_EVENTS`].
+/// a string not in [`RESERVED_EVENTS`]. Escaped spellings such as `"\u0063onnect"` are
+/// caught as well.
 fn validate_event(data: &JsonText) -> Result<(), ProtocolError> {
-    let elements = data.array_elements()?;
-    let name = elements.first().ok_or(ProtocolError::InvalidPayload)?;
-    match JsonKind::of(name.get()) {
+    let name = data
+        .elements()?
+        .next()
+        .ok_or(ProtocolError::InvalidPayload)?;
+    match JsonKind::of(name) {
         JsonKind::Number => Ok(()),
         JsonKind::String if is_reserved_event_name(name) => Err(ProtocolError::ReservedEventName),
         JsonKind::String => Ok(()),
@@ -249,26 +251,10 @@ fn validate_event(data: &JsonText) -> Result<(), ProtocolError> {
     }
 }
 
-/// Reads the name through serde, without allocating, so that escaped spellings such as
-/// `"\u0063onnect"` are caught as well.
-fn is_reserved_event_name(name: &RawValue) -> bool {
-    struct IsReserved;
-
-    impl de::Visitor<'_> for IsReserved {
-        type Value = bool;
-
-        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-            formatter.write_str("a string")
-        }
-
-        fn visit_str<E: de::Error>(self, name: &str) -> Result<bool, E> {
-            Ok(RESERVED_EVENTS.contains(&name))
-        }
-    }
-
-    serde_json::Deserializer::from_str(name.get())
-        .deserialize_str(IsReserved)
-        .unwrap_or(false)
+/// Whether the string literal `name` spells a reserved event name; it is decoded
+/// without allocating unless it holds escapes.
+fn is_reserved_event_name(name: &str) -> bool {
+    decode_string(name).is_some_and(|name| RESERVED_EVENTS.contains(&&*name))
 }
 
 fn parse_attachment_count(digits: &str) -> Result<usize, ProtocolError> {
@@ -292,18 +278,6 @@ fn parse_decimal(digits: &str, max: u64) -> Option<u64> {
         .filter(|&value| value <= max)
 }
 
-fn push_decimal(text: &mut String, value: u64) {
-    let mut unit = 1;
-    while unit <= value / 10 {
-        unit *= 10;
-    }
-    while unit > 0 {
-        let digit = (value / unit % 10) as u8;
-        text.push(char::from(b'0' + digit));
-        unit /= 10;
-    }
-}
-
 /// The server's reply to our CONNECT: `{"sid":"…"}`, plus `"pid"` when connection state
 /// recovery is on.
 #[derive(Clone, PartialEq, Eq)]
@@ -324,25 +298,25 @@ impl fmt::Debug for ConnectReply {
 
 impl ConnectReply {
     /// Reads the data of a CONNECT packet from the server. A `pid` that is not a string
-    /// is ignored, as the server would not accept it back.
+    /// is ignored, as the server would not accept it back. Of duplicate members the
+    /// last counts, as with `JSON.parse`.
     pub fn parse(data: Option<&JsonText>) -> Result<ConnectReply, ProtocolError> {
-        #[derive(Deserialize)]
-        struct Wire<'a> {
-            sid: String,
-            #[serde(borrow)]
-            pid: Option<&'a RawValue>,
+        let mut sid = None;
+        let mut pid = None;
+        for (key, value) in object_members(data).ok_or(ProtocolError::InvalidConnectReply)? {
+            match key.as_deref().ok_or(ProtocolError::InvalidConnectReply)? {
+                "sid" => sid = Some(decode_string(value)),
+                "pid" => pid = decode_string(value),
+                _ => {}
+            }
         }
-
-        let data = object_text(data).ok_or(ProtocolError::InvalidConnectReply)?;
-        let wire: Wire =
-            serde_json::from_str(data).map_err(|_| ProtocolError::InvalidConnectReply)?;
-        if wire.sid.is_empty() {
-            return Err(ProtocolError::InvalidConnectReply);
+        match sid.flatten() {
+            Some(sid) if !sid.is_empty() => Ok(ConnectReply {
+                sid: sid.into_owned(),
+                pid: pid.map(String::from),
+            }),
+            _ => Err(ProtocolError::InvalidConnectReply),
         }
-        let pid = wire
-            .pid
-            .and_then(|pid| serde_json::from_str(pid.get()).ok());
-        Ok(ConnectReply { sid: wire.sid, pid })
     }
 }
 
@@ -359,37 +333,42 @@ impl ConnectErrorPayload {
     pub fn parse(data: Option<&JsonText>) -> ConnectErrorPayload {
         const GENERIC_MESSAGE: &str = "connection refused by the server";
 
-        #[derive(Deserialize)]
-        struct Wire<'a> {
-            #[serde(borrow)]
-            message: Option<&'a RawValue>,
-            #[serde(borrow)]
-            data: Option<&'a RawValue>,
-        }
-
         let bare_message = data
             .filter(|data| data.kind() == JsonKind::String)
-            .and_then(|data| serde_json::from_str::<String>(data.as_str()).ok());
+            .and_then(|data| decode_string(data.as_str()));
         if let Some(message) = bare_message {
             return ConnectErrorPayload {
-                message,
+                message: message.into_owned(),
                 data: None,
             };
         }
-        let wire = object_text(data).and_then(|data| serde_json::from_str::<Wire>(data).ok());
-        let (message, data) = wire.map_or((None, None), |wire| (wire.message, wire.data));
+        let mut message = None;
+        let mut details = None;
+        for (key, value) in object_members(data).into_iter().flatten() {
+            let Some(key) = key else {
+                // A key escaping a lone surrogate: not a payload we can read.
+                (message, details) = (None, None);
+                break;
+            };
+            match &*key {
+                "message" => message = decode_string(value),
+                // `"data": null` is no data, as an absent member.
+                "data" => details = (value != "null").then_some(value),
+                _ => {}
+            }
+        }
         ConnectErrorPayload {
-            message: message
-                .and_then(|message| serde_json::from_str(message.get()).ok())
-                .unwrap_or_else(|| GENERIC_MESSAGE.to_owned()),
-            data: data.map(JsonText::from_raw),
+            message: message.map_or_else(|| GENERIC_MESSAGE.to_owned(), String::from),
+            data: details.map(JsonText::from_valid),
         }
     }
 }
 
-/// The text of `data` if it is a JSON object: serde would also read a struct from an
-/// array, which these payloads must not be.
-fn object_text(data: Option<&JsonText>) -> Option<&str> {
-    data.filter(|data| data.kind() == JsonKind::Object)
-        .map(JsonText::as_str)
+/// The members of `data` if it is a JSON object, keys decoded (`None` for a key
+/// escaping a lone surrogate).
+fn object_members(
+    data: Option<&JsonText>,
+) -> Option<impl Iterator<Item = (Option<std::borrow::Cow<'_, str>>, &str)>> {
+    let object = data.filter(|data| data.kind() == JsonKind::Object)?;
+    Some(members(object.as_str()).map(|(key, value)| (key.and_then(decode_string), value)))
 }

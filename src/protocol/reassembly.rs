@@ -6,9 +6,7 @@
 //! frames that follow it. It must not decode text (that is `packet`) and holds nothing
 //! but the one packet awaiting its attachments.
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::fmt;
-
+use super::scan::{self, decode_string, parse_unsigned, Token};
 use super::{Frame, JsonText, Packet, PacketType, ProtocolError, Value};
 
 const PLACEHOLDER_MARKER: &str = "_placeholder";
@@ -37,7 +35,7 @@ impl BinaryMessage {
         let Some(data) = &self.packet.data else {
             return Ok(None);
         };
-        let value = serde_json::from_str(data.as_str()).map_err(|_| ProtocolError::InvalidJson)?;
+        let value = Value::from_json(data.as_str()).ok_or(ProtocolError::InvalidJson)?;
         if !self.packet.kind.is_binary() {
             return Ok(Some(value));
         }
@@ -55,8 +53,9 @@ impl BinaryMessage {
     ) -> BinaryMessage {
         let mut attachments = Vec::new();
         let data = detach_binaries(data, &mut attachments);
-        // Cannot fail: no binary leaf is left and object keys are strings.
-        let data = JsonText::from_serialize(&data).ok();
+        let mut text = String::new();
+        data.write_json(&mut text);
+        let data = Some(JsonText::from_valid(text));
         let kind = kind.with_attachments(attachments.len());
         BinaryMessage {
             packet: Packet::new(kind, namespace, id, data, attachments.len()),
@@ -185,13 +184,42 @@ fn fill_placeholders(value: Value, attachments: &[Vec<u8>]) -> Result<Value, Pro
 /// Checks every placeholder in `json` (valid JSON) against the attachment count without
 /// building a tree.
 fn check_placeholders(json: &str, attachment_count: usize) -> Result<(), ProtocolError> {
-    let check = PlaceholderCheck { attachment_count };
-    match check.deserialize(&mut serde_json::Deserializer::from_str(json)) {
-        Ok(_) => Ok(()),
-        // Our own rejections are the only data errors: the text is known to be JSON.
-        Err(error) if error.is_data() => Err(ProtocolError::InvalidPlaceholder),
-        Err(_) => Err(ProtocolError::InvalidJson),
-    }
+    // One entry per open container: what it says about being a placeholder (`None`
+    // for arrays), and the key whose value comes next.
+    let mut open: Vec<(Option<PlaceholderFields>, FieldName)> = Vec::new();
+    let mut error = ProtocolError::InvalidJson;
+    let walked = scan::walk(json, &mut |token| {
+        let value = match token {
+            Token::Open { object } => {
+                open.push((object.then(PlaceholderFields::default), FieldName::Other));
+                return true;
+            }
+            Token::Key(raw) => {
+                let Some(key) = decode_string(raw) else {
+                    return false;
+                };
+                if let Some((_, name)) = open.last_mut() {
+                    *name = FieldName::of(&key);
+                }
+                return true;
+            }
+            Token::Scalar(raw) => FieldValue::of_json(raw),
+            Token::Close => {
+                if let Some((Some(fields), _)) = open.pop() {
+                    if fields.index(attachment_count).is_err() {
+                        error = ProtocolError::InvalidPlaceholder;
+                        return false;
+                    }
+                }
+                FieldValue::Other
+            }
+        };
+        if let Some((Some(fields), name)) = open.last_mut() {
+            fields.note(*name, value);
+        }
+        true
+    });
+    walked.map(|_| ()).ok_or(error)
 }
 
 /// The keys of an object that matter to the placeholder convention.
@@ -221,6 +249,14 @@ enum FieldValue {
 }
 
 impl FieldValue {
+    /// The meaning of the JSON text of a scalar.
+    fn of_json(raw: &str) -> FieldValue {
+        match raw {
+            "true" => FieldValue::True,
+            raw => parse_unsigned(raw).map_or(FieldValue::Other, FieldValue::Unsigned),
+        }
+    }
+
     fn of(value: &Value) -> FieldValue {
         match value {
             Value::Bool(true) => FieldValue::True,
@@ -261,94 +297,5 @@ impl PlaceholderFields {
             .filter(|&index| index < attachment_count)
             .map(Some)
             .ok_or(ProtocolError::InvalidPlaceholder)
-    }
-}
-
-/// Walks JSON validating placeholders; each value reports what it is to its enclosing
-/// object.
-#[derive(Clone, Copy)]
-struct PlaceholderCheck {
-    attachment_count: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for PlaceholderCheck {
-    type Value = FieldValue;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldValue, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PlaceholderCheck {
-    type Value = FieldValue;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("a JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<FieldValue, E> {
-        Ok(FieldValue::Other)
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<FieldValue, E> {
-        Ok(if value {
-            FieldValue::True
-        } else {
-            FieldValue::Other
-        })
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<FieldValue, E> {
-        Ok(FieldValue::Other)
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<FieldValue, E> {
-        Ok(FieldValue::Unsigned(value))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<FieldValue, E> {
-        Ok(FieldValue::Other)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<FieldValue, E> {
-        Ok(FieldValue::Other)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldValue, A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(FieldValue::Other)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldValue, A::Error> {
-        let mut fields = PlaceholderFields::default();
-        while let Some(name) = map.next_key_seed(FieldNameSeed)? {
-            fields.note(name, map.next_value_seed(self)?);
-        }
-        match fields.index(self.attachment_count) {
-            Ok(_) => Ok(FieldValue::Other),
-            Err(error) => Err(de::Error::custom(error.message())),
-        }
-    }
-}
-
-struct FieldNameSeed;
-
-impl<'de> DeserializeSeed<'de> for FieldNameSeed {
-    type Value = FieldName;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldName, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for FieldNameSeed {
-    type Value = FieldName;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("an object key")
-    }
-
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<FieldName, E> {
-        Ok(FieldName::of(key))
     }
 }
