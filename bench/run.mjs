@@ -17,18 +17,17 @@
 //
 // Needs the built package in pkg/ (`npm run build`) and /usr/bin/chromium (or
 // CHROMIUM_PATH), as the end-to-end tests do.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, extname, join, normalize, sep } from "node:path";
-import { createInterface } from "node:readline";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 import { CHROMIUM, CHROMIUM_ARGS } from "../tests/e2e/support/browser.mjs";
+import { startChild } from "../tests/e2e/support/processes.mjs";
+import { routeFiles, startFileServer } from "../tests/e2e/support/serve-dir.mjs";
 import { CLIENTS, METRICS, applies, markdownTable, ratioChart, summarize } from "./report.mjs";
 import { measureSizes } from "./size.mjs";
 
@@ -70,7 +69,6 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const absNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...args) => console.error(...args); // progress on stderr; the table on stdout
 
@@ -80,116 +78,30 @@ const log = (...args) => console.error(...args); // progress on stderr; the tabl
 // build running meanwhile cannot mix two versions into one report.
 let pkgDir = null;
 
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
-
-function under(base, rest) {
-  const file = normalize(join(base, rest));
-  return file.startsWith(base + sep) ? file : null;
-}
-
-function fileFor(pathname) {
-  if (pathname === "/" || pathname === "/index.html") return join(BENCH, "page", "index.html");
-  if (pathname.startsWith("/bench/")) return under(join(BENCH, "page"), pathname.slice("/bench/".length));
-  if (pathname.startsWith("/pkg/")) return under(pkgDir, pathname.slice("/pkg/".length));
-  if (pathname.startsWith("/vendor/")) return under(SIOC_DIST, pathname.slice("/vendor/".length));
-  return null;
-}
-
-async function startStatic() {
-  const server = createServer(async (req, res) => {
-    const pathname = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
-    const file = fileFor(pathname);
-    const body = file && (await readFile(file).catch(() => null));
-    if (!body) return res.writeHead(404).end();
-    res.writeHead(200, {
-      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+function startStatic() {
+  const page = join(BENCH, "page");
+  const fileFor = routeFiles({
+    index: join(page, "index.html"),
+    mounts: { "/bench/": page, "/pkg/": pkgDir, "/vendor/": SIOC_DIST },
+  });
+  return startFileServer(fileFor, {
+    headers: {
       "cache-control": "no-store",
       // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs.
       "cross-origin-opener-policy": "same-origin",
       "cross-origin-embedder-policy": "require-corp",
-    });
-    res.end(body);
+    },
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
-  };
 }
 
 // ---------------------------------------------------------------- socket.io server
 
-const children = new Set();
-process.on("exit", () => {
-  for (const child of children) {
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-});
-
-/** Spawns bench/server.mjs; resolves to { port, upAt, kill(), stop() }. */
-async function startBenchServer(port = 0) {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await spawnBenchServer(port);
-    } catch (err) {
-      if (!err.addressInUse || attempt >= 20) throw err;
-      await sleep(100);
-    }
-  }
-}
-
-function spawnBenchServer(port) {
-  const child = spawn(process.execPath, [join(BENCH, "server.mjs"), `--port=${port}`], { stdio: ["pipe", "pipe", "pipe"] });
-  children.add(child);
-  const exited = new Promise((resolve) => child.once("exit", resolve)).then(() => children.delete(child));
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (d) => {
-    stderr += d;
-  });
-  const handle = {
-    port: undefined,
-    upAt: undefined,
-    get alive() {
-      return child.exitCode === null && child.signalCode === null;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, "SIGKILL");
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin.end();
-      const t = setTimeout(() => handle.kill(), 3000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench server: no port within 15 s; stderr: ${stderr}`)), 15_000);
-    createInterface({ input: child.stdout }).once("line", (line) => {
-      handle.upAt = absNow();
-      clearTimeout(timer);
-      try {
-        handle.port = JSON.parse(line).port;
-        resolve(handle);
-      } catch {
-        reject(new Error(`bench server: unexpected first line ${line}`));
-      }
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (handle.port === undefined) {
-        reject(Object.assign(new Error(`bench server exited early (${signal ?? code}); stderr: ${stderr}`), { addressInUse: code === 98 }));
-      }
-    });
-  });
+/**
+ * Starts bench/server.mjs (retrying while its port is still taken after a kill);
+ * resolves to the handle of startChild(): { port, upAt, alive, kill(), stop(), … }.
+ */
+function startBenchServer(port = 0) {
+  return startChild(join(BENCH, "server.mjs"), [`--port=${port}`], { name: "bench server", attempts: 21, retryMs: 100 });
 }
 
 // ---------------------------------------------------------------- the run

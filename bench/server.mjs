@@ -4,7 +4,7 @@
 //   node bench/server.mjs --port=<n>     (default 0: any free port, on 127.0.0.1)
 //
 // stdout: one line {"port": <n>} once it listens; nothing else. It exits when its stdin
-// closes (the runner went away) or on SIGTERM/SIGINT.
+// closes (the runner went away) or on SIGTERM/SIGINT (tests/e2e/support/child-server.mjs).
 //
 // The same server serves the three clients under test (resocket, socket.io-client and
 // the raw WebSocket baseline), so whatever it costs is the same for all of them. Events
@@ -24,9 +24,10 @@
 //                          are handled in order, so this ack proves every earlier
 //                          "sink" has arrived.
 //   "echo" (...args, ack)  ack(...args)
-import { createServer } from "node:http";
 import { Server } from "socket.io";
 import WebSocket from "ws";
+
+import { createHttpServer, serveAsChild } from "../tests/e2e/support/child-server.mjs";
 
 function option(name, fallback) {
   const prefix = `--${name}=`;
@@ -83,9 +84,7 @@ function push(conn, kind, n) {
   return true;
 }
 
-const http = createServer((req, res) => {
-  res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-});
+const http = createHttpServer();
 const io = new Server(http, { cors: { origin: "*" } });
 
 io.on("connection", (socket) => {
@@ -113,22 +112,4 @@ io.on("connection", (socket) => {
   });
 });
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  io.close();
-  http.closeAllConnections?.();
-  setTimeout(() => process.exit(0), 200).unref();
-}
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
-process.stdin.on("end", stop);
-process.stdin.on("error", stop);
-process.stdin.resume();
-
-http.on("error", (err) => {
-  process.stderr.write(`bench socket.io server: ${err.code ?? ""} ${err.message}\n`);
-  process.exit(err.code === "EADDRINUSE" ? 98 : 1);
-});
-http.listen(port, "127.0.0.1", () => process.stdout.write(`${JSON.stringify({ port: http.address().port })}\n`));
+serveAsChild({ http, io, port, label: "bench socket.io server" });

@@ -39,13 +39,14 @@
 //                             stopped, across restarts and nodes): a gap in the numbers
 //                             a client sees is ticks sent while it was away that its
 //                             new session did not recover.
-import { fork, spawn } from "node:child_process";
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { fork } from "node:child_process";
 import { createServer, request as httpRequest } from "node:http";
-import { connect as netConnect, createServer as createNetServer } from "node:net";
-import { extname, join, normalize, sep } from "node:path";
+import { connect as netConnect } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { exited, freePort, spawnTracked, stopChild, track } from "./children.mjs";
+import { sendFile, under } from "./static-files.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -169,7 +170,6 @@ async function runNode() {
 async function runFront() {
   const cluster = option("cluster", "false") !== "false";
   let lastTick = 0; // the last "tick" number any node sent
-  const children = new Set(); // every live child process, killed by PID on exit
   const nodes = (cluster ? ["A", "B"] : ["A"]).map((name) => ({
     name,
     child: null,
@@ -185,66 +185,11 @@ async function runFront() {
   let roundRobin = 0;
   let stopping = false;
 
-  process.on("exit", () => {
-    for (const child of children) {
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  });
-
-  function exited(child) {
-    return child.exitCode !== null || child.signalCode !== null;
-  }
-
-  function waitExit(child, ms) {
-    if (exited(child)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
-
-  /** Sends `signal` to `child` by PID; SIGKILL if still alive after `graceMs`. */
-  async function stopChild(child, signal = "SIGTERM", graceMs = 3000) {
-    if (exited(child)) return;
-    try {
-      process.kill(child.pid, signal);
-    } catch {
-      // already gone
-    }
-    if (await waitExit(child, graceMs)) return;
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    await waitExit(child, 3000);
-  }
-
-  function freePort() {
-    return new Promise((resolve, reject) => {
-      const probe = createNetServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
-  }
-
   async function startRedis() {
     const bin = process.env.REDIS_SERVER || "/usr/bin/redis-server";
     const port = await freePort();
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-    const child = spawn(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
-    children.add(child);
-    child.once("exit", () => children.delete(child));
+    const child = spawnTracked(bin, args, { stdio: ["ignore", "ignore", "inherit"] });
     await new Promise((resolve, reject) => {
       child.once("error", (err) => reject(new Error(`cannot run ${bin}: ${err.message}`)));
       const deadline = Date.now() + 5000;
@@ -284,8 +229,7 @@ async function runFront() {
     if (node.starting) return node.starting;
     const args = ["--role=node", `--name=${node.name}`];
     if (redis) args.push(`--redis=${redis.url}`);
-    const child = fork(SELF, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    children.add(child);
+    const child = track(fork(SELF, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
     node.starting = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         stopChild(child, "SIGKILL");
@@ -302,7 +246,6 @@ async function runFront() {
       });
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        children.delete(child);
         if (node.child === child) {
           Object.assign(node, { child: null, alive: false, port: null, ticking: false });
           for (const socket of node.sockets) socket.destroy();
@@ -350,19 +293,6 @@ async function runFront() {
 
   // --- static files -----------------------------------------------------------------
 
-  const TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".wasm": "application/wasm",
-    ".ts": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-  };
-
   // Maps a URL path to a file under www/ or pkg/, refusing anything outside them.
   function fileFor(pathname) {
     let base = join(ROOT, "www");
@@ -372,8 +302,7 @@ async function runFront() {
       rest = pathname.slice("/pkg".length);
     }
     if (rest === "" || rest.endsWith("/")) rest += "index.html";
-    const file = normalize(join(base, rest));
-    return file.startsWith(base + sep) ? file : null;
+    return under(base, rest);
   }
 
   async function serveStatic(req, res, pathname) {
@@ -381,20 +310,9 @@ async function runFront() {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
     }
-    const file = fileFor(pathname);
-    const info = file && (await stat(file).catch(() => null));
-    if (!info?.isFile()) {
-      const hint = pathname.startsWith("/pkg/") ? " (run `npm run build` to build pkg/)" : "";
-      res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${pathname}${hint}\n`);
-      return;
-    }
-    res.writeHead(200, {
-      "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-      "content-length": info.size,
-      "cache-control": "no-cache",
-    });
-    if (req.method === "HEAD") res.end();
-    else createReadStream(file).pipe(res);
+    const hint = pathname.startsWith("/pkg/") ? " (run `npm run build` to build pkg/)" : "";
+    // (Node sends no body in the answer to a HEAD request.)
+    await sendFile(res, fileFor(pathname), pathname, { headers: { "cache-control": "no-cache" }, hint });
   }
 
   // --- control endpoints ------------------------------------------------------------

@@ -17,7 +17,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { clientOptions, e2eSuite } from "./support/browser.mjs";
-import { startServer } from "./support/children.mjs";
+import { startServer } from "./support/processes.mjs";
 import { seededRandom, startProxy } from "./support/proxy.mjs";
 import { analyzeStream, formatStreamReport } from "./support/sequence.mjs";
 
@@ -39,10 +39,8 @@ test("chaos: random cuts for 15 s, no loss or duplicate inside recovered session
       const opts = clientOptions({ reconnectionDelay: 300, reconnectionDelayMax: 1000, retries: 10, ackTimeout: 1000 });
       await ctx.page.evaluate(
         async ({ url, opts }) => {
-          const socket = await e2e.open(url, opts, "main", { wait: 0, manager: false });
-          e2e.trace(socket, "n");
-          e2e.chaos = { sent: 0, acked: 0, ackErrors: [], dropped: [], timer: null };
-          socket.on("emit_dropped", (reason, data) => e2e.chaos.dropped.push([reason, data]));
+          const socket = await e2e.open(url, opts, "main", { wait: 0, manager: false, trace: "n" });
+          e2e.chaos = { sent: 0, acked: 0, ackErrors: [], dropped: e2e.drops(socket), timer: null };
           await e2e.waitFor(() => socket.connected, 5000, "the first connect", e2e.logs.main);
         },
         { url, opts },

@@ -19,7 +19,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { clientOptions, e2eSuite } from "./support/browser.mjs";
-import { startServer } from "./support/children.mjs";
+import { startServer } from "./support/processes.mjs";
 import { formatLog } from "./support/events.mjs";
 import { startProxy } from "./support/proxy.mjs";
 import { redisAvailable, startRedis, REDIS_SERVER } from "./support/redis.mjs";
@@ -58,8 +58,7 @@ async function openClient(ctx, cluster) {
   const opts = clientOptions({ reconnectionDelay: 300, reconnectionDelayMax: 1000 });
   await ctx.page.evaluate(
     async ({ url, opts }) => {
-      const socket = await e2e.open(url, opts, "main", { wait: 0 });
-      e2e.trace(socket, "n");
+      const socket = await e2e.open(url, opts, "main", { wait: 0, trace: "n" });
       socket.rejoin("join", "room-1"); // declared before the first connect: sent on it
       await e2e.waitFor(() => socket.connected, 5000, "the first connect", e2e.logs.main);
     },
@@ -71,19 +70,17 @@ async function openClient(ctx, cluster) {
   const other = holder === cluster.a ? cluster.b : cluster.a;
   cluster.p.send({ cmd: "stream", every: 20, room: "room-1" });
   await ctx.page.evaluate(() =>
-    e2e.waitFor(() => e2e.traces.main.filter((e) => e.k === "event").length >= 30, 5000, "30 events through the adapter", e2e.traces.main.slice(-5)),
+    e2e.waitFor(() => e2e.traced("event") >= 30, 5000, "30 events through the adapter", e2e.traces.main.slice(-5)),
   );
   return { holder, other };
 }
 
-/** Waits for 30 more events after the reconnection, stops the stream, collects. */
+/** Waits for 30 more events after the reconnection, stops the stream, collects and analyzes. */
 async function finish(ctx, cluster) {
   await ctx.page.evaluate(async () => {
-    const trace = e2e.traces.main;
-    const connects = () => trace.filter((e) => e.k === "connect").length;
-    await e2e.waitFor(() => connects() >= 2, 8000, "the reconnection", e2e.logs.main);
-    const at = trace.filter((e) => e.k === "event").length;
-    await e2e.waitFor(() => trace.filter((e) => e.k === "event").length >= at + 30, 5000, "30 events after the reconnection", trace.slice(-5));
+    await e2e.waitFor(() => e2e.traced("connect") >= 2, 8000, "the reconnection", e2e.logs.main);
+    const at = e2e.traced("event");
+    await e2e.waitFor(() => e2e.traced("event") >= at + 30, 5000, "30 events after the reconnection", e2e.traces.main.slice(-5));
   });
   cluster.p.send({ cmd: "stream-stop" });
   await cluster.p.waitForLog((log) => log.some((e) => e.event === "stream-stopped"), 5000, "the stream to stop");
@@ -98,7 +95,7 @@ async function finish(ctx, cluster) {
     socket.disconnect();
     return out;
   }, lastSent);
-  return { ...result, lastSent };
+  return { ...result, lastSent, report: analyzeStream(result.trace, { lastSent }) };
 }
 
 /** How long the client was away, and how many stream events (every 20 ms) that spans. */
@@ -108,117 +105,119 @@ function away(trace) {
   return disconnect && reconnect ? Math.round(reconnect.t - disconnect.t) : NaN;
 }
 
+/**
+ * Runs `fn(ctx, cluster, { holder, other, firstId })` in a fresh page with the cluster
+ * started and the client connected through `holder` (`other`: the node not holding it)
+ * as socket `firstId`, the stream flowing; stops the cluster afterwards.
+ */
+async function withCluster(t, fn) {
+  const cluster = await startCluster();
+  try {
+    await suite.withPage(t, async (ctx) => {
+      const { holder, other } = await openClient(ctx, cluster);
+      const firstId = holder.log.find((e) => e.event === "connection").id;
+      await fn(ctx, cluster, { holder, other, firstId });
+    });
+  } finally {
+    await stopCluster(cluster);
+  }
+}
+
 const joinsOf = (node, id) => node.log.filter((e) => e.id === id && (e.event === "join" || e.event === "note"));
 
 test("cluster handover: the client's node drops it and leaves the rotation; recovered on the other node", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  const cluster = await startCluster();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const { holder, other } = await openClient(ctx, cluster);
-      const firstId = holder.log.find((e) => e.event === "connection").id;
-      // Rolling deploy: out of the rotation, then the client's transport is closed.
-      cluster.proxy.setRotation([other.port]);
-      holder.send({ cmd: "drop-transports" });
-      await holder.waitForLog((log) => log.some((e) => e.event === "transports-dropped"), 5000, "the transports to be dropped");
-      const result = await finish(ctx, cluster);
-      const { trace, log } = result;
-      const report = analyzeStream(trace, { lastSent: result.lastSent });
-      const holderDisconnect = holder.log.find((e) => e.event === "disconnect");
-      const otherConn = other.log.find((e) => e.event === "connection");
-      const awayMs = away(trace);
-      console.log(
-        [
-          `cluster handover: ${holder.name} -> ${other.name}; server-side reason on ${holder.name}: "${holderDisconnect?.reason}"; ` +
-            `${other.name} connection recovered ${otherConn?.recovered}`,
-          `  the client was away ${awayMs} ms (~${Math.floor(awayMs / 20)} events emitted meanwhile, replayed from the Redis stream); ` +
-            `publisher streamed ${result.lastSent}`,
-          formatStreamReport("  server -> client", report).replace(/\n/g, "\n  "),
-        ].join("\n"),
-      );
+  await withCluster(t, async (ctx, cluster, { holder, other, firstId }) => {
+    // Rolling deploy: out of the rotation, then the client's transport is closed.
+    cluster.proxy.setRotation([other.port]);
+    holder.send({ cmd: "drop-transports" });
+    await holder.waitForLog((log) => log.some((e) => e.event === "transports-dropped"), 5000, "the transports to be dropped");
+    const result = await finish(ctx, cluster);
+    const { trace, log, report } = result;
+    const holderDisconnect = holder.log.find((e) => e.event === "disconnect");
+    const otherConn = other.log.find((e) => e.event === "connection");
+    const awayMs = away(trace);
+    console.log(
+      [
+        `cluster handover: ${holder.name} -> ${other.name}; server-side reason on ${holder.name}: "${holderDisconnect?.reason}"; ` +
+          `${other.name} connection recovered ${otherConn?.recovered}`,
+        `  the client was away ${awayMs} ms (~${Math.floor(awayMs / 20)} events emitted meanwhile, replayed from the Redis stream); ` +
+          `publisher streamed ${result.lastSent}`,
+        formatStreamReport("  server -> client", report).replace(/\n/g, "\n  "),
+      ].join("\n"),
+    );
 
-      assert.equal(holderDisconnect?.reason, "forced close", `the old node closed the transport: ${JSON.stringify(holder.log)}`);
-      assert.deepEqual(
-        trace.filter((e) => e.k === "connect").map((e) => ({ recovered: e.recovered, id: e.id })),
-        [
-          { recovered: false, id: firstId },
-          { recovered: true, id: firstId },
-        ],
-        `connects: the second recovered, with the same id:${formatLog(log)}`,
-      );
-      assert.deepEqual({ id: result.id, recovered: result.recovered }, { id: firstId, recovered: true });
-      assert.equal(otherConn?.id, firstId, `${other.name} restored the same socket id`);
-      assert.equal(otherConn?.recovered, true, `${other.name} restored the session from Redis`);
-      assert.equal(cluster.proxy.routes.at(-1), other.port, "the reconnection went through the other node");
-      // Recovered: the rooms came back with the session, the rejoin is not re-sent.
-      assert.deepEqual(joinsOf(holder, firstId).map((e) => e.room), ["room-1"], "one join, on the first connection");
-      assert.deepEqual(joinsOf(other, firstId), [], "no rejoin after a recovered reconnection");
-      // Nothing lost, nothing doubled, nothing leaked.
-      assert.equal(report.first, 1);
-      assert.equal(report.lostInRecovered, 0, `lost: ${JSON.stringify(report.lossesInRecovered)}`);
-      assert.equal(report.dupInRecovered, 0, `duplicated: ${JSON.stringify(report.dupsInRecovered)}`);
-      assert.equal(report.tailLost, 0, "the last events arrived");
-      assert.equal(report.received, result.lastSent, "every event exactly once");
-      assert.deepEqual(report.badArgs, [], "no offset leaking into the arguments");
-      assert.ok(awayMs >= 60, `the client was away only ${awayMs} ms: too short for events to be missed, the test proves little`);
-      ctx.assertNoErrors();
-    });
-  } finally {
-    await stopCluster(cluster);
-  }
+    assert.equal(holderDisconnect?.reason, "forced close", `the old node closed the transport: ${JSON.stringify(holder.log)}`);
+    assert.deepEqual(
+      trace.filter((e) => e.k === "connect").map((e) => ({ recovered: e.recovered, id: e.id })),
+      [
+        { recovered: false, id: firstId },
+        { recovered: true, id: firstId },
+      ],
+      `connects: the second recovered, with the same id:${formatLog(log)}`,
+    );
+    assert.deepEqual({ id: result.id, recovered: result.recovered }, { id: firstId, recovered: true });
+    assert.equal(otherConn?.id, firstId, `${other.name} restored the same socket id`);
+    assert.equal(otherConn?.recovered, true, `${other.name} restored the session from Redis`);
+    assert.equal(cluster.proxy.routes.at(-1), other.port, "the reconnection went through the other node");
+    // Recovered: the rooms came back with the session, the rejoin is not re-sent.
+    assert.deepEqual(joinsOf(holder, firstId).map((e) => e.room), ["room-1"], "one join, on the first connection");
+    assert.deepEqual(joinsOf(other, firstId), [], "no rejoin after a recovered reconnection");
+    // Nothing lost, nothing doubled, nothing leaked.
+    assert.equal(report.first, 1);
+    assert.equal(report.lostInRecovered, 0, `lost: ${JSON.stringify(report.lossesInRecovered)}`);
+    assert.equal(report.dupInRecovered, 0, `duplicated: ${JSON.stringify(report.dupsInRecovered)}`);
+    assert.equal(report.tailLost, 0, "the last events arrived");
+    assert.equal(report.received, result.lastSent, "every event exactly once");
+    assert.deepEqual(report.badArgs, [], "no offset leaking into the arguments");
+    assert.ok(awayMs >= 60, `the client was away only ${awayMs} ms: too short for events to be missed, the test proves little`);
+    ctx.assertNoErrors();
+  });
 });
 
 test("cluster crash: the client's node is SIGKILLed; not recovered on the other node, rejoin re-sent, gap visible", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  const cluster = await startCluster();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const { holder, other } = await openClient(ctx, cluster);
-      const firstId = holder.log.find((e) => e.event === "connection").id;
-      // The proxy still has the crashed node in its rotation, next in line: the
-      // reconnection is refused there, and the proxy fails over to the other node.
-      cluster.proxy.setRotation([holder.port, other.port]);
-      await holder.kill();
-      await ctx.page.evaluate(async () => {
-        const socket = e2e.sockets.main;
-        await e2e.waitFor(() => !socket.connected, 5000, "the disconnect", e2e.logs.main);
-        socket.emit("note", "while-away");
-      });
-      const result = await finish(ctx, cluster);
-      const { trace, log } = result;
-      const report = analyzeStream(trace, { lastSent: result.lastSent });
-      const otherConn = other.log.find((e) => e.event === "connection");
-      const awayMs = away(trace);
-      const onOther = otherConn ? joinsOf(other, otherConn.id).map((e) => (e.event === "join" ? `join ${e.room}` : `note ${e.args[0]}`)) : [];
-      console.log(
-        [
-          `cluster crash: ${holder.name} SIGKILLed; the client came back through ${other.name} after ${awayMs} ms, ` +
-            `recovered ${result.recovered}; proxy failovers ${cluster.proxy.stats.failovers}, routes ${JSON.stringify(cluster.proxy.routes.map((p) => (p === cluster.a.port ? "A" : "B")))}`,
-          `  ${other.name} received from the new socket: ${onOther.join(" | ")}; publisher streamed ${result.lastSent}`,
-          formatStreamReport("  server -> client", report).replace(/\n/g, "\n  "),
-        ].join("\n"),
-      );
-
-      assert.deepEqual(
-        trace.filter((e) => e.k === "connect").map((e) => e.recovered),
-        [false, false],
-        `connects: the second not recovered (the crashed node never saved the session):${formatLog(log)}`,
-      );
-      assert.equal(result.recovered, false, "socket.recovered after the crash");
-      assert.notEqual(result.id, firstId, "a new session, a new id");
-      assert.equal(otherConn?.recovered, false, `${other.name} could not restore the session`);
-      assert.equal(otherConn?.id, result.id);
-      assert.equal(cluster.proxy.routes.at(-1), other.port, "the reconnection went through the surviving node");
-      // The rejoin came again, first thing, then what was queued offline.
-      assert.deepEqual(onOther, ["join room-1", "note while-away"], `what ${other.name} received from the new socket`);
-      // The app can tell it missed events: recovered false, and a gap in the numbers.
-      assert.equal(report.gapsAtFresh.length, 1, `one gap, at the new session: ${JSON.stringify(report.gapsAtFresh)}`);
-      assert.ok(report.gapAtFresh > 0, "events emitted while the client was away are missing");
-      assert.equal(report.lostInRecovered, 0, `lost inside a session: ${JSON.stringify(report.lossesInRecovered)}`);
-      assert.equal(report.dupInRecovered + report.dupAcrossFresh, 0, "no duplicate");
-      assert.equal(report.tailLost, 0, "the stream flows to the new session (the rejoin worked)");
-      assert.deepEqual(report.badArgs, []);
-      ctx.assertNoErrors();
+  await withCluster(t, async (ctx, cluster, { holder, other, firstId }) => {
+    // The proxy still has the crashed node in its rotation, next in line: the
+    // reconnection is refused there, and the proxy fails over to the other node.
+    cluster.proxy.setRotation([holder.port, other.port]);
+    await holder.kill();
+    await ctx.page.evaluate(async () => {
+      const socket = e2e.sockets.main;
+      await e2e.waitFor(() => !socket.connected, 5000, "the disconnect", e2e.logs.main);
+      socket.emit("note", "while-away");
     });
-  } finally {
-    await stopCluster(cluster);
-  }
+    const result = await finish(ctx, cluster);
+    const { trace, log, report } = result;
+    const otherConn = other.log.find((e) => e.event === "connection");
+    const awayMs = away(trace);
+    const onOther = otherConn ? joinsOf(other, otherConn.id).map((e) => (e.event === "join" ? `join ${e.room}` : `note ${e.args[0]}`)) : [];
+    console.log(
+      [
+        `cluster crash: ${holder.name} SIGKILLed; the client came back through ${other.name} after ${awayMs} ms, ` +
+          `recovered ${result.recovered}; proxy failovers ${cluster.proxy.stats.failovers}, routes ${JSON.stringify(cluster.proxy.routes.map((p) => (p === cluster.a.port ? "A" : "B")))}`,
+        `  ${other.name} received from the new socket: ${onOther.join(" | ")}; publisher streamed ${result.lastSent}`,
+        formatStreamReport("  server -> client", report).replace(/\n/g, "\n  "),
+      ].join("\n"),
+    );
+
+    assert.deepEqual(
+      trace.filter((e) => e.k === "connect").map((e) => e.recovered),
+      [false, false],
+      `connects: the second not recovered (the crashed node never saved the session):${formatLog(log)}`,
+    );
+    assert.equal(result.recovered, false, "socket.recovered after the crash");
+    assert.notEqual(result.id, firstId, "a new session, a new id");
+    assert.equal(otherConn?.recovered, false, `${other.name} could not restore the session`);
+    assert.equal(otherConn?.id, result.id);
+    assert.equal(cluster.proxy.routes.at(-1), other.port, "the reconnection went through the surviving node");
+    // The rejoin came again, first thing, then what was queued offline.
+    assert.deepEqual(onOther, ["join room-1", "note while-away"], `what ${other.name} received from the new socket`);
+    // The app can tell it missed events: recovered false, and a gap in the numbers.
+    assert.equal(report.gapsAtFresh.length, 1, `one gap, at the new session: ${JSON.stringify(report.gapsAtFresh)}`);
+    assert.ok(report.gapAtFresh > 0, "events emitted while the client was away are missing");
+    assert.equal(report.lostInRecovered, 0, `lost inside a session: ${JSON.stringify(report.lossesInRecovered)}`);
+    assert.equal(report.dupInRecovered + report.dupAcrossFresh, 0, "no duplicate");
+    assert.equal(report.tailLost, 0, "the stream flows to the new session (the rejoin worked)");
+    assert.deepEqual(report.badArgs, []);
+    ctx.assertNoErrors();
+  });
 });

@@ -23,6 +23,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { killPid, stopChild } from "../../scripts/children.mjs";
 import { CHROMIUM, CHROMIUM_ARGS, referenceMode } from "./support/browser.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -56,33 +57,7 @@ after(async () => {
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
 });
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function waitExit(child, ms) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-function kill(pid, signal) {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
+const alive = (pid) => killPid(pid, 0);
 
 /**
  * Runs `fn(demo)` with `node scripts/demo.mjs --port 0 ...args` started and its page
@@ -152,15 +127,11 @@ async function withDemo(args, query, fn) {
   } finally {
     if (url) await status().catch(() => {});
     if (page) await page.close().catch(() => {});
-    kill(child.pid, "SIGTERM");
-    if (!(await waitExit(child, 5000))) {
-      kill(child.pid, "SIGKILL");
-      await waitExit(child, 3000);
-    }
+    await stopChild(child, "SIGTERM", 5000);
     const deadline = Date.now() + 3000;
     for (const pid of pids) {
       while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (alive(pid)) kill(pid, "SIGKILL");
+      if (alive(pid)) killPid(pid, "SIGKILL");
     }
   }
 }

@@ -20,88 +20,82 @@ const MAX_LISTENER_GROWTH = 50; // one leaked listener per cycle would be 900
 const MiB = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
 test(`${TOTAL} forced reconnect cycles do not grow wasm memory or the JS heap`, { timeout: 120_000 }, async (t) => {
-  const server = await startSocketIoServer();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const url = `http://127.0.0.1:${server.port}`;
-      const opts = clientOptions({ reconnectionDelay: 1, reconnectionDelayMax: 1, randomizationFactor: 0 });
-      // No event log here: it would grow the heap itself. Plain counters only.
-      await ctx.page.evaluate(
-        async ({ url, opts }) => {
-          const socket = e2e.lib.io(url, opts);
-          e2e.sockets.main = socket;
-          e2e.counts = { connect: 0, disconnect: 0, connectError: 0, reasons: {} };
-          socket.on("connect", () => {
-            e2e.counts.connect += 1;
-          });
-          socket.on("disconnect", (reason) => {
-            e2e.counts.disconnect += 1;
-            e2e.counts.reasons[reason] = (e2e.counts.reasons[reason] ?? 0) + 1;
-          });
-          socket.on("connect_error", () => {
-            e2e.counts.connectError += 1;
-          });
-          await e2e.waitFor(() => socket.connected, 5000, "the first connect");
-          e2e.cycles = async (n, budgetMs) => {
-            const started = performance.now();
-            for (let i = 0; i < n; i += 1) {
-              if (performance.now() - started > budgetMs) {
-                throw new Error(`only ${i} of ${n} reconnect cycles done in ${budgetMs} ms`);
-              }
-              const connected = e2e.next(socket, "connect", 5000);
-              socket.io.engine.close();
-              await connected;
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const opts = clientOptions({ reconnectionDelay: 1, reconnectionDelayMax: 1, randomizationFactor: 0 });
+    // No event log here: it would grow the heap itself. Plain counters only.
+    await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = e2e.lib.io(url, opts);
+        e2e.sockets.main = socket;
+        e2e.counts = { connect: 0, disconnect: 0, connectError: 0, reasons: {} };
+        socket.on("connect", () => {
+          e2e.counts.connect += 1;
+        });
+        socket.on("disconnect", (reason) => {
+          e2e.counts.disconnect += 1;
+          e2e.counts.reasons[reason] = (e2e.counts.reasons[reason] ?? 0) + 1;
+        });
+        socket.on("connect_error", () => {
+          e2e.counts.connectError += 1;
+        });
+        await e2e.waitFor(() => socket.connected, 5000, "the first connect");
+        e2e.cycles = async (n, budgetMs) => {
+          const started = performance.now();
+          for (let i = 0; i < n; i += 1) {
+            if (performance.now() - started > budgetMs) {
+              throw new Error(`only ${i} of ${n} reconnect cycles done in ${budgetMs} ms`);
             }
-            return performance.now() - started;
-          };
-        },
-        { url, opts },
-      );
-      const cdp = await ctx.cdp();
-      const measure = async () => {
-        for (let i = 0; i < 3; i += 1) await cdp.send("HeapProfiler.collectGarbage");
-        const heap = await cdp.send("Runtime.getHeapUsage");
-        const dom = await cdp.send("Memory.getDOMCounters");
-        const wasm = await ctx.page.evaluate(() => e2e.lib.stats().wasmMemoryBytes);
-        return { wasm, heap: heap.usedSize, listeners: dom.jsEventListeners };
-      };
+            const connected = e2e.next(socket, "connect", 5000);
+            socket.io.engine.close();
+            await connected;
+          }
+          return performance.now() - started;
+        };
+      },
+      { url, opts },
+    );
+    const cdp = await ctx.cdp();
+    const measure = async () => {
+      for (let i = 0; i < 3; i += 1) await cdp.send("HeapProfiler.collectGarbage");
+      const heap = await cdp.send("Runtime.getHeapUsage");
+      const dom = await cdp.send("Memory.getDOMCounters");
+      const wasm = await ctx.page.evaluate(() => e2e.lib.stats().wasmMemoryBytes);
+      return { wasm, heap: heap.usedSize, listeners: dom.jsEventListeners };
+    };
 
-      const warmMs = await ctx.page.evaluate((n) => e2e.cycles(n, 20_000), WARM_UP);
-      const warm = await measure();
-      const mainMs = await ctx.page.evaluate((n) => e2e.cycles(n, 50_000), TOTAL - WARM_UP);
-      const end = await measure();
-      const counts = await ctx.page.evaluate(async () => {
-        const socket = e2e.sockets.main;
-        const echo = await e2e.within(socket.emitWithAck("echo", "alive"), 5000, "an ack after the cycles");
-        const snapshot = { ...e2e.counts, reasons: { ...e2e.counts.reasons }, echo, connected: socket.connected };
-        socket.disconnect();
-        return snapshot;
-      });
-
-      const growth = { wasm: end.wasm - warm.wasm, heap: end.heap - warm.heap, listeners: end.listeners - warm.listeners };
-      console.log(
-        `memory after ${WARM_UP} cycles: wasm ${MiB(warm.wasm)}, JS heap ${MiB(warm.heap)}, listeners ${warm.listeners}\n` +
-          `memory after ${TOTAL} cycles: wasm ${MiB(end.wasm)}, JS heap ${MiB(end.heap)}, listeners ${end.listeners}\n` +
-          `growth over ${TOTAL - WARM_UP} cycles: wasm ${growth.wasm} bytes, JS heap ${growth.heap} bytes (${MiB(growth.heap)}), listeners ${growth.listeners}\n` +
-          `time: ${Math.round(warmMs)} ms for ${WARM_UP} cycles, ${Math.round(mainMs)} ms for ${TOTAL - WARM_UP}` +
-          ` (${(mainMs / (TOTAL - WARM_UP)).toFixed(1)} ms/cycle); disconnect reasons ${JSON.stringify(counts.reasons)}`,
-      );
-
-      assert.equal(counts.connect, TOTAL + 1, "one connect per cycle (plus the first)");
-      assert.equal(counts.disconnect, TOTAL, "one disconnect per cycle");
-      assert.equal(counts.echo, "alive");
-      assert.equal(server.count((e) => e.event === "connection"), TOTAL + 1, "connections seen by the server");
-      if (referenceMode) {
-        t.diagnostic("reference mode: no wasm memory to measure");
-      } else {
-        assert.ok(Number.isFinite(warm.wasm) && warm.wasm > 0, `stats().wasmMemoryBytes: ${warm.wasm}`);
-        assert.ok(growth.wasm <= MAX_WASM_GROWTH, `wasm memory grew by ${growth.wasm} bytes over ${TOTAL - WARM_UP} cycles`);
-      }
-      assert.ok(growth.heap <= MAX_HEAP_GROWTH, `JS heap grew by ${MiB(growth.heap)} over ${TOTAL - WARM_UP} cycles`);
-      assert.ok(growth.listeners <= MAX_LISTENER_GROWTH, `event listeners grew by ${growth.listeners}`);
-      ctx.assertNoErrors();
+    const warmMs = await ctx.page.evaluate((n) => e2e.cycles(n, 20_000), WARM_UP);
+    const warm = await measure();
+    const mainMs = await ctx.page.evaluate((n) => e2e.cycles(n, 50_000), TOTAL - WARM_UP);
+    const end = await measure();
+    const counts = await ctx.page.evaluate(async () => {
+      const socket = e2e.sockets.main;
+      const echo = await e2e.within(socket.emitWithAck("echo", "alive"), 5000, "an ack after the cycles");
+      const snapshot = { ...e2e.counts, reasons: { ...e2e.counts.reasons }, echo, connected: socket.connected };
+      socket.disconnect();
+      return snapshot;
     });
-  } finally {
-    await server.stop();
-  }
+
+    const growth = { wasm: end.wasm - warm.wasm, heap: end.heap - warm.heap, listeners: end.listeners - warm.listeners };
+    console.log(
+      `memory after ${WARM_UP} cycles: wasm ${MiB(warm.wasm)}, JS heap ${MiB(warm.heap)}, listeners ${warm.listeners}\n` +
+        `memory after ${TOTAL} cycles: wasm ${MiB(end.wasm)}, JS heap ${MiB(end.heap)}, listeners ${end.listeners}\n` +
+        `growth over ${TOTAL - WARM_UP} cycles: wasm ${growth.wasm} bytes, JS heap ${growth.heap} bytes (${MiB(growth.heap)}), listeners ${growth.listeners}\n` +
+        `time: ${Math.round(warmMs)} ms for ${WARM_UP} cycles, ${Math.round(mainMs)} ms for ${TOTAL - WARM_UP}` +
+        ` (${(mainMs / (TOTAL - WARM_UP)).toFixed(1)} ms/cycle); disconnect reasons ${JSON.stringify(counts.reasons)}`,
+    );
+
+    assert.equal(counts.connect, TOTAL + 1, "one connect per cycle (plus the first)");
+    assert.equal(counts.disconnect, TOTAL, "one disconnect per cycle");
+    assert.equal(counts.echo, "alive");
+    assert.equal(server.count((e) => e.event === "connection"), TOTAL + 1, "connections seen by the server");
+    if (referenceMode) {
+      t.diagnostic("reference mode: no wasm memory to measure");
+    } else {
+      assert.ok(Number.isFinite(warm.wasm) && warm.wasm > 0, `stats().wasmMemoryBytes: ${warm.wasm}`);
+      assert.ok(growth.wasm <= MAX_WASM_GROWTH, `wasm memory grew by ${growth.wasm} bytes over ${TOTAL - WARM_UP} cycles`);
+    }
+    assert.ok(growth.heap <= MAX_HEAP_GROWTH, `JS heap grew by ${MiB(growth.heap)} over ${TOTAL - WARM_UP} cycles`);
+    assert.ok(growth.listeners <= MAX_LISTENER_GROWTH, `event listeners grew by ${growth.listeners}`);
+    ctx.assertNoErrors();
+  });
 });

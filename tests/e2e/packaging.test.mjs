@@ -11,7 +11,6 @@
 // The app's sources are in ./support/apps/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -19,8 +18,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
+import { freePort, spawnTracked, stopChild } from "../../scripts/children.mjs";
 import { CHROMIUM, CHROMIUM_ARGS } from "./support/browser.mjs";
-import { closedPort, startSocketIoServer } from "./support/processes.mjs";
+import { startSocketIoServer } from "./support/processes.mjs";
 import { serveDirectory } from "./support/serve-dir.mjs";
 import { packageBuilt, referenceMode, ROOT } from "./support/static.mjs";
 
@@ -30,23 +30,11 @@ const WASM = "resocket_wasm_bg.wasm";
 const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "index.js", "package.json", "resocket_wasm.js", WASM];
 
 const state = { tmp: null, app: null, installed: null, packed: null, server: null, browser: null };
-const children = new Set();
-
-process.on("exit", () => {
-  for (const child of children) {
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** Runs a command to completion (at most `timeout` ms); rejects unless it exits with 0. */
 function run(cmd, args, { cwd, timeout = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
+    const child = spawnTracked(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -54,12 +42,10 @@ function run(cmd, args, { cwd, timeout = 60_000 } = {}) {
     const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
     child.once("error", (err) => {
       clearTimeout(timer);
-      children.delete(child);
       reject(new Error(`cannot run ${cmd}: ${err.message}`));
     });
     child.once("close", (code, signal) => {
       clearTimeout(timer);
-      children.delete(child);
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${cmd} ${args.join(" ")} failed (${signal ?? `exit code ${code}`}):\n${stdout}\n${stderr}`));
     });
@@ -210,16 +196,14 @@ test("Vite, default config: vite build", { skip }, async (t) => {
 });
 
 test("Vite, default config: the dev server", { skip }, async (t) => {
-  const port = await closedPort();
-  const child = spawn(join(BIN, "vite"), ["--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
+  const port = await freePort();
+  const child = spawnTracked(join(BIN, "vite"), ["--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
     cwd: state.app,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  children.add(child);
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.once("close", resolve));
   try {
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 15_000;
@@ -231,11 +215,7 @@ test("Vite, default config: the dev server", { skip }, async (t) => {
     }
     assertWasm(await checkApp(t, `${url}/`), /resocket_wasm_bg\.wasm$/);
   } finally {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(timer);
-    children.delete(child);
+    await stopChild(child); // SIGTERM, SIGKILL after 3 s
   }
 });
 

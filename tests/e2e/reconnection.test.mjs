@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 
 import { clientOptions, e2eSuite } from "./support/browser.mjs";
 import { formatLog, lifecycle, pick } from "./support/events.mjs";
-import { closedPort, startSocketIoServer } from "./support/processes.mjs";
+import { freePort } from "../../scripts/children.mjs";
+import { startSocketIoServer } from "./support/processes.mjs";
 
 const suite = e2eSuite(import.meta.url);
 const TEST_TIMEOUT = 60_000;
@@ -27,19 +28,13 @@ test("server killed and restarted: disconnect, reconnect_attempt(1..n), reconnec
       await first.kill();
       // Restart only once the client is retrying, so that it sees the server gone.
       await ctx.page.evaluate(() =>
-        e2e.waitFor(
-          () => e2e.logs.main.some((e) => e.src === "manager" && e.name === "reconnect_attempt"),
-          5000,
-          "a reconnect_attempt after the server was killed",
-          e2e.logs.main,
-        ),
+        e2e.waitForEvent("manager", "reconnect_attempt", 5000, "a reconnect_attempt after the server was killed"),
       );
       second = await startSocketIoServer({ port: first.port });
 
       const result = await ctx.page.evaluate(async () => {
         const socket = e2e.sockets.main;
-        const connects = () => e2e.logs.main.filter((e) => e.src === "socket" && e.name === "connect").length;
-        await e2e.waitFor(() => connects() >= 2, 10_000, "connect after the restart", e2e.logs.main);
+        await e2e.waitForEvent("socket", "connect", 10_000, "connect after the restart", { n: 2 });
         const echo = await e2e.within(socket.emitWithAck("echo", "after restart"), 5000, "an ack after reconnecting");
         await e2e.sleep(300); // let any stray late event show up
         const state = { connected: socket.connected, active: socket.active };
@@ -72,84 +67,62 @@ test("server killed and restarted: disconnect, reconnect_attempt(1..n), reconnec
 });
 
 test('server-side disconnect(true): "io server disconnect", inactive, no reconnection', { timeout: TEST_TIMEOUT }, async (t) => {
-  const server = await startSocketIoServer();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const url = `http://127.0.0.1:${server.port}`;
-      const opts = clientOptions({ reconnectionDelay: 100, reconnectionDelayMax: 500 });
-      const result = await ctx.page.evaluate(
-        async ({ url, opts }) => {
-          const socket = await e2e.open(url, opts);
-          socket.emit("kick");
-          await e2e.waitFor(
-            () => e2e.logs.main.some((e) => e.src === "socket" && e.name === "disconnect"),
-            5000,
-            "disconnect after the server's disconnect(true)",
-            e2e.logs.main,
-          );
-          await e2e.sleep(1500); // no reconnection may start in this time
-          return { log: e2e.logs.main, active: socket.active, connected: socket.connected };
-        },
-        { url, opts },
-      );
-      assert.deepEqual(lifecycle(result.log), ["connect", "disconnect(io server disconnect)"], formatLog(result.log));
-      assert.equal(result.active, false, "socket.active after a server-side disconnect");
-      assert.equal(result.connected, false, "socket.connected after a server-side disconnect");
-      assert.deepEqual(pick(result.log, "manager", "reconnect_attempt"), [], "no reconnect_attempt");
-      assert.equal(server.count((e) => e.event === "connection"), 1, `server connections: ${JSON.stringify(server.log)}`);
-      ctx.assertNoErrors();
-    });
-  } finally {
-    await server.stop();
-  }
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const opts = clientOptions({ reconnectionDelay: 100, reconnectionDelayMax: 500 });
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        socket.emit("kick");
+        await e2e.waitForEvent("socket", "disconnect", 5000, "disconnect after the server's disconnect(true)");
+        await e2e.sleep(1500); // no reconnection may start in this time
+        return { log: e2e.logs.main, active: socket.active, connected: socket.connected };
+      },
+      { url, opts },
+    );
+    assert.deepEqual(lifecycle(result.log), ["connect", "disconnect(io server disconnect)"], formatLog(result.log));
+    assert.equal(result.active, false, "socket.active after a server-side disconnect");
+    assert.equal(result.connected, false, "socket.connected after a server-side disconnect");
+    assert.deepEqual(pick(result.log, "manager", "reconnect_attempt"), [], "no reconnect_attempt");
+    assert.equal(server.count((e) => e.event === "connection"), 1, `server connections: ${JSON.stringify(server.log)}`);
+    ctx.assertNoErrors();
+  });
 });
 
 test("middleware refusal: connect_error with message and data, inactive, no reconnection", { timeout: TEST_TIMEOUT }, async (t) => {
-  const server = await startSocketIoServer({ refuse: ["/"] });
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const url = `http://127.0.0.1:${server.port}`;
-      const opts = clientOptions({ reconnectionDelay: 100, reconnectionDelayMax: 500 });
-      const result = await ctx.page.evaluate(
-        async ({ url, opts }) => {
-          const socket = await e2e.open(url, opts, "main", { wait: 0 });
-          let error = null;
-          socket.on("connect_error", (err) => {
-            error ??= { isError: err instanceof Error, message: err.message, data: e2e.serialize(err.data) };
-          });
-          await e2e.waitFor(() => error !== null, 5000, "connect_error", e2e.logs.main);
-          await e2e.sleep(1500); // no reconnection may start in this time
-          return { error, log: e2e.logs.main, active: socket.active, connected: socket.connected };
-        },
-        { url, opts },
-      );
-      assert.deepEqual(result.error, { isError: true, message: "not authorized", data: { code: 401 } }, "the connect_error");
-      assert.deepEqual(lifecycle(result.log), ["connect_error"], formatLog(result.log));
-      assert.equal(result.active, false, "socket.active after a refusal");
-      assert.equal(result.connected, false);
-      assert.deepEqual(pick(result.log, "manager", "reconnect_attempt"), [], "no reconnect_attempt");
-      assert.equal(server.count((e) => e.event === "refused"), 1, `refusals seen by the server: ${JSON.stringify(server.log)}`);
-      ctx.assertNoErrors();
-    });
-  } finally {
-    await server.stop();
-  }
+  await suite.withServer(t, startSocketIoServer({ refuse: ["/"] }), async (ctx, { server, url }) => {
+    const opts = clientOptions({ reconnectionDelay: 100, reconnectionDelayMax: 500 });
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts, "main", { wait: 0 });
+        let error = null;
+        socket.on("connect_error", (err) => {
+          error ??= { isError: err instanceof Error, message: err.message, data: e2e.serialize(err.data) };
+        });
+        await e2e.waitFor(() => error !== null, 5000, "connect_error", e2e.logs.main);
+        await e2e.sleep(1500); // no reconnection may start in this time
+        return { error, log: e2e.logs.main, active: socket.active, connected: socket.connected };
+      },
+      { url, opts },
+    );
+    assert.deepEqual(result.error, { isError: true, message: "not authorized", data: { code: 401 } }, "the connect_error");
+    assert.deepEqual(lifecycle(result.log), ["connect_error"], formatLog(result.log));
+    assert.equal(result.active, false, "socket.active after a refusal");
+    assert.equal(result.connected, false);
+    assert.deepEqual(pick(result.log, "manager", "reconnect_attempt"), [], "no reconnect_attempt");
+    assert.equal(server.count((e) => e.event === "refused"), 1, `refusals seen by the server: ${JSON.stringify(server.log)}`);
+    ctx.assertNoErrors();
+  });
 });
 
 test("no server, reconnectionAttempts 3: attempts 1, 2, 3 then reconnect_failed once", { timeout: TEST_TIMEOUT }, async (t) => {
-  const port = await closedPort();
+  const port = await freePort(); // nobody listens there
   await suite.withPage(t, async (ctx) => {
     const url = `http://127.0.0.1:${port}`;
     const opts = clientOptions({ reconnectionAttempts: 3, randomizationFactor: 0, reconnectionDelay: 100 });
     const result = await ctx.page.evaluate(
       async ({ url, opts }) => {
         const socket = await e2e.open(url, opts, "main", { wait: 0 });
-        await e2e.waitFor(
-          () => e2e.logs.main.some((e) => e.src === "manager" && e.name === "reconnect_failed"),
-          10_000,
-          "reconnect_failed",
-          e2e.logs.main,
-        );
+        await e2e.waitForEvent("manager", "reconnect_failed", 10_000, "reconnect_failed");
         await e2e.sleep(1500); // nothing may follow
         return { log: e2e.logs.main, connected: socket.connected };
       },
@@ -202,19 +175,10 @@ test("a 5 s backoff is cut short when the browser comes back online", { timeout:
         cdp.send("Network.emulateNetworkConditions", { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
       await first.kill();
-      await ctx.page.evaluate(() =>
-        e2e.waitFor(
-          () => e2e.logs.main.some((e) => e.src === "socket" && e.name === "disconnect"),
-          5000,
-          "disconnect after the server was killed",
-          e2e.logs.main,
-        ),
-      );
+      await ctx.page.evaluate(() => e2e.waitForEvent("socket", "disconnect", 5000, "disconnect after the server was killed"));
       await network(true);
       second = await startSocketIoServer({ port: first.port });
-      await ctx.page.evaluate(() =>
-        e2e.waitFor(() => e2e.logs.main.some((e) => e.name === "offline"), 3000, "the offline event", e2e.logs.main),
-      );
+      await ctx.page.evaluate(() => e2e.waitForEvent("window", "offline", 3000, "the offline event"));
       await network(false);
 
       const result = await ctx.page.evaluate(async () => {
@@ -222,12 +186,7 @@ test("a 5 s backoff is cut short when the browser comes back online", { timeout:
         const log = e2e.logs.main;
         // Wait longer than the backoff, so that a client ignoring `online` still gets
         // there and the failure says how late it was.
-        await e2e.waitFor(
-          () => log.filter((e) => e.src === "socket" && e.name === "connect").length >= 2,
-          9000,
-          "connect after going online",
-          log,
-        );
+        await e2e.waitForEvent("socket", "connect", 9000, "connect after going online", { n: 2 });
         const echo = await e2e.within(socket.emitWithAck("echo", "back online"), 5000, "an ack after reconnecting");
         const snapshot = [...log];
         socket.disconnect();

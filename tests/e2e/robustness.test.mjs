@@ -16,77 +16,65 @@ const suite = e2eSuite(import.meta.url);
 const TEST_TIMEOUT = 60_000;
 
 test("a throwing listener does not stop delivery to the next one, and is reported", { timeout: TEST_TIMEOUT }, async (t) => {
-  const server = await startSocketIoServer();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const url = `http://127.0.0.1:${server.port}`;
-      const result = await ctx.page.evaluate(
-        async ({ url, opts }) => {
-          const socket = await e2e.open(url, opts);
-          const calls = [];
-          socket.on("news", (n) => {
-            calls.push(["first", n]);
-            throw new Error("listener boom");
-          });
-          socket.on("news", (n) => calls.push(["second", n]));
-          for (const n of [1, 2]) {
-            socket.emit("emit-to-me", "news", n);
-            await e2e.waitFor(() => calls.some(([who, m]) => who === "second" && m === n), 5000, `news ${n} at the second listener`);
-          }
-          const echo = await e2e.within(socket.emitWithAck("echo", "still fine"), 5000, "an ack after the throws");
-          await e2e.sleep(100);
-          const state = { connected: socket.connected, log: [...e2e.logs.main] };
-          socket.disconnect();
-          return { calls, echo, reported: e2e.reported, ...state };
-        },
-        { url, opts: clientOptions() },
-      );
-      assert.deepEqual(result.calls, [["first", 1], ["second", 1], ["first", 2], ["second", 2]], "listener calls");
-      assert.equal(result.echo, "still fine");
-      assert.equal(result.connected, true, `a throwing listener must not disconnect:${formatLog(result.log)}`);
-      const boom = result.reported.filter((r) => r.message.includes("listener boom"));
-      assert.equal(boom.length, 2, `each throw reported once to window "error": ${JSON.stringify(result.reported)}`);
-      assert.ok(boom.every((r) => r.isError), "the reported error is the Error the listener threw");
-      const others = result.reported.filter((r) => !r.message.includes("listener boom"));
-      assert.deepEqual(others, [], "no other error reported");
-      ctx.assertNoErrors({ allowPage: [/listener boom/], allowConsole: [/listener boom/] });
-    });
-  } finally {
-    await server.stop();
-  }
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        const calls = [];
+        socket.on("news", (n) => {
+          calls.push(["first", n]);
+          throw new Error("listener boom");
+        });
+        socket.on("news", (n) => calls.push(["second", n]));
+        for (const n of [1, 2]) {
+          socket.emit("emit-to-me", "news", n);
+          await e2e.waitFor(() => calls.some(([who, m]) => who === "second" && m === n), 5000, `news ${n} at the second listener`);
+        }
+        const echo = await e2e.within(socket.emitWithAck("echo", "still fine"), 5000, "an ack after the throws");
+        await e2e.sleep(100);
+        const state = { connected: socket.connected, log: [...e2e.logs.main] };
+        socket.disconnect();
+        return { calls, echo, reported: e2e.reported, ...state };
+      },
+      { url, opts: clientOptions() },
+    );
+    assert.deepEqual(result.calls, [["first", 1], ["second", 1], ["first", 2], ["second", 2]], "listener calls");
+    assert.equal(result.echo, "still fine");
+    assert.equal(result.connected, true, `a throwing listener must not disconnect:${formatLog(result.log)}`);
+    const boom = result.reported.filter((r) => r.message.includes("listener boom"));
+    assert.equal(boom.length, 2, `each throw reported once to window "error": ${JSON.stringify(result.reported)}`);
+    assert.ok(boom.every((r) => r.isError), "the reported error is the Error the listener threw");
+    const others = result.reported.filter((r) => !r.message.includes("listener boom"));
+    assert.deepEqual(others, [], "no other error reported");
+    ctx.assertNoErrors({ allowPage: [/listener boom/], allowConsole: [/listener boom/] });
+  });
 });
 
 test("an ack callback that throws is reported and the socket keeps working", { timeout: TEST_TIMEOUT }, async (t) => {
-  const server = await startSocketIoServer();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const url = `http://127.0.0.1:${server.port}`;
-      const result = await ctx.page.evaluate(
-        async ({ url, opts }) => {
-          const socket = await e2e.open(url, opts);
-          let called = 0;
-          socket.emit("echo", 1, () => {
-            called += 1;
-            throw new Error("ack boom");
-          });
-          await e2e.waitFor(() => called === 1, 5000, "the ack callback");
-          const echo = await e2e.within(socket.emitWithAck("echo", "still fine"), 5000, "an ack after the throw");
-          await e2e.sleep(100);
-          const connected = socket.connected;
-          socket.disconnect();
-          return { called, echo, connected, reported: e2e.reported };
-        },
-        { url, opts: clientOptions() },
-      );
-      assert.equal(result.called, 1);
-      assert.equal(result.echo, "still fine");
-      assert.equal(result.connected, true);
-      assert.deepEqual(result.reported.map((r) => r.message.includes("ack boom")), [true], `reported: ${JSON.stringify(result.reported)}`);
-      ctx.assertNoErrors({ allowPage: [/ack boom/], allowConsole: [/ack boom/] });
-    });
-  } finally {
-    await server.stop();
-  }
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        let called = 0;
+        socket.emit("echo", 1, () => {
+          called += 1;
+          throw new Error("ack boom");
+        });
+        await e2e.waitFor(() => called === 1, 5000, "the ack callback");
+        const echo = await e2e.within(socket.emitWithAck("echo", "still fine"), 5000, "an ack after the throw");
+        await e2e.sleep(100);
+        const connected = socket.connected;
+        socket.disconnect();
+        return { called, echo, connected, reported: e2e.reported };
+      },
+      { url, opts: clientOptions() },
+    );
+    assert.equal(result.called, 1);
+    assert.equal(result.echo, "still fine");
+    assert.equal(result.connected, true);
+    assert.deepEqual(result.reported.map((r) => r.message.includes("ack boom")), [true], `reported: ${JSON.stringify(result.reported)}`);
+    ctx.assertNoErrors({ allowPage: [/ack boom/], allowConsole: [/ack boom/] });
+  });
 });
 
 // Malformed input, sent on the first connection right after the CONNECT reply (or, for

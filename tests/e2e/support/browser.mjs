@@ -51,7 +51,7 @@ function withTimeout(promise, ms, what) {
 
 /**
  * Registers `before`/`after` hooks for the calling test file: a static server and a
- * browser, shared by the file's tests. Returns { withPage, get url() }.
+ * browser, shared by the file's tests. Returns { withPage, withServer, get url() }.
  * `fileUrl`: the test file's import.meta.url (names the failure screenshots).
  */
 export function e2eSuite(fileUrl) {
@@ -143,8 +143,23 @@ export function e2eSuite(fileUrl) {
     }
   }
 
+  /**
+   * `withPage()` with a server: `starting` is a handle of ./processes.mjs on its way
+   * (e.g. `startServer({ recovery: true })`); runs `fn(ctx, { server, url })`, `url`
+   * being the server's http://127.0.0.1:<port>, and stops the server afterwards.
+   */
+  async function withServer(t, starting, fn) {
+    const server = await starting;
+    try {
+      await withPage(t, (ctx) => fn(ctx, { server, url: `http://127.0.0.1:${server.port}` }));
+    } finally {
+      await server.stop();
+    }
+  }
+
   return {
     withPage,
+    withServer,
     get url() {
       return state.static?.url;
     },

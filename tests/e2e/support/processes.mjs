@@ -1,90 +1,93 @@
-// Child processes of the e2e tests: the socket.io server (./server.mjs), started,
-// killed and restarted by PID. Every child is remembered until it has exited, and any
-// still alive when the test process exits is killed by PID (a last resort: tests stop
-// their own children in `after`/`finally`).
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
+// Server child processes of the e2e tests (and of bench/run.mjs): node scripts that print
+// {"port": <n>} as their first JSON line once they listen, then their log, one JSON
+// object a line. Started, killed and restarted by PID; commands written to their stdin.
+// startServer() runs ./server.mjs with every option it has. Tracking and stopping the
+// processes is scripts/children.mjs (shared with the demo): every child is remembered
+// until it has exited, and any still alive when the test process exits is killed by PID
+// (a last resort: tests stop their own children in `after`/`finally`).
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
+import { exited, spawnTracked, stopChild, waitExit } from "../../../scripts/children.mjs";
+
 const SERVER_SCRIPT = fileURLToPath(new URL("./server.mjs", import.meta.url));
-const live = new Set();
-
-process.on("exit", () => {
-  for (const child of live) {
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitExit(child, ms) {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 /**
- * Starts the socket.io server. `options`: { port, namespaces: ["/", "/admin"],
- * refuse: ["/"], pingInterval, pingTimeout, recovery }.
- * Resolves to a handle: { port, pid, log, waitForLog(pred, ms, what), kill(), stop() }.
- * `log` holds the JSON lines the server printed after its port line.
+ * Starts ./server.mjs. `options`: { port, namespaces: ["/", "/admin"], refuse: ["/"],
+ * pingInterval, pingTimeout, recovery, maxDisconnectionDuration, holdMs,
+ * redis: "redis://…", name (in messages; default "server"), startupMs (how long it may
+ * take to announce its port; default 15 000) }. Resolves to the handle of startChild().
  */
-export async function startSocketIoServer(options = {}) {
-  const args = [SERVER_SCRIPT, `--port=${options.port ?? 0}`];
+export function startServer(options = {}) {
+  const args = [`--port=${options.port ?? 0}`];
   if (options.namespaces) args.push(`--namespaces=${options.namespaces.join(",")}`);
   if (options.refuse) args.push(`--refuse=${options.refuse.join(",")}`);
   if (options.pingInterval) args.push(`--ping-interval=${options.pingInterval}`);
   if (options.pingTimeout) args.push(`--ping-timeout=${options.pingTimeout}`);
   if (options.recovery) args.push("--recovery");
-
+  if (options.maxDisconnectionDuration) args.push(`--max-disconnection-duration=${options.maxDisconnectionDuration}`);
+  if (options.holdMs) args.push(`--hold-ms=${options.holdMs}`);
+  if (options.redis) args.push(`--redis=${options.redis}`);
   // A port just released by a killed server is normally free at once; retry briefly
   // in case the kernel has not caught up.
-  const attempts = options.port ? 10 : 1;
+  return startChild(SERVER_SCRIPT, args, {
+    name: options.name ?? "server",
+    startupMs: options.startupMs ?? 15_000,
+    attempts: options.port ? 10 : 1,
+  });
+}
+
+/** startServer() for the plain scenarios: named "socket.io server", 10 s to start. */
+export function startSocketIoServer(options = {}) {
+  return startServer({ name: "socket.io server", startupMs: 10_000, ...options });
+}
+
+/**
+ * Runs `node script ...args`, a server announcing its port as above. Options: name (in
+ * messages), startupMs (how long the port line may take), attempts and retryMs (tries,
+ * and the pause between them, while it exits with code 98: port in use).
+ * Resolves to { name, port, pid, upAt (performance.timeOrigin + performance.now() when
+ * the port line came), log, stderr, alive, waitForLog(pred, ms, what), count(pred),
+ * send(command), kill(), stop() }.
+ */
+export async function startChild(script, args, { name = "server", startupMs = 15_000, attempts = 1, retryMs = 200 } = {}) {
   let lastError;
   for (let i = 0; i < attempts; i += 1) {
     try {
-      return await spawnServer(args);
+      return await spawnServer(name, [script, ...args], startupMs);
     } catch (err) {
       lastError = err;
       if (!err.addressInUse) break;
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, retryMs));
     }
   }
   throw lastError;
 }
 
-function spawnServer(args) {
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
-  live.add(child);
-  child.once("exit", () => live.delete(child));
+function spawnServer(name, args, startupMs) {
+  const child = spawnTracked(process.execPath, args);
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk) => {
     if (stderr.length < 10_000) stderr += chunk;
   });
+  child.stdin.on("error", () => {}); // writing to a killed child
 
   const log = [];
   const watchers = new Set();
   const handle = {
+    name,
     pid: child.pid,
     port: undefined,
+    upAt: undefined,
     log,
     get stderr() {
       return stderr;
     },
-    /** Waits until `pred(log)` is true; rejects after `ms` with the log in the message. */
+    get alive() {
+      return !exited(child);
+    },
+    /** Waits until `pred(log)` is true; rejects after `ms` with the log's tail in the message. */
     waitForLog(pred, ms, what) {
       if (pred(log)) return Promise.resolve();
       return new Promise((resolve, reject) => {
@@ -96,7 +99,7 @@ function spawnServer(args) {
         };
         const timer = setTimeout(() => {
           watchers.delete(watcher);
-          reject(new Error(`server: timed out after ${ms} ms waiting for ${what}; server log: ${JSON.stringify(log)}`));
+          reject(new Error(`${name}: timed out after ${ms} ms waiting for ${what}; log tail: ${JSON.stringify(log.slice(-30))}`));
         }, ms);
         watchers.add(watcher);
       });
@@ -104,29 +107,18 @@ function spawnServer(args) {
     count(pred) {
       return log.filter(pred).length;
     },
+    /** Writes one command line (see ./server.mjs) to the server's stdin. */
+    send(command) {
+      if (!exited(child)) child.stdin.write(`${JSON.stringify(command)}\n`);
+    },
     /** SIGKILL, as a crash would; resolves once the process is gone. */
     async kill() {
       if (exited(child)) return;
       process.kill(child.pid, "SIGKILL");
-      if (!(await waitExit(child, 5000))) throw new Error(`server pid ${child.pid} survived SIGKILL for 5 s`);
+      if (!(await waitExit(child, 5000))) throw new Error(`${name} pid ${child.pid} survived SIGKILL for 5 s`);
     },
     /** Polite stop (stdin closed, SIGTERM), then SIGKILL after 3 s. Never throws. */
-    async stop() {
-      if (exited(child)) return;
-      child.stdin.end();
-      try {
-        process.kill(child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      if (await waitExit(child, 3000)) return;
-      try {
-        process.kill(child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await waitExit(child, 3000);
-    },
+    stop: () => stopChild(child),
   };
 
   return new Promise((resolve, reject) => {
@@ -134,7 +126,7 @@ function spawnServer(args) {
       clearTimeout(timer);
       handle.stop().finally(() => reject(Object.assign(new Error(`${message}; stderr: ${stderr.trim() || "(empty)"}`), extra)));
     };
-    const timer = setTimeout(() => fail("socket.io server: no port announced within 10 s"), 10_000);
+    const timer = setTimeout(() => fail(`${name}: no port announced within ${startupMs / 1000} s`), startupMs);
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       let parsed;
@@ -144,7 +136,8 @@ function spawnServer(args) {
         return; // not ours (a stray log line): ignore
       }
       if (handle.port === undefined) {
-        if (!Number.isInteger(parsed.port)) return fail(`socket.io server: unexpected first line ${line}`);
+        if (!Number.isInteger(parsed.port)) return fail(`${name}: unexpected first line ${line}`);
+        handle.upAt = performance.timeOrigin + performance.now();
         handle.port = parsed.port;
         clearTimeout(timer);
         resolve(handle);
@@ -153,21 +146,9 @@ function spawnServer(args) {
       log.push(parsed);
       for (const watcher of [...watchers]) watcher();
     });
-    child.once("error", (err) => fail(`socket.io server: cannot start: ${err.message}`));
+    child.once("error", (err) => fail(`${name}: cannot start: ${err.message}`));
     child.once("exit", (code, signal) => {
-      if (handle.port === undefined) fail(`socket.io server exited early (${signal ?? code})`, { addressInUse: code === 98 });
-    });
-  });
-}
-
-/** A loopback port that was free a moment ago and on which nothing listens now. */
-export function closedPort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
+      if (handle.port === undefined) fail(`${name} exited early (${signal ?? code})`, { addressInUse: code === 98 });
     });
   });
 }

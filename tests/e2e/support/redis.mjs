@@ -3,8 +3,7 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 
-import { spawnTracked, stopChild } from "./children.mjs";
-import { closedPort } from "./processes.mjs";
+import { exited, freePort, spawnTracked, stopChild } from "../../../scripts/children.mjs";
 
 export const REDIS_SERVER = process.env.REDIS_SERVER || "/usr/bin/redis-server";
 
@@ -40,7 +39,7 @@ function ping(port) {
 
 /** Starts redis-server; resolves to { port, pid, url, stop() } once it answers PING. */
 export async function startRedis() {
-  const port = await closedPort();
+  const port = await freePort();
   const child = spawnTracked(REDIS_SERVER, [
     "--port", String(port),
     "--bind", "127.0.0.1",
@@ -63,7 +62,7 @@ export async function startRedis() {
   };
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (exited(child)) {
       throw new Error(`redis-server exited early (${child.signalCode ?? child.exitCode}): ${output.trim()}`);
     }
     if (await ping(port)) return handle;

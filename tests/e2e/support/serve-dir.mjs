@@ -1,37 +1,37 @@
-// A static HTTP server over a directory (127.0.0.1, port 0), as any web server would
-// serve a built app: `.wasm` as application/wasm, `/` as index.html. `mounts` maps a URL
-// prefix to another directory (e.g. { "/pkg/": <an installed copy of the package> }).
-// Every request is logged in `requests` ({ path, status, type }) so that a test can
-// check where the wasm module came from.
-import { readFile, stat } from "node:fs/promises";
+// Static HTTP servers (127.0.0.1, port 0) of the e2e tests and the benchmarks:
+// startFileServer() maps each URL path to a file through a table (routeFiles()) and
+// answers with it whole (scripts/static-files.mjs: content types, 404s), and
+// serveDirectory() serves a directory as any web server would serve a built app:
+// `.wasm` as application/wasm, `/` as index.html.
 import { createServer } from "node:http";
-import { extname, join, normalize, sep } from "node:path";
 
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".map": "application/json",
-  ".wasm": "application/wasm",
-};
+import { sendFile, under } from "../../../scripts/static-files.mjs";
 
-function under(base, rest) {
-  const file = normalize(join(base, rest));
-  return file.startsWith(base.endsWith(sep) ? base : base + sep) ? file : null;
+/**
+ * A `fileFor(pathname)` for startFileServer(): "/" and "/index.html" -> `index` (when
+ * given); a path starting with a prefix of `mounts` -> the rest of it under that
+ * directory (none if the directory is null); any other path -> that path under `root`
+ * (when given; a trailing "/" meaning its index.html); else none (null).
+ */
+export function routeFiles({ index, mounts = {}, root }) {
+  return (pathname) => {
+    if (index && (pathname === "/" || pathname === "/index.html")) return index;
+    for (const [prefix, dir] of Object.entries(mounts)) {
+      if (pathname.startsWith(prefix)) return dir ? under(dir, pathname.slice(prefix.length)) : null;
+    }
+    if (root) return under(root, pathname.endsWith("/") ? `${pathname}index.html` : pathname);
+    return null;
+  };
 }
 
-/** Resolves to { url, requests, close() }. */
-export async function serveDirectory(root, mounts = {}) {
-  const requests = [];
-  const fileFor = (pathname) => {
-    for (const [prefix, dir] of Object.entries(mounts)) {
-      if (pathname.startsWith(prefix)) return under(dir, pathname.slice(prefix.length));
-    }
-    return under(root, pathname.endsWith("/") ? `${pathname}index.html` : pathname);
-  };
-  const server = createServer(async (req, res) => {
+/**
+ * Starts a static server answering each request with the file `fileFor(decoded pathname)`
+ * (404 when there is none). `headers` go with every answer; `answer(pathname, res)`
+ * may answer a request itself (it returns true then); `onServed({ path, status, type })`
+ * hears of every file answer. Resolves to { url, close() }.
+ */
+export async function startFileServer(fileFor, { headers = { "cache-control": "no-store" }, answer, onServed } = {}) {
+  async function serve(req, res) {
     let pathname;
     try {
       pathname = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
@@ -39,17 +39,15 @@ export async function serveDirectory(root, mounts = {}) {
       res.writeHead(400).end();
       return;
     }
-    const file = fileFor(pathname);
-    const info = file && (await stat(file).catch(() => null));
-    const body = info?.isFile() ? await readFile(file).catch(() => null) : null;
-    const type = body ? (TYPES[extname(file)] ?? "application/octet-stream") : "text/plain";
-    requests.push({ path: pathname, status: body ? 200 : 404, type });
-    if (!body) {
-      res.writeHead(404, { "content-type": type, "cache-control": "no-store" }).end(`not found: ${pathname}\n`);
-      return;
-    }
-    res.writeHead(200, { "content-type": type, "content-length": body.length, "cache-control": "no-store" });
-    res.end(body);
+    if (answer?.(pathname, res)) return;
+    const { status, type } = await sendFile(res, fileFor(pathname), pathname, { headers });
+    onServed?.({ path: pathname, status, type });
+  }
+  const server = createServer((req, res) => {
+    serve(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -57,11 +55,22 @@ export async function serveDirectory(root, mounts = {}) {
   });
   return {
     url: `http://127.0.0.1:${server.address().port}`,
-    requests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Serves the directory `root`; `mounts` maps a URL prefix to another directory (e.g.
+ * { "/pkg/": <an installed copy of the package> }). Every request is logged in
+ * `requests` ({ path, status, type }) so that a test can check where the wasm module
+ * came from. Resolves to { url, requests, close() }.
+ */
+export async function serveDirectory(root, mounts = {}) {
+  const requests = [];
+  const server = await startFileServer(routeFiles({ mounts, root }), { onServed: (r) => requests.push(r) });
+  return { ...server, requests };
 }

@@ -1,6 +1,6 @@
 // A real socket.io 4.8 server for the end-to-end tests, run as a CHILD PROCESS so that a
 // test can kill it (SIGKILL) and start it again on the same port. Start it through
-// `startSocketIoServer()` in ./processes.mjs rather than by hand.
+// `startServer()` in ./processes.mjs rather than by hand.
 //
 // Options (argv, `--name=value`; each also readable from the environment as E2E_<NAME>):
 //   --port=<n>              port on 127.0.0.1 (default 0: any free port)
@@ -27,7 +27,8 @@
 //     {"event":"hold"|"flaky"|"join", …}                              (see below)
 //     {"event":"stream-started"|"stream-stopped","name":"…","last":<n>}
 //     {"event":"transports-dropped","count":<n>}
-// It exits when its stdin closes (the test runner went away), or on SIGTERM/SIGINT.
+// It exits when its stdin closes (the test runner went away), or on SIGTERM/SIGINT
+// (./child-server.mjs).
 //
 // Commands on stdin, one JSON object a line (a test drives a node no client talks to,
 // e.g. the publisher of a cluster, through these):
@@ -68,9 +69,9 @@
 //                               (events/s) each tick sends what the rate calls for
 //                               instead of spec.batch; then ack()
 //   "stream-stop" (ack?)        stops it; ack({ last })
-import { createServer } from "node:http";
-import { createInterface } from "node:readline";
 import { Server } from "socket.io";
+
+import { createHttpServer, serveAsChild } from "./child-server.mjs";
 
 function option(name, fallback) {
   const prefix = `--${name}=`;
@@ -120,9 +121,7 @@ function binaryPayload() {
   };
 }
 
-const http = createServer((req, res) => {
-  res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-});
+const http = createHttpServer();
 
 /** The cluster adapter over Redis Streams, when --redis is given. */
 async function redisAdapter(url) {
@@ -292,23 +291,4 @@ function command(line) {
   }
 }
 
-let stopping = false;
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  io.close();
-  http.closeAllConnections?.();
-  setTimeout(() => process.exit(0), 200).unref();
-}
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
-process.stdin.on("end", stop);
-createInterface({ input: process.stdin }).on("line", command);
-process.stdin.on("error", stop);
-process.stdin.resume();
-
-http.on("error", (err) => {
-  process.stderr.write(`e2e socket.io server: ${err.code ?? ""} ${err.message}\n`);
-  process.exit(err.code === "EADDRINUSE" ? 98 : 1);
-});
-http.listen(port, "127.0.0.1", () => report({ port: http.address().port }));
+serveAsChild({ http, io, port, label: "e2e socket.io server", onLine: command });

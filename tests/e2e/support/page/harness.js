@@ -10,14 +10,24 @@
 //   e2e.waitFor(pred, ms, what)  polls pred() until true; rejects after ms
 //   e2e.next(emitter, ev, ms)    resolves with the arguments of the next `ev`
 //   e2e.within(promise, ms, what) the promise, or a rejection after ms
-//   e2e.open(url, opts, name)    io(url, opts), recorded under `name`, stored in
-//                                e2e.sockets[name]; resolves once connected
+//   e2e.open(url, opts, name, { trace })  io(url, opts), recorded under `name`, stored
+//                                in e2e.sockets[name] (with `trace`, that event traced as
+//                                by e2e.trace); resolves once connected
+//   e2e.waitForEvent(src, event, ms, what, { n, name })  waits until e2e.logs[name]
+//                                holds n (default 1) entries of that source and name
+//   e2e.dropTransport(socket, ms, name)  closes the socket's Engine.IO connection and
+//                                waits (ms) until the socket is disconnected
+//   e2e.drops(socket)            the socket's emit_dropped events, as [reason, data]
+//   e2e.settle(promise)          resolves to { ok: value } or { err: serialized error }
+//   e2e.orPending(promise, ms, what)  its value, or { pending: true } if it has not
+//                                resolved within ms (or has rejected)
 //   e2e.serialize(value)         a JSON-safe picture of a value (binaries as hex)
 //   e2e.trace(socket, event, name)  records, in one array e2e.traces[name], the
 //                                socket's connects ({k:"connect", recovered, id}),
 //                                disconnects ({k:"disconnect", reason}) and the
 //                                arguments of every `event` ({k:"event", args}), for
 //                                ../sequence.mjs; returns the array
+//   e2e.traced(k, name)          how many entries of kind k e2e.traces[name] holds
 //   e2e.sleep(ms)
 // Nothing here talks to the network by itself.
 
@@ -115,6 +125,11 @@ e2e.within = function within(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 };
 
+// Call it where the promise is made, so that a rejection is never left unhandled.
+e2e.settle = (promise) => promise.then((v) => ({ ok: v }), (err) => ({ err: e2e.serialize(err) }));
+
+e2e.orPending = (promise, ms, what) => e2e.within(promise, ms, what).catch(() => ({ pending: true }));
+
 const SOCKET_EVENTS = ["connect", "disconnect", "connect_error"];
 // resocket also emits these on the socket (socket.io-client 4 only on the Manager):
 // logged with src "socket" for information, assertions use the Manager's.
@@ -143,6 +158,22 @@ e2e.record = function record(socket, { name = "main", manager = true, app = fals
   return log;
 };
 
+e2e.waitForEvent = function waitForEvent(src, event, ms, what, { n = 1, name = "main" } = {}) {
+  const log = e2e.logs[name];
+  return e2e.waitFor(() => log.filter((e) => e.src === src && e.name === event).length >= n, ms, what, log);
+};
+
+e2e.drops = function drops(socket) {
+  const list = [];
+  socket.on("emit_dropped", (reason, data) => list.push([reason, data]));
+  return list;
+};
+
+e2e.dropTransport = function dropTransport(socket, ms, name = "main") {
+  socket.io.engine.close();
+  return e2e.waitFor(() => !socket.connected, ms, `${name}: the disconnect`, e2e.logs[name]);
+};
+
 e2e.traces = {};
 e2e.trace = function trace(socket, event, name = "main") {
   const list = (e2e.traces[name] ??= []);
@@ -152,10 +183,13 @@ e2e.trace = function trace(socket, event, name = "main") {
   return list;
 };
 
-e2e.open = async function open(url, opts = {}, name = "main", { manager = true, app = false, wait = 5000 } = {}) {
+e2e.traced = (k, name = "main") => e2e.traces[name].filter((e) => e.k === k).length;
+
+e2e.open = async function open(url, opts = {}, name = "main", { manager = true, app = false, trace = null, wait = 5000 } = {}) {
   const socket = e2e.lib.io(url, opts);
   e2e.sockets[name] = socket;
   const log = e2e.record(socket, { name, manager, app });
+  if (trace) e2e.trace(socket, trace, name);
   if (wait) await e2e.waitFor(() => socket.connected, wait, `socket "${name}" to connect to ${url}`, log);
   return socket;
 };
