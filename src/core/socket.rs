@@ -243,12 +243,7 @@ impl Socket {
         if options.volatile {
             // Volatile means "now or never": never queued, never retried.
             if let Some(conn) = connected_conn {
-                let packet = Packet::event(&self.namespace, data, None, attachments.len());
-                let message = BinaryMessage {
-                    packet,
-                    attachments,
-                };
-                transmit(&message, conn, out);
+                transmit(&self.event_message(data, None, attachments), conn, out);
             }
             return Ok(None);
         }
@@ -265,11 +260,7 @@ impl Socket {
             });
             id
         });
-        let packet = Packet::event(&self.namespace, data, ack_id, attachments.len());
-        let message = BinaryMessage {
-            packet,
-            attachments,
-        };
+        let message = self.event_message(data, ack_id, attachments);
         match connected_conn {
             Some(conn) => transmit(&message, conn, out),
             None => {
@@ -327,6 +318,19 @@ impl Socket {
         transmit(&message, conn, out);
     }
 
+    /// An EVENT packet of this namespace with the frames of its attachments.
+    fn event_message(
+        &self,
+        data: JsonText,
+        ack_id: Option<u64>,
+        attachments: Vec<Vec<u8>>,
+    ) -> BinaryMessage {
+        BinaryMessage {
+            packet: Packet::event(&self.namespace, data, ack_id, attachments.len()),
+            attachments,
+        }
+    }
+
     fn take_ack_id(&mut self) -> u64 {
         let id = self.next_ack_id;
         self.next_ack_id += 1;
@@ -364,11 +368,7 @@ impl Socket {
         out: &mut VecDeque<Output>,
     ) -> Result<u64, EmitError> {
         validate_event_data(&data)?;
-        let packet = Packet::event(&self.namespace, data, None, attachments.len());
-        let message = BinaryMessage {
-            packet,
-            attachments,
-        };
+        let message = self.event_message(data, None, attachments);
         if let Some(conn) = conn.filter(|_| self.is_connected()) {
             transmit(&message, conn, out);
         }
