@@ -4,6 +4,8 @@
 //! wrapper (types and ranges of options); what can still be wrong (an emit's JSON, a
 //! reserved event name) is returned as a JS `Error` with a stable `.type`, never a panic.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -19,6 +21,21 @@ use super::events::forward;
 #[wasm_bindgen]
 pub struct Connection {
     driver: Driver,
+}
+
+/// Connections alive in this wasm instance (created and not yet freed): lets tests and
+/// apps check that abandoned connections are released.
+static LIVE_CONNECTIONS: AtomicU32 = AtomicU32::new(0);
+
+#[wasm_bindgen(js_name = liveConnections)]
+pub fn live_connections() -> u32 {
+    LIVE_CONNECTIONS.load(Ordering::Relaxed)
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        LIVE_CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[wasm_bindgen]
@@ -51,6 +68,7 @@ impl Connection {
         let driver = Driver::new(manager, engine_url, move |notice| {
             forward(&on_event, notice)
         });
+        LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         Connection { driver }
     }
 

@@ -99,3 +99,57 @@ test(`${TOTAL} forced reconnect cycles do not grow wasm memory or the JS heap`, 
     ctx.assertNoErrors();
   });
 });
+
+// Abandoned connections are released: Managers the app disconnected and let go are
+// collected with their wasm Connection (`stats().connections` falls back), while a
+// socket the app holds only through its listeners keeps working, as with
+// socket.io-client (an open connection keeps its socket alive).
+test("abandoned managers are freed, a connected socket held only by listeners lives on", { timeout: 60_000 }, async (t) => {
+  if (referenceMode) return t.skip("reference mode: socket.io-client has no stats()");
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const ABANDONED = 20;
+    const opts = clientOptions({ forceNew: true });
+    const before = await ctx.page.evaluate(
+      async ({ url, opts, count }) => {
+        const helper = e2e.lib.io(url, opts);
+        e2e.sockets.helper = helper;
+        await e2e.waitFor(() => helper.connected, 5000, "the helper socket");
+        const base = e2e.lib.stats().connections;
+        let abandoned = Array.from({ length: count }, () => e2e.lib.io(url, opts));
+        await e2e.waitFor(() => abandoned.every((s) => s.connected), 10_000, `${count} connections`);
+        const opened = e2e.lib.stats().connections;
+        // No reference kept: only its listeners.
+        window.orphan = { connected: false, pings: 0 };
+        e2e.lib
+          .io(url, opts)
+          .on("connect", () => (window.orphan.connected = true))
+          .on("ping-all", () => (window.orphan.pings += 1));
+        await e2e.waitFor(() => window.orphan.connected, 5000, "the socket held by listeners");
+        for (const socket of abandoned) socket.disconnect();
+        abandoned = null;
+        return { base, opened };
+      },
+      { url, opts, count: ABANDONED },
+    );
+    assert.equal(before.opened, before.base + ABANDONED, "one wasm Connection per forceNew manager");
+
+    const cdp = await ctx.cdp();
+    let connections = Infinity;
+    for (let i = 0; i < 30 && connections > before.base + 1; i += 1) {
+      await cdp.send("HeapProfiler.collectGarbage");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      connections = await ctx.page.evaluate(() => e2e.lib.stats().connections);
+    }
+    console.log(`wasm connections: ${before.base} at start, ${before.opened} with ${ABANDONED} more, ${connections} after GC`);
+    assert.equal(connections, before.base + 1, "abandoned connections freed; the one held by listeners kept");
+
+    const pings = await ctx.page.evaluate(async () => {
+      await e2e.within(e2e.sockets.helper.emitWithAck("broadcast-later", 0, "ping-all"), 5000, "broadcast ack");
+      await e2e.waitFor(() => window.orphan.pings === 1, 5000, "the broadcast to the socket held by listeners");
+      e2e.sockets.helper.disconnect();
+      return window.orphan.pings;
+    });
+    assert.equal(pings, 1);
+    ctx.assertNoErrors();
+  });
+});

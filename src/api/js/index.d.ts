@@ -295,6 +295,7 @@ declare function lookup(opts?: Partial<ManagerOptions & SocketOptions>): Socket;
 export declare const protocol: 5;
 
 /** Memory held by the WebAssembly instance, in bytes. */
-export declare function stats(): { wasmMemoryBytes: number };
+/** Diagnostics: the wasm linear memory, and how many connections (Managers) are alive in it. */
+export declare function stats(): { wasmMemoryBytes: number; connections: number };
 
 export { lookup as io, lookup as connect, lookup as default };

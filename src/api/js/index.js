@@ -6,7 +6,7 @@
 // volatile drops, recovery and the per-namespace CONNECT all belong to the Rust core.
 // Events come from it through one callback, synchronously and in order; listeners may
 // call back into it (emit, disconnect, ...).
-import init, { Connection } from "./resocket_wasm.js";
+import init, { Connection, liveConnections } from "./resocket_wasm.js";
 
 // Top-level await: `import { io } from "resocket"` needs no explicit init call.
 const wasm = await init();
@@ -14,7 +14,7 @@ const wasm = await init();
 export const protocol = 5;
 
 /** Memory held by the wasm instance (used by the memory test and the benchmarks). */
-export const stats = () => ({ wasmMemoryBytes: wasm.memory.buffer.byteLength });
+export const stats = () => ({ wasmMemoryBytes: wasm.memory.buffer.byteLength, connections: liveConnections() });
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
@@ -188,6 +188,23 @@ const checkSocket = (o) => {
   need("queueOverflow", o.queueOverflow == null || o.queueOverflow == "drop-oldest" || o.queueOverflow == "drop-newest", '"drop-oldest" or "drop-newest"');
 };
 
+// Managers with a socket that wants a connection. Like socket.io-client's, which an open
+// WebSocket keeps reachable, they must live on while the app holds nothing but
+// listeners; once no socket wants a connection, only the app holds a Manager, and when
+// it lets go the garbage collector frees the wasm Connection (and its WebSocket). The
+// wasm side reaches its Manager through a WeakRef only, or it could never be collected.
+const live = new Set();
+const HOLD_EVENTS = ["connect", "connect_error", "disconnect", "reconnect_failed"];
+// The wasm Connection's event callback. Made out here so that its closure holds the
+// WeakRef alone (a closure made in the constructor would share its scope, `this` included).
+const relay = (manager) => (name, key, a, b, c) => {
+  const m = manager.deref();
+  if (!m) return;
+  if (key < 0) m._ev(name, a, b);
+  else m._socks[key]?._ev(name, a, b, c);
+  if (HOLD_EVENTS.includes(name)) m._hold();
+};
+
 /**
  * One Engine.IO connection and its reconnection, shared by the sockets (namespaces) of
  * one server (socket.io-client's Manager, `socket.io`).
@@ -212,12 +229,15 @@ export class Manager extends Emitter {
     q.set("transport", "websocket");
     const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
 
-    this._c = new Connection(`${ws}//${url.host}${path}?${q}`, ...params(cfg), (name, key, a, b, c) =>
-      key < 0 ? this._ev(name, a, b) : this._socks[key]?._ev(name, a, b, c),
-    );
+    this._c = new Connection(`${ws}//${url.host}${path}?${q}`, ...params(cfg), relay(new WeakRef(this)));
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
     this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" }, close: () => this._c.closeTransport() });
+  }
+
+  _hold() {
+    if (this._socks.some((s) => s?.active)) live.add(this);
+    else live.delete(this);
   }
 
   _set(name, v) {
@@ -324,6 +344,7 @@ export class Socket extends Emitter {
 
   connect() {
     if (!this.connected) this.io._c.connect(this._k);
+    this.io._hold();
     return this;
   }
 
@@ -333,6 +354,7 @@ export class Socket extends Emitter {
 
   disconnect() {
     this.io._c.disconnect(this._k);
+    this.io._hold();
     return this;
   }
 
