@@ -347,3 +347,36 @@ fn events_with_an_ack_id_carry_no_offset() {
     h.server_text(r#"423["ask","kept"]"#);
     assert_eq!(h.log, [r#"event(["ask","kept"])"#]);
 }
+
+#[test]
+fn a_failed_auth_fails_the_attempt_at_once_and_is_asked_again() {
+    let mut h = Harness::with_socket(
+        ManagerConfig::default(),
+        "/",
+        SocketConfig {
+            auth: AuthSource::Deferred,
+            ..SocketConfig::default()
+        },
+    );
+    h.connect();
+    h.server_open();
+    h.clear();
+    // A stale token changes nothing.
+    h.manager.handle_auth_failed(h.now, h.socket, 7);
+    assert!(h.drain().is_empty());
+    h.manager.handle_auth_failed(h.now, h.socket, 1);
+    h.drain();
+    assert_eq!(
+        h.log,
+        [
+            "close_transport",
+            "connect_error(auth failed)",
+            "close(transport close)"
+        ]
+    );
+    assert!(h.sent.is_empty(), "no CONNECT without credentials");
+    // The first reconnection, after the usual backoff (jittered below 1 s).
+    assert!(h.advance_to_deadline().is_some_and(|wait| wait <= 1000));
+    h.server_open();
+    assert_eq!(h.log.last().map(String::as_str), Some("auth_request(2)"));
+}

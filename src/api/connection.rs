@@ -206,6 +206,12 @@ impl Connection {
         self.command(|manager, _| manager.clear_queue(socket_key(key)))
     }
 
+    /// The app's auth function failed for the `auth` event `token`.
+    #[wasm_bindgen(js_name = authFailed)]
+    pub fn auth_failed(&self, key: u32, token: f64) -> Result<(), JsValue> {
+        self.command(|manager, now| manager.handle_auth_failed(now, socket_key(key), token as u64))
+    }
+
     pub fn sid(&self, key: u32) -> Option<String> {
         self.inspect(|manager| manager.sid(socket_key(key)).map(str::to_owned))
             .flatten()

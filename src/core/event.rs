@@ -125,6 +125,8 @@ pub enum ConnectionError {
     Transport,
     /// The server's handshake could not be understood.
     Protocol(ProtocolError),
+    /// The shell could not produce the CONNECT payload (the app's auth function failed).
+    Auth,
 }
 
 impl ConnectionError {
@@ -134,6 +136,7 @@ impl ConnectionError {
             Self::Timeout => "timeout",
             Self::Transport => "websocket error",
             Self::Protocol(error) => error.message(),
+            Self::Auth => "auth failed",
         }
     }
 
@@ -143,6 +146,7 @@ impl ConnectionError {
             Self::Timeout => "TimeoutError",
             Self::Transport => "TransportError",
             Self::Protocol(_) => "ParseError",
+            Self::Auth => "AuthError",
         }
     }
 }

@@ -262,6 +262,19 @@ impl Manager {
         }
     }
 
+    /// The shell could not produce the CONNECT payload asked for with `token`: the
+    /// attempt fails now (as a handshake timeout would, without the wait), and the
+    /// usual reconnection asks again.
+    pub fn handle_auth_failed(&mut self, now: u64, key: SocketKey, token: u64) {
+        if self
+            .sockets
+            .get(key.0)
+            .is_some_and(|socket| socket.auth_failed(token))
+        {
+            self.retire_transport(now, DisconnectReason::TransportClose, ConnectionError::Auth);
+        }
+    }
+
     /// A frame arrived on transport `conn`.
     pub fn handle_frame(&mut self, now: u64, conn: ConnId, frame: Frame) {
         if self.current_conn() != Some(conn) {

@@ -206,6 +206,12 @@ impl Socket {
         }
     }
 
+    /// The shell could not answer [`SocketEvent::AuthRequest`] `token`: whether this
+    /// socket was waiting for it (its attempt then fails).
+    pub(crate) fn auth_failed(&self, token: u64) -> bool {
+        matches!(self.state, State::AwaitingAuth { token: expected, .. } if expected == token)
+    }
+
     fn send_connect(
         &mut self,
         auth: Option<&JsonText>,

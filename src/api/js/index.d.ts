@@ -68,7 +68,8 @@ declare class Emitter<ListenEvents extends EventsMap, EmitEvents extends EventsM
 export interface ExtendedError extends Error {
   /**
    * "TransportError" | "TimeoutError" | "ParseError" (connection failures),
-   * "ServerRefused" (a middleware's `next(err)`), "DisconnectedError" (acks), ...
+   * "ServerRefused" (a middleware's `next(err)`), "AuthError" (the `auth` function
+   * failed: the error is the one it threw), "DisconnectedError" (acks), ...
    */
   type?: string;
   /** For "ServerRefused": the `data` the server's middleware attached to its error. */

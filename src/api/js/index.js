@@ -478,7 +478,9 @@ export class Socket extends Emitter {
         // cleared, or `retries` used up): (reason, [event, ...args]).
         return this._fire("emit_dropped", b, JSON.parse(a));
       case "connect_error": {
-        const err = fail(a, b);
+        const own = b == "AuthError" && this._authError;
+        this._authError = null;
+        const err = own ? Object.assign(own, { type: b }) : fail(a, b);
         // A refusal by the server (a middleware's next(err)) carries its `data`.
         if (c !== undefined) err.data = JSON.parse(c);
         return this._fire(name, err);
@@ -518,18 +520,21 @@ export class Socket extends Emitter {
 
   // The core needs the CONNECT payload (before every connect and reconnect). `auth` is
   // an object, or a function that calls back with one or returns (a Promise of) one.
-  // If the function throws, rejects or gives something else than an object, the socket
-  // emits "connect_error" with that error and sends NO CONNECT (never a CONNECT without
-  // the credentials the app meant to send): the attempt then fails at the handshake
-  // `timeout` and the normal reconnection asks again. socket.io-client has no answer for
-  // this case (its connection just hangs until the server drops it).
+  // If the function throws, rejects or gives something else than an object, NO CONNECT
+  // is sent (never one without the credentials the app meant to send): the attempt fails
+  // at once, "connect_error" carries that error, and the normal reconnection asks again.
+  // socket.io-client has no answer for this case (its connection hangs until the server
+  // drops it).
   _auth(token) {
     const auth = this.auth;
     let done;
+    // The attempt fails at once: "connect_error" carries the app's own error (with
+    // `.type` "AuthError"), and the usual reconnection asks again.
     const no = (err) => {
       if (!done) {
         done = 1;
-        this._fire("connect_error", err);
+        this._authError = err instanceof Error ? err : new Error(String(err));
+        this.io._c.authFailed(this._k, token);
       }
     };
     const ok = (v) => {
