@@ -3,7 +3,7 @@
 //
 //   1. cargo fmt --check
 //   2. cargo clippy, native (all targets) and wasm32 (lib)
-//   3. cargo test (native: protocol codec and core state machine)
+//   3. cargo test (native: protocol codec and core state machine), then cargo doc
 //   4. browser tests: tests/browser_*.rs in headless Chromium through wasm-pack, against
 //      a real socket.io server (tests/support/socketio-server.mjs) on 127.0.0.1.
 //   5. the npm package, built into pkg/ (scripts/build-package.mjs)
@@ -113,6 +113,8 @@ try {
   await run("clippy (native)", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]);
   await run("clippy (wasm32)", "cargo", ["clippy", "--lib", "--examples", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
   await run("native tests", "cargo", ["test"]);
+  // The crate's docs (README: `cargo doc`) must build without broken links.
+  await run("docs", "cargo", ["doc", "--no-deps", "--target", "wasm32-unknown-unknown"], { RUSTDOCFLAGS: "-D warnings" });
   await browserTests();
   await run("package build", process.execPath, ["scripts/build-package.mjs"]);
   // Listed one by one: newer Node versions read test arguments as glob patterns.
