@@ -144,13 +144,7 @@ fn rejoins_are_not_resent_after_a_recovered_session() {
     h.manager
         .add_rejoin(h.socket, json(r#"["join","room-1"]"#), Vec::new())
         .unwrap();
-    h.connect();
-    h.server_open();
-    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
-    h.server_text(r#"42["tick","off-1"]"#);
-    h.transport_closed(false);
-    h.advance_to_deadline();
-    h.server_open();
+    h.lose_session_after(&[r#"42["tick","off-1"]"#]);
     h.clear();
     h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
     assert!(h.manager.recovered(h.socket));

@@ -208,14 +208,7 @@ fn static_auth_goes_in_the_connect_packet() {
 
 #[test]
 fn deferred_auth_is_asked_on_every_connect_and_stale_answers_are_ignored() {
-    let mut h = Harness::with_socket(
-        ManagerConfig::default(),
-        "/",
-        SocketConfig {
-            auth: AuthSource::Deferred,
-            ..SocketConfig::default()
-        },
-    );
+    let mut h = deferred_auth();
     h.connect();
     h.server_open();
     assert_eq!(h.log.last().map(String::as_str), Some("auth_request(1)"));
@@ -278,33 +271,28 @@ fn events_before_the_connect_reply_are_delivered_after_connect_and_offsets_are_h
 
 #[test]
 fn a_new_session_is_not_recovered() {
-    let mut h = Harness::new(ManagerConfig::default());
-    h.connect();
-    h.server_open();
-    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
-    h.server_text(r#"42["tick","off-1"]"#);
-    h.transport_closed(false);
-    h.advance_to_deadline();
-    h.server_open();
+    let mut h = session_with_events(&[r#"42["tick","off-1"]"#]);
     h.server_text(r#"40{"sid":"s2","pid":"p2"}"#);
     assert!(!h.manager.recovered(h.socket));
     assert_eq!(h.manager.sid(h.socket), Some("s2"));
 }
 
-/// Connects with a pid, receives `events` (each with its offset), then loses the
-/// transport and reopens: the next frame sent is the reconnect CONNECT.
 fn session_with_events(events: &[&str]) -> Harness {
     let mut h = Harness::new(ManagerConfig::default());
-    h.connect();
-    h.server_open();
-    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
-    for event in events {
-        h.server_text(event);
-    }
-    h.transport_closed(false);
-    h.advance_to_deadline();
-    h.server_open();
+    h.lose_session_after(events);
     h
+}
+
+/// A socket whose CONNECT payload is asked of the shell before every connect.
+fn deferred_auth() -> Harness {
+    Harness::with_socket(
+        ManagerConfig::default(),
+        "/",
+        SocketConfig {
+            auth: AuthSource::Deferred,
+            ..SocketConfig::default()
+        },
+    )
 }
 
 #[test]
@@ -350,14 +338,7 @@ fn events_with_an_ack_id_carry_no_offset() {
 
 #[test]
 fn a_failed_auth_fails_the_attempt_at_once_and_is_asked_again() {
-    let mut h = Harness::with_socket(
-        ManagerConfig::default(),
-        "/",
-        SocketConfig {
-            auth: AuthSource::Deferred,
-            ..SocketConfig::default()
-        },
-    );
+    let mut h = deferred_auth();
     h.connect();
     h.server_open();
     h.clear();

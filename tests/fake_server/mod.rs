@@ -129,6 +129,20 @@ impl Harness {
         self.server_accept("s1");
     }
 
+    /// Connects with a recovery pid, receives `events` (each with its offset), then
+    /// loses the transport and reopens: the next frame sent is the reconnect CONNECT.
+    pub fn lose_session_after(&mut self, events: &[&str]) {
+        self.connect();
+        self.server_open();
+        self.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+        for event in events {
+            self.server_text(event);
+        }
+        self.transport_closed(false);
+        self.advance_to_deadline();
+        self.server_open();
+    }
+
     /// The transport fails (`error`) or closes.
     pub fn transport_closed(&mut self, error: bool) {
         let conn = self.conn.expect("no open transport to close");
