@@ -13,7 +13,7 @@ use crate::core::{
     AuthSource, Backoff, EmitOptions, Manager, ManagerConfig, Overflow, QueueLimits,
     ReconnectionAttempts, SocketConfig, SocketKey,
 };
-use crate::driver::Driver;
+use crate::driver::{random_seed, Driver};
 use crate::protocol::JsonText;
 
 use super::events::forward;
@@ -40,31 +40,12 @@ impl Drop for Connection {
 
 #[wasm_bindgen]
 impl Connection {
-    /// `engine_url`: the complete Engine.IO WebSocket URL. `attempts`: a negative or
-    /// infinite number means unlimited. `on_event`: see the events module.
+    /// `engine_url`: the complete Engine.IO WebSocket URL. `on_event`: see the events
+    /// module. The settings are socket.io-client's defaults until [`Connection::configure`]
+    /// (the JS Manager calls it right away, before any socket connects).
     #[wasm_bindgen(constructor)]
-    #[allow(clippy::too_many_arguments)] // one flat call across the boundary, by design
-    pub fn new(
-        engine_url: String,
-        reconnection: bool,
-        attempts: f64,
-        delay: f64,
-        delay_max: f64,
-        randomization_factor: f64,
-        timeout: f64,
-        on_event: Function,
-    ) -> Connection {
-        let config = manager_config(
-            reconnection,
-            attempts,
-            delay,
-            delay_max,
-            randomization_factor,
-            timeout,
-        );
-        // The core takes randomness as an input; the jitter needs no cryptographic seed.
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        let manager = Manager::new(config, seed);
+    pub fn new(engine_url: String, on_event: Function) -> Connection {
+        let manager = Manager::new(ManagerConfig::default(), random_seed());
         let driver = Driver::new(manager, engine_url, move |notice| {
             forward(&on_event, notice)
         });
@@ -232,7 +213,9 @@ impl Connection {
             .unwrap_or(false)
     }
 
-    /// Updates the reconnection settings (socket.io-client's `reconnection*()` setters).
+    /// Sets the reconnection settings (the Manager's options, then socket.io-client's
+    /// `reconnection*()` setters). `attempts`: a negative or infinite number means
+    /// unlimited.
     #[wasm_bindgen(js_name = configure)]
     #[allow(clippy::too_many_arguments)]
     pub fn configure(
@@ -244,14 +227,17 @@ impl Connection {
         randomization_factor: f64,
         timeout: f64,
     ) -> Result<(), JsValue> {
-        let config = manager_config(
+        // The values were validated by the JS wrapper.
+        let config = ManagerConfig {
             reconnection,
-            attempts,
-            delay,
-            delay_max,
-            randomization_factor,
-            timeout,
-        );
+            reconnection_attempts: reconnection_attempts(attempts),
+            backoff: Backoff {
+                delay: millis(delay),
+                delay_max: millis(delay_max),
+                randomization_factor,
+            },
+            timeout: millis(timeout),
+        };
         self.command(|manager, _| *manager.config_mut() = config)
     }
 }
@@ -265,27 +251,6 @@ impl Connection {
 
     fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Option<R> {
         self.driver.inspect(read).ok()
-    }
-}
-
-/// The core's settings from socket.io-client's option values (already validated in JS).
-fn manager_config(
-    reconnection: bool,
-    attempts: f64,
-    delay: f64,
-    delay_max: f64,
-    randomization_factor: f64,
-    timeout: f64,
-) -> ManagerConfig {
-    ManagerConfig {
-        reconnection,
-        reconnection_attempts: reconnection_attempts(attempts),
-        backoff: Backoff {
-            delay: millis(delay),
-            delay_max: millis(delay_max),
-            randomization_factor,
-        },
-        timeout: millis(timeout),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::core::{
     AckError, ConnectError, DisconnectReason, DropReason, EmitError, EmitOptions, Manager,
     ManagerConfig, ManagerEvent, SocketConfig, SocketEvent, SocketKey,
 };
-use crate::driver::{Driver, Notice};
+use crate::driver::{random_seed, Driver, Notice};
 use crate::protocol::{BinaryMessage, JsonText, Packet, PacketType, ProtocolError, Value};
 
 /// How to connect: the core's settings (socket.io-client's options and defaults) and
@@ -107,9 +107,7 @@ impl Socket {
         on_event: impl FnMut(Event) + 'static,
     ) -> Result<Socket, ClientError> {
         let target = target(url, &options.path).map_err(ClientError::Url)?;
-        // The core takes randomness as an input; the jitter needs no cryptographic seed.
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        let mut manager = Manager::new(options.manager, seed);
+        let mut manager = Manager::new(options.manager, random_seed());
         let key = manager.socket(&target.namespace, options.socket);
         let acks = Rc::new(RefCell::new(Acks::default()));
         let sink_acks = Rc::clone(&acks);

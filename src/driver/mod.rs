@@ -16,10 +16,12 @@
 //! call is handled.
 
 mod clock;
+mod entropy;
 mod listener;
 mod page;
 mod runtime;
 mod websocket;
 
+pub use entropy::random_seed;
 pub use runtime::{Driver, DriverError, Notice};
 pub use websocket::{ReadyState, TransportError, TransportEvent, WebSocketTransport};

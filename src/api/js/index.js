@@ -229,7 +229,8 @@ export class Manager extends Emitter {
     q.set("transport", "websocket");
     const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
 
-    this._c = new Connection(`${ws}//${url.host}${path}?${q}`, ...params(cfg), relay(new WeakRef(this)));
+    this._c = new Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this)));
+    this._c.configure(...params(cfg));
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
     this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" }, close: () => this._c.closeTransport() });
