@@ -6,7 +6,7 @@
 // throughput ratios to bench/results/ (git-ignored).
 //
 //   node bench/run.mjs [--rounds=5] [--n=20000] [--acks=1000] [--sockets=200]
-//                      [--offline-ms=1500] [--no-warmup] [--smoke]
+//                      [--offline-ms=1500] [--no-warmup] [--smoke] [--profile]
 //
 //   --n         events per throughput run (inbound pushes, outbound emits)
 //   --acks      sequential emitWithAck round trips per latency run
@@ -14,6 +14,11 @@
 //   --offline-ms  how long the page stays offline before going online again
 //   --smoke     tiny sizes, one round, no warm-up; exits 1 unless every measurement
 //               produced a number (`npm test` runs it). Writes bench/results/smoke.*
+//   --profile   instead of the benchmarks: the inbound and outbound runs of each client
+//               once more under Chromium's CPU profiler; writes each profile
+//               (bench/results/profile-*.cpuprofile, for DevTools) and where the time
+//               went, by owner and by function (bench/results/profile.md). Build with
+//               `npm run build -- --profiling` first to see the wasm functions' names.
 //
 // Needs the built package in pkg/ (`npm run build`) and /usr/bin/chromium (or
 // CHROMIUM_PATH), as the end-to-end tests do.
@@ -29,6 +34,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from "../tests/e2e/support/browser.mjs";
 import { startChild } from "../tests/e2e/support/processes.mjs";
 import { routeFiles, startFileServer } from "../tests/e2e/support/serve-dir.mjs";
 import { CLIENTS, METRICS, applies, markdownTable, ratioChart, summarize } from "./report.mjs";
+import { profileMarkdown, profiled, summarizeProfile } from "./profile.mjs";
 import { measureSizes } from "./size.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -49,7 +55,7 @@ function parseArgs(argv) {
     flags[m[1]] = m[2] ?? true;
   }
   const smoke = flags.smoke === true;
-  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "no-warmup"];
+  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "no-warmup", "profile"];
   for (const k of Object.keys(flags)) if (!known.includes(k)) throw new Error(`unknown flag --${k} (known: ${known.join(", ")})`);
   const int = (name, fallback, min) => {
     const v = flags[name] === undefined ? fallback : Number(flags[name]);
@@ -65,6 +71,7 @@ function parseArgs(argv) {
     sockets: int("sockets", smoke ? 3 : 200, 1),
     offlineMs: int("offline-ms", smoke ? 300 : 1500, 0),
     warmup: !smoke && flags["no-warmup"] !== true,
+    profile: flags.profile === true,
   };
 }
 
@@ -276,6 +283,35 @@ async function warmUp(main) {
   }
 }
 
+// The throughput runs, for --profile: [name, inbound kind or null for outbound].
+const PROFILED = [
+  ["inbound small JSON", "small"],
+  ["inbound 1 KB JSON", "json1k"],
+  ["inbound binary", "binary"],
+  ["outbound small emits", null],
+];
+
+async function profileAll({ page, cdp }) {
+  await mkdir(RESULTS, { recursive: true });
+  const md = [`# Where the time goes (CPU profiles, N = ${opts.n})`, ""];
+  for (const [name, kind] of PROFILED) {
+    for (const client of CLIENTS) {
+      await gc(cdp);
+      const [r, profile] = await profiled(cdp, () =>
+        page.evaluate(([c, u, k, n]) => (k ? bench.inbound(c, u, k, n) : bench.outbound(c, u, n)), [client, url(), kind, opts.n]),
+      );
+      const file = `profile-${name.replace(/\W+/g, "-")}-${client}.cpuprofile`;
+      await writeFile(join(RESULTS, file), JSON.stringify(profile));
+      md.push(profileMarkdown(`${name}: ${client} (${Math.round(r.perSecond)} /s; ${file})`, summarizeProfile(profile)));
+      log(`  profiled ${name} / ${client}: ${Math.round(r.perSecond)} /s`);
+    }
+  }
+  const markdown = md.join("\n");
+  await writeFile(join(RESULTS, "profile.md"), markdown);
+  console.log(markdown);
+  log("written: bench/results/profile.md and the .cpuprofile files");
+}
+
 async function main() {
   if (!existsSync(join(ROOT, "pkg", "index.js"))) {
     throw new Error("pkg/index.js is missing: build the package first (npm run build)");
@@ -300,6 +336,7 @@ async function main() {
   const context = await browser.newContext();
   const main = await openPage(context, staticServer.url);
   if (opts.warmup) await warmUp(main);
+  if (opts.profile) return profileAll(main);
 
   for (let round = 1; round <= opts.rounds; round += 1) {
     log(`round ${round}/${opts.rounds}`);

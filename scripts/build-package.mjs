@@ -1,5 +1,5 @@
 // Builds the npm package `resocket` into pkg/:
-//   1. wasm-pack (release, --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
+//   1. wasm-pack (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
 //   2. the public API (src/api/js/index.js + index.d.ts) copied beside it
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
 //      from scripts/package-readme.md (wasm-pack copies the development README there)
@@ -18,7 +18,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const pkg = join(root, "pkg");
 const WASM = "resocket_wasm";
 
-const args = ["build", "--release", "--target", "web", "--out-dir", "pkg", "--out-name", WASM];
+// `--profiling` (`npm run build -- --profiling`): optimized as for release, but the wasm
+// keeps its function names, for the CPU profiles of `node bench/run.mjs --profile`.
+const profiling = process.argv.includes("--profiling");
+const args = ["build", profiling ? "--profiling" : "--release", "--target", "web", "--out-dir", "pkg", "--out-name", WASM];
 console.log(`wasm-pack ${args.join(" ")}`);
 const built = spawnSync("wasm-pack", args, { cwd: root, env: process.env, stdio: "inherit" });
 if (built.error) {

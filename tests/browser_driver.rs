@@ -31,7 +31,7 @@ impl Client {
         let mut manager = Manager::new(config, 1);
         let socket = manager.socket("/", SocketConfig::default());
         let url = format!("{base}/socket.io/?EIO=4&transport=websocket");
-        let driver = Driver::new(manager, url, move |notice| {
+        let driver = Driver::new(manager, url, move |notice, _| {
             let _ = tx.unbounded_send(notice);
         });
         Client {

@@ -65,7 +65,7 @@ impl Client {
         let pongs = Rc::new(Cell::new((0, 0)));
         let (handler_self, handler_pongs) = (Rc::clone(&myself), Rc::clone(&pongs));
         let transport = Rc::new(WebSocketTransport::connect(url, move |event| {
-            if let (true, TransportEvent::Frame(frame)) = (answer_pings, &event) {
+            if let (true, TransportEvent::Frame(frame, _)) = (answer_pings, &event) {
                 if let Ok(EnginePacket::Ping(data)) = EnginePacket::decode(frame.clone()) {
                     let (sent, refused) = handler_pongs.get();
                     let transport = handler_self.get().and_then(Weak::upgrade);
@@ -95,7 +95,7 @@ impl Client {
     async fn handshake(&mut self) -> Handshake {
         assert_eq!(self.next(5_000).await, Next::Event(TransportEvent::Open));
         let frame = match self.next(5_000).await {
-            Next::Event(TransportEvent::Frame(frame)) => frame,
+            Next::Event(TransportEvent::Frame(frame, _)) => frame,
             other => panic!("expected the open packet, got {other:?}"),
         };
         match EnginePacket::decode(frame) {
@@ -113,7 +113,7 @@ impl Client {
                 return Next::TimedOut;
             }
             match self.next(left as u32).await {
-                Next::Event(TransportEvent::Frame(frame)) if is_ping(&frame) => continue,
+                Next::Event(TransportEvent::Frame(frame, _)) if is_ping(&frame) => continue,
                 other => return other,
             }
         }
@@ -214,7 +214,7 @@ async fn answering_pings_keeps_the_session_open() {
         }
         match client.next(left as u32).await {
             Next::TimedOut => break,
-            Next::Event(TransportEvent::Frame(frame)) if is_ping(&frame) => pings += 1,
+            Next::Event(TransportEvent::Frame(frame, _)) if is_ping(&frame) => pings += 1,
             other => panic!("expected only pings, got {other:?}"),
         }
     }
@@ -241,7 +241,7 @@ async fn a_silent_client_is_dropped_by_the_server() {
     let limit = (PING_INTERVAL + PING_TIMEOUT + 2_000) as u32;
     let close = loop {
         match client.next(limit).await {
-            Next::Event(TransportEvent::Frame(frame)) if is_ping(&frame) => continue,
+            Next::Event(TransportEvent::Frame(frame, _)) if is_ping(&frame) => continue,
             Next::Event(close @ TransportEvent::Close { .. }) => break close,
             other => panic!("expected the server to close the connection, got {other:?}"),
         }
@@ -269,7 +269,7 @@ async fn carries_binary_frames_both_ways() {
     // ack id 7: the server acknowledges with the same bytes.
     client.send_text("40");
     match client.next_skipping_pings(5_000).await {
-        Next::Event(TransportEvent::Frame(Frame::Text(text))) => {
+        Next::Event(TransportEvent::Frame(Frame::Text(text), _)) => {
             assert!(
                 text.starts_with("40{"),
                 "expected the CONNECT reply, got {text:?}"
@@ -284,14 +284,16 @@ async fn carries_binary_frames_both_ways() {
         .send(&Frame::Binary(bytes.clone()))
         .expect("sending a binary frame");
     match client.next_skipping_pings(5_000).await {
-        Next::Event(TransportEvent::Frame(Frame::Text(text))) => {
-            assert_eq!(text, r#"461-7[{"_placeholder":true,"num":0}]"#)
+        Next::Event(TransportEvent::Frame(Frame::Text(text), browser_string)) => {
+            assert_eq!(text, r#"461-7[{"_placeholder":true,"num":0}]"#);
+            // The browser's own string comes along, the same text.
+            assert_eq!(browser_string.map(String::from), Some(text));
         }
         other => panic!("expected the binary ACK header, got {other:?}"),
     }
     assert_eq!(
         client.next_skipping_pings(5_000).await,
-        Next::Event(TransportEvent::Frame(Frame::Binary(bytes)))
+        Next::Event(TransportEvent::Frame(Frame::Binary(bytes), None))
     );
 }
 
@@ -303,7 +305,7 @@ async fn close_delivers_a_clean_close() {
     assert_eq!(client.transport.ready_state(), ReadyState::Closing);
     let close = loop {
         match client.next_skipping_pings(5_000).await {
-            Next::Event(TransportEvent::Frame(_)) => continue,
+            Next::Event(TransportEvent::Frame(..)) => continue,
             other => break other,
         }
     };

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{
@@ -16,7 +16,7 @@ use crate::core::{
 use crate::driver::{random_seed, Driver};
 use crate::protocol::JsonText;
 
-use super::events::forward;
+use super::events::{forward, EventCallback};
 
 #[wasm_bindgen]
 pub struct Connection {
@@ -44,10 +44,10 @@ impl Connection {
     /// module. The settings are socket.io-client's defaults until [`Connection::configure`]
     /// (the JS Manager calls it right away, before any socket connects).
     #[wasm_bindgen(constructor)]
-    pub fn new(engine_url: String, on_event: Function) -> Connection {
+    pub fn new(engine_url: String, on_event: EventCallback) -> Connection {
         let manager = Manager::new(ManagerConfig::default(), random_seed());
-        let driver = Driver::new(manager, engine_url, move |notice| {
-            forward(&on_event, notice)
+        let driver = Driver::new(manager, engine_url, move |notice, frame| {
+            forward(&on_event, notice, frame)
         });
         LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         Connection { driver }

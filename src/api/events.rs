@@ -1,83 +1,130 @@
 //! Turns the driver's notices into calls of the JS event callback.
 //!
-//! One call per event, `callback(name, key, a, b, c)`: `key` is the socket's number or
-//! -1 for the connection as a whole; payloads stay JSON text (the JS side parses them
-//! with the browser's native `JSON.parse`) and binary attachments cross as `Uint8Array`s.
+//! One call per event, `callback(kind, key, a, b, c, d)`: `kind` is the event's number in
+//! [`Kind`] (the JS side holds the names in the same order), `key` the socket's number
+//! or -1 for the connection as a whole. Payloads stay JSON text for the browser's native
+//! `JSON.parse`; an event's payload that ends the text frame it came in is not copied
+//! out of wasm memory at all: the JS side gets the browser's own string of the frame and
+//! where the payload starts in it. Binary attachments cross as `Uint8Array`s.
 //! Owns this calling convention and nothing else.
 
-use js_sys::{Array, Function, Uint8Array};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::prelude::*;
 
-use crate::core::{AckError, ConnectError, ManagerEvent, Payload, SocketEvent, SocketKey};
-use crate::driver::Notice;
+use crate::core::{
+    AckError, ConnectError, IncomingEvent, ManagerEvent, Payload, SocketEvent, SocketKey,
+};
+use crate::driver::{Notice, ReceivedText};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The JS function that receives every event (see the module documentation).
+    #[wasm_bindgen(js_name = Function)]
+    pub type EventCallback;
+
+    /// `catch`: an exception must not unwind into the driver (the JS side catches
+    /// listener errors itself, so one is only reported here as a failed call).
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn call6(
+        this: &EventCallback,
+        context: &JsValue,
+        kind: u32,
+        key: i32,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+        d: &JsValue,
+    ) -> Result<(), JsValue>;
+}
+
+/// The events, numbered in the order of `KINDS` in `src/api/js/index.js`.
+#[derive(Clone, Copy)]
+enum Kind {
+    Open,
+    Close,
+    Error,
+    Ping,
+    ReconnectAttempt,
+    Reconnect,
+    ReconnectError,
+    ReconnectFailed,
+    Connect,
+    ConnectError,
+    Disconnect,
+    Event,
+    Ack,
+    AckError,
+    Dropped,
+    Auth,
+}
 
 const CONNECTION: i32 = -1;
 
-/// Calls `callback` for `notice`. A callback that throws is its own business (the JS
-/// side catches listener errors); the exception must not unwind into the driver.
-pub fn forward(callback: &Function, notice: Notice) {
-    let (name, key, a, b, c) = match notice {
-        Notice::Manager(event) => manager_call(event),
-        Notice::Socket(key, event) => socket_call(key, event),
-    };
-    let args = Array::of5(&JsValue::from_str(name), &JsValue::from(key), &a, &b, &c);
-    let _ = callback.apply(&JsValue::UNDEFINED, &args);
+struct Call {
+    kind: Kind,
+    key: i32,
+    args: [JsValue; 4],
 }
 
-type Call = (&'static str, i32, JsValue, JsValue, JsValue);
+impl Call {
+    fn new(kind: Kind, key: i32, args: [JsValue; 4]) -> Self {
+        Call { kind, key, args }
+    }
+}
+
+/// Calls `callback` for `notice`; `frame`: the text frame whose handling produced it.
+pub fn forward(callback: &EventCallback, notice: Notice, frame: Option<&ReceivedText>) {
+    let Call { kind, key, args } = match notice {
+        Notice::Manager(event) => manager_call(event),
+        Notice::Socket(key, event) => socket_call(key, event, frame),
+    };
+    let [a, b, c, d] = &args;
+    let _ = callback.call6(&JsValue::UNDEFINED, kind as u32, key, a, b, c, d);
+}
 
 fn manager_call(event: ManagerEvent) -> Call {
-    let none = JsValue::UNDEFINED;
-    let (name, a, b) = match event {
-        ManagerEvent::Open => ("open", none.clone(), none.clone()),
-        ManagerEvent::Close(reason) => ("close", reason.as_str().into(), none.clone()),
-        ManagerEvent::Error(error) => ("error", error.message().into(), error.code().into()),
-        ManagerEvent::Ping => ("ping", none.clone(), none.clone()),
-        ManagerEvent::ReconnectAttempt(n) => ("reconnect_attempt", n.into(), none.clone()),
-        ManagerEvent::Reconnect(n) => ("reconnect", n.into(), none.clone()),
+    let none = || JsValue::UNDEFINED;
+    let (kind, a, b) = match event {
+        ManagerEvent::Open => (Kind::Open, none(), none()),
+        ManagerEvent::Close(reason) => (Kind::Close, reason.as_str().into(), none()),
+        ManagerEvent::Error(error) => (Kind::Error, error.message().into(), error.code().into()),
+        ManagerEvent::Ping => (Kind::Ping, none(), none()),
+        ManagerEvent::ReconnectAttempt(n) => (Kind::ReconnectAttempt, n.into(), none()),
+        ManagerEvent::Reconnect(n) => (Kind::Reconnect, n.into(), none()),
         ManagerEvent::ReconnectError(error) => (
-            "reconnect_error",
+            Kind::ReconnectError,
             error.message().into(),
             error.code().into(),
         ),
-        ManagerEvent::ReconnectFailed => ("reconnect_failed", none.clone(), none.clone()),
+        ManagerEvent::ReconnectFailed => (Kind::ReconnectFailed, none(), none()),
     };
-    (name, CONNECTION, a, b, none)
+    Call::new(kind, CONNECTION, [a, b, none(), none()])
 }
 
-fn socket_call(key: SocketKey, event: SocketEvent) -> Call {
-    let none = JsValue::UNDEFINED;
+fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>) -> Call {
+    let none = || JsValue::UNDEFINED;
     let key = key.0 as i32;
-    match event {
-        SocketEvent::Connect => ("connect", key, none.clone(), none.clone(), none),
+    let (kind, args) = match event {
+        SocketEvent::Connect => (Kind::Connect, [none(), none(), none(), none()]),
         SocketEvent::ConnectError(ConnectError::Connection(error)) => (
-            "connect_error",
-            key,
-            error.message().into(),
-            error.code().into(),
-            none,
+            Kind::ConnectError,
+            [error.message().into(), error.code().into(), none(), none()],
         ),
         SocketEvent::ConnectError(ConnectError::Refused { message, data }) => (
-            "connect_error",
-            key,
-            message.into(),
-            "ServerRefused".into(),
-            data.map_or(none, |data| data.into_string().into()),
+            Kind::ConnectError,
+            [
+                message.into(),
+                "ServerRefused".into(),
+                data.map_or(none(), |data| data.into_string().into()),
+                none(),
+            ],
         ),
         SocketEvent::Disconnect(reason) => (
-            "disconnect",
-            key,
-            reason.as_str().into(),
-            none.clone(),
-            none,
+            Kind::Disconnect,
+            [reason.as_str().into(), none(), none(), none()],
         ),
-        SocketEvent::Event(event) => (
-            "event",
-            key,
-            event.data.into_string().into(),
-            attachments(event.attachments),
-            event.ack_id.map_or(none, |id| (id as f64).into()),
-        ),
+        SocketEvent::Event(event) => (Kind::Event, incoming_event(event, frame)),
         SocketEvent::Ack(
             id,
             Ok(Payload {
@@ -85,28 +132,58 @@ fn socket_call(key: SocketKey, event: SocketEvent) -> Call {
                 attachments: bytes,
             }),
         ) => (
-            "ack",
-            key,
-            (id as f64).into(),
-            args.into_string().into(),
-            attachments(bytes),
+            Kind::Ack,
+            [
+                (id as f64).into(),
+                args.into_string().into(),
+                attachments(bytes),
+                none(),
+            ],
         ),
         SocketEvent::Ack(id, Err(error)) => (
-            "ack_error",
-            key,
-            (id as f64).into(),
-            error.message().into(),
-            ack_error_code(error).into(),
+            Kind::AckError,
+            [
+                (id as f64).into(),
+                error.message().into(),
+                ack_error_code(error).into(),
+                none(),
+            ],
         ),
         SocketEvent::Dropped(data, reason) => (
-            "dropped",
-            key,
-            data.into_string().into(),
-            reason.as_str().into(),
-            none,
+            Kind::Dropped,
+            [
+                data.into_string().into(),
+                reason.as_str().into(),
+                none(),
+                none(),
+            ],
         ),
-        SocketEvent::AuthRequest(token) => ("auth", key, (token as f64).into(), none.clone(), none),
-    }
+        SocketEvent::AuthRequest(token) => {
+            (Kind::Auth, [(token as f64).into(), none(), none(), none()])
+        }
+    };
+    Call::new(kind, key, args)
+}
+
+/// `[text, start, attachments, ack id]`: the payload is `text` from UTF-16 index `start`
+/// on (`text` is the frame's own string when the payload ends it, else the payload).
+fn incoming_event(event: IncomingEvent, frame: Option<&ReceivedText>) -> [JsValue; 4] {
+    let IncomingEvent {
+        data,
+        attachments: bytes,
+        ack_id,
+    } = event;
+    let in_frame = frame.and_then(|frame| Some((frame, frame.start_of_tail(data.as_str())?)));
+    let (text, start) = match in_frame {
+        Some((frame, start)) => (JsValue::from(frame.js()), start),
+        None => (data.into_string().into(), 0),
+    };
+    [
+        text,
+        start.into(),
+        attachments(bytes),
+        ack_id.map_or(JsValue::UNDEFINED, |id| (id as f64).into()),
+    ]
 }
 
 fn ack_error_code(error: AckError) -> &'static str {

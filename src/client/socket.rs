@@ -113,7 +113,7 @@ impl Socket {
         let sink_acks = Rc::clone(&acks);
         let namespace = target.namespace.clone();
         let handler = RefCell::new(on_event);
-        let driver = Driver::new(manager, target.engine_url, move |notice| {
+        let driver = Driver::new(manager, target.engine_url, move |notice, _| {
             // The driver never delivers re-entrantly (events raised by the handler's own
             // calls are queued behind this one), so the handler is always free here.
             if let (Some(event), Ok(mut handler)) = (

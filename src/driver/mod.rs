@@ -19,9 +19,11 @@ mod clock;
 mod entropy;
 mod listener;
 mod page;
+mod received;
 mod runtime;
 mod websocket;
 
 pub use entropy::random_seed;
+pub use received::ReceivedText;
 pub use runtime::{Driver, DriverError, Notice};
 pub use websocket::{ReadyState, TransportError, TransportEvent, WebSocketTransport};

@@ -19,8 +19,10 @@ use gloo_timers::callback::Timeout;
 
 use super::clock::Clock;
 use super::page::PageListeners;
+use super::received::ReceivedText;
 use super::websocket::{TransportEvent, WebSocketTransport};
 use crate::core::{ConnId, Manager, ManagerEvent, Output, SocketEvent, SocketKey};
+use crate::protocol::Frame;
 
 /// An event for the layer above the driver.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,11 +47,15 @@ pub struct Driver {
     _page: PageListeners,
 }
 
+/// What the sink is given: a notice, and the text frame being handled when the core
+/// produced it (if one was).
+type Sink = dyn Fn(Notice, Option<&ReceivedText>);
+
 struct Shared {
     core: RefCell<Core>,
     clock: Clock,
-    sink: Box<dyn Fn(Notice)>,
-    undelivered: RefCell<VecDeque<Notice>>,
+    sink: Box<Sink>,
+    undelivered: RefCell<VecDeque<(Notice, Option<Rc<ReceivedText>>)>>,
     delivering: Cell<bool>,
 }
 
@@ -62,8 +68,13 @@ struct Core {
 
 impl Driver {
     /// Runs `manager` against the Engine.IO endpoint `url` (a complete `ws:`/`wss:` URL
-    /// with the Engine.IO query), handing its events to `sink`.
-    pub fn new(manager: Manager, url: String, sink: impl Fn(Notice) + 'static) -> Self {
+    /// with the Engine.IO query), handing its events to `sink`, each with the text
+    /// frame whose handling produced it, if any.
+    pub fn new(
+        manager: Manager,
+        url: String,
+        sink: impl Fn(Notice, Option<&ReceivedText>) + 'static,
+    ) -> Self {
         let shared = Rc::new(Shared {
             core: RefCell::new(Core {
                 manager,
@@ -79,7 +90,9 @@ impl Driver {
         let weak = Rc::downgrade(&shared);
         let page = PageListeners::new(move |event| {
             // Failures mean the driver is gone or busy; a page event then has no one to inform.
-            let _ = run(&weak, |core, now| core.manager.handle_network(now, event));
+            let _ = run(&weak, None, |core, now| {
+                core.manager.handle_network(now, event)
+            });
         });
         Self {
             shared,
@@ -92,7 +105,7 @@ impl Driver {
         &self,
         command: impl FnOnce(&mut Manager, u64) -> R,
     ) -> Result<R, DriverError> {
-        run(&Rc::downgrade(&self.shared), |core, now| {
+        run(&Rc::downgrade(&self.shared), None, |core, now| {
             command(&mut core.manager, now)
         })
     }
@@ -119,8 +132,13 @@ impl Driver {
     }
 }
 
-/// Hands one input to the core, carries out what it asks, then delivers its events.
-fn run<R>(weak: &Weak<Shared>, input: impl FnOnce(&mut Core, u64) -> R) -> Result<R, DriverError> {
+/// Hands one input to the core (`frame`: the text frame it comes from, if it does),
+/// carries out what it asks, then delivers its events.
+fn run<R>(
+    weak: &Weak<Shared>,
+    frame: Option<Rc<ReceivedText>>,
+    input: impl FnOnce(&mut Core, u64) -> R,
+) -> Result<R, DriverError> {
     let shared = weak.upgrade().ok_or(DriverError::Gone)?;
     let result = {
         let mut core = shared
@@ -129,8 +147,8 @@ fn run<R>(weak: &Weak<Shared>, input: impl FnOnce(&mut Core, u64) -> R) -> Resul
             .map_err(|_| DriverError::Busy)?;
         let now = shared.clock.now();
         let result = input(&mut core, now);
-        let notices = core.carry_out(weak, now);
-        shared.undelivered.borrow_mut().extend(notices);
+        // The core never calls out, so `undelivered` is free while it runs.
+        core.carry_out(weak, now, &frame, &mut shared.undelivered.borrow_mut());
         result
     };
     deliver(&shared);
@@ -143,17 +161,23 @@ fn deliver(shared: &Shared) {
     }
     loop {
         let next = shared.undelivered.borrow_mut().pop_front();
-        let Some(notice) = next else { break };
-        (shared.sink)(notice);
+        let Some((notice, frame)) = next else { break };
+        (shared.sink)(notice, frame.as_deref());
     }
     shared.delivering.set(false);
 }
 
 impl Core {
     /// Drains the core's outputs: transport commands are carried out here, events are
-    /// returned for delivery once the core is released. Re-arms the timer.
-    fn carry_out(&mut self, weak: &Weak<Shared>, now: u64) -> Vec<Notice> {
-        let mut notices = Vec::new();
+    /// queued in `notices` (with `frame`) for delivery once the core is released.
+    /// Re-arms the timer.
+    fn carry_out(
+        &mut self,
+        weak: &Weak<Shared>,
+        now: u64,
+        frame: &Option<Rc<ReceivedText>>,
+        notices: &mut VecDeque<(Notice, Option<Rc<ReceivedText>>)>,
+    ) {
         while let Some(output) = self.manager.poll_output() {
             match output {
                 Output::OpenTransport(conn) => self.open(weak, conn, now),
@@ -168,21 +192,30 @@ impl Core {
                         self.manager.handle_transport_closed(now, conn, true);
                     }
                 }
-                Output::Manager(event) => notices.push(Notice::Manager(event)),
-                Output::Socket(key, event) => notices.push(Notice::Socket(key, event)),
+                Output::Manager(event) => {
+                    notices.push_back((Notice::Manager(event), frame.clone()))
+                }
+                Output::Socket(key, event) => {
+                    notices.push_back((Notice::Socket(key, event), frame.clone()))
+                }
             }
         }
         self.arm_timer(weak, now);
-        notices
     }
 
     fn open(&mut self, weak: &Weak<Shared>, conn: ConnId, now: u64) {
         let handler_weak = weak.clone();
         let handler = move |event: TransportEvent| {
+            let received = match &event {
+                TransportEvent::Frame(Frame::Text(text), Some(js)) => {
+                    Some(Rc::new(ReceivedText::new(text.clone(), js.clone())))
+                }
+                _ => None,
+            };
             // A failure means the driver is gone: nothing is left to inform.
-            let _ = run(&handler_weak, |core, now| match event {
+            let _ = run(&handler_weak, received, |core, now| match event {
                 TransportEvent::Open => {}
-                TransportEvent::Frame(frame) => core.manager.handle_frame(now, conn, frame),
+                TransportEvent::Frame(frame, _) => core.manager.handle_frame(now, conn, frame),
                 TransportEvent::Error => core.manager.handle_transport_closed(now, conn, true),
                 TransportEvent::Close { .. } => {
                     core.manager.handle_transport_closed(now, conn, false)
@@ -210,7 +243,7 @@ impl Core {
             let timer = Timeout::new(delay, move || {
                 // Browsers throttle timers in background tabs: the core reads the wall
                 // clock through `run` and handles everything overdue at once.
-                let _ = run(&weak, |core, now| {
+                let _ = run(&weak, None, |core, now| {
                     // This timer is spent: forget it so that the same deadline, if
                     // still pending (fired early), is armed again.
                     core.timer = None;

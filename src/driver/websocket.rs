@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, JsString, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
@@ -18,12 +18,13 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 use crate::protocol::Frame;
 
 /// What the browser reports about a [`WebSocketTransport`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TransportEvent {
     /// The connection is open: frames can be sent.
     Open,
-    /// One frame arrived, text or binary.
-    Frame(Frame),
+    /// One frame arrived, text or binary; a text frame comes with the browser's own
+    /// string too, out of which JS can take parts without a copy back from wasm.
+    Frame(Frame, Option<JsString>),
     /// The connection is closed (or could not be opened); no event follows.
     Close {
         /// The close code (1006 when the connection failed or dropped without a close
@@ -170,7 +171,7 @@ impl WebSocketTransport {
         let d = Rc::clone(&dispatcher);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             d.dispatch(match frame_of(event.data()) {
-                Some(frame) => TransportEvent::Frame(frame),
+                Some((frame, js)) => TransportEvent::Frame(frame, js),
                 None => TransportEvent::Error,
             });
         });
@@ -264,12 +265,12 @@ impl Drop for WebSocketTransport {
     }
 }
 
-/// The frame carried by a `message` event's data: a string or (with
-/// `binaryType = "arraybuffer"`) an `ArrayBuffer`.
-fn frame_of(data: JsValue) -> Option<Frame> {
+/// The frame carried by a `message` event's data: a string (also returned as it is) or
+/// (with `binaryType = "arraybuffer"`) an `ArrayBuffer`.
+fn frame_of(data: JsValue) -> Option<(Frame, Option<JsString>)> {
     if let Some(text) = data.as_string() {
-        return Some(Frame::Text(text));
+        return Some((Frame::Text(text), Some(data.unchecked_into())));
     }
     let buffer = data.dyn_ref::<ArrayBuffer>()?;
-    Some(Frame::Binary(Uint8Array::new(buffer).to_vec()))
+    Some((Frame::Binary(Uint8Array::new(buffer).to_vec()), None))
 }

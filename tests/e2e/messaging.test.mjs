@@ -180,6 +180,37 @@ test('namespaces "/" and "/admin" share one Engine.IO connection', { timeout: TE
   });
 });
 
+// An event's payload reaches the app as a slice of the frame's own string, found by
+// counting UTF-16 units of the header: a namespace outside ASCII, an ack id, and text
+// with astral characters (two UTF-16 units, four UTF-8 bytes) must all come out exact.
+test("payloads sliced from the frame: a non-ASCII namespace, ack ids, astral characters", { timeout: TEST_TIMEOUT }, async (t) => {
+  const nsp = "/ünï😀";
+  await suite.withServer(t, startSocketIoServer({ namespaces: ["/", nsp] }), async (ctx, { url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts, nsp }) => {
+        const main = await e2e.open(url, opts, "main");
+        const socket = main.io.socket(nsp);
+        await e2e.waitFor(() => socket.connected, 5000, `the connect of ${nsp}`);
+        const text = "héllo 😀 — ✓";
+        const echoed = e2e.next(socket, "echo", 5000);
+        socket.emit("echo", text, { deep: [text, 1.5] });
+        // The server asks: an EVENT with an ack id, answered from the listener.
+        socket.on("question", (payload, answer) => answer(payload.q + text));
+        const asked = await e2e.within(socket.emitWithAck("ask", { q: "¿" }), 5000, "emitWithAck('ask')");
+        const result = { echoed: await echoed, asked };
+        socket.disconnect();
+        main.disconnect();
+        return result;
+      },
+      { url, opts: clientOptions(), nsp },
+    );
+    const text = "héllo 😀 — ✓";
+    assert.deepEqual(result.echoed, [text, { deep: [text, 1.5] }]);
+    assert.deepEqual(result.asked, { answer: [`¿${text}`] });
+    ctx.assertNoErrors();
+  });
+});
+
 test("ack timeouts: timeout(200).emit callback gets an error, emitWithAck rejects", { timeout: TEST_TIMEOUT }, async (t) => {
   await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
     const result = await ctx.page.evaluate(

@@ -73,10 +73,11 @@ const encode = (data) => {
 };
 
 // Parses the core's JSON text once; placeholders become the attachments' exact bytes as
-// ArrayBuffers (what socket.io-client delivers in browsers).
+// ArrayBuffers (what socket.io-client delivers in browsers). The core hands each
+// attachment over in a buffer of its own, which is taken as it is.
 const decode = (json, attachments) => {
   if (!attachments) return JSON.parse(json);
-  const buffers = attachments.map((u) => u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength));
+  const buffers = attachments.map((u) => (u.byteLength == u.buffer.byteLength ? u.buffer : u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength)));
   return JSON.parse(json, (key, v) =>
     v && v._placeholder === true && typeof v.num == "number" && v.num in buffers ? buffers[v.num] : v,
   );
@@ -195,13 +196,16 @@ const checkSocket = (o) => {
 // wasm side reaches its Manager through a WeakRef only, or it could never be collected.
 const live = new Set();
 const HOLD_EVENTS = ["connect", "connect_error", "disconnect", "reconnect_failed"];
+// The core's events by number, in the order of `Kind` in src/api/events.rs.
+const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth"];
 // The wasm Connection's event callback. Made out here so that its closure holds the
 // WeakRef alone (a closure made in the constructor would share its scope, `this` included).
-const relay = (manager) => (name, key, a, b, c) => {
+const relay = (manager) => (kind, key, a, b, c, d) => {
   const m = manager.deref();
   if (!m) return;
+  const name = KINDS[kind];
   if (key < 0) m._ev(name, a, b);
-  else m._socks[key]?._ev(name, a, b, c);
+  else m._socks[key]?._ev(name, a, b, c, d);
   if (HOLD_EVENTS.includes(name)) m._hold();
 };
 
@@ -459,11 +463,12 @@ export class Socket extends Emitter {
   }
 
   // Socket events from the core.
-  _ev(name, a, b, c) {
+  _ev(name, a, b, c, d) {
     switch (name) {
       case "event": {
-        const args = decode(a, b);
-        if (c !== undefined) args.push(this._reply(c));
+        // The payload is `a` from index `b` on: `a` may be the whole frame it came in.
+        const args = decode(b ? a.slice(b) : a, c);
+        if (d !== undefined) args.push(this._reply(d));
         if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
         return this._fire(...args);
       }
