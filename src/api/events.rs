@@ -3,9 +3,9 @@
 //! One call per event, `callback(kind, key, a, b, c, d)`: `kind` is the event's number in
 //! [`Kind`] (the JS side holds the names in the same order), `key` the socket's number
 //! or -1 for the connection as a whole. Payloads stay JSON text for the browser's native
-//! `JSON.parse`; an event's payload that ends the text frame it came in is not copied
-//! out of wasm memory at all: the JS side gets the browser's own string of the frame and
-//! where the payload starts in it. Binary attachments cross as `Uint8Array`s.
+//! `JSON.parse`; an event's payload that ends the text frame it came in (the latest one
+//! when the event completes) is not copied out of wasm memory at all: the JS side gets
+//! the browser's own string of the frame and where the payload starts in it. Binary attachments cross as `Uint8Array`s.
 //! Owns this calling convention and nothing else.
 
 use js_sys::{Array, Uint8Array};
@@ -73,7 +73,8 @@ impl Call {
     }
 }
 
-/// Calls `callback` for `notice`; `frame`: the text frame whose handling produced it.
+/// Calls `callback` for `notice`; `frame`: the latest text frame, when the handling of
+/// a frame produced it.
 pub fn forward(callback: &EventCallback, notice: Notice, frame: Option<&ReceivedText>) {
     let Call { kind, key, args } = match notice {
         Notice::Manager(event) => manager_call(event),

@@ -47,8 +47,8 @@ pub struct Driver {
     _page: PageListeners,
 }
 
-/// What the sink is given: a notice, and the text frame being handled when the core
-/// produced it (if one was).
+/// What the sink is given: a notice, and the latest text frame of the transport whose
+/// frame the core was handling when it produced the notice (if it was handling one).
 type Sink = dyn Fn(Notice, Option<&ReceivedText>);
 
 struct Shared {
@@ -68,8 +68,8 @@ struct Core {
 
 impl Driver {
     /// Runs `manager` against the Engine.IO endpoint `url` (a complete `ws:`/`wss:` URL
-    /// with the Engine.IO query), handing its events to `sink`, each with the text
-    /// frame whose handling produced it, if any.
+    /// with the Engine.IO query), handing its events to `sink`, each with the latest
+    /// text frame when a frame's handling produced it.
     pub fn new(
         manager: Manager,
         url: String,
@@ -132,7 +132,7 @@ impl Driver {
     }
 }
 
-/// Hands one input to the core (`frame`: the text frame it comes from, if it does),
+/// Hands one input to the core (`frame`: the latest text frame, if the input is a frame),
 /// carries out what it asks, then delivers its events.
 fn run<R>(
     weak: &Weak<Shared>,
@@ -205,22 +205,32 @@ impl Core {
 
     fn open(&mut self, weak: &Weak<Shared>, conn: ConnId, now: u64) {
         let handler_weak = weak.clone();
+        // The latest text frame of this transport goes with the notices of the frames
+        // after it too: a binary event completes on its last attachment, a binary frame.
+        let mut latest_text: Option<Rc<ReceivedText>> = None;
         let handler = move |event: TransportEvent| {
-            let received = match &event {
+            match &event {
                 TransportEvent::Frame(Frame::Text(text), Some(js)) => {
-                    Some(Rc::new(ReceivedText::new(text.clone(), js.clone())))
+                    latest_text = Some(Rc::new(ReceivedText::new(text.clone(), js.clone())));
                 }
-                _ => None,
-            };
+                TransportEvent::Frame(..) => {}
+                TransportEvent::Open | TransportEvent::Error | TransportEvent::Close { .. } => {
+                    latest_text = None;
+                }
+            }
             // A failure means the driver is gone: nothing is left to inform.
-            let _ = run(&handler_weak, received, |core, now| match event {
-                TransportEvent::Open => {}
-                TransportEvent::Frame(frame, _) => core.manager.handle_frame(now, conn, frame),
-                TransportEvent::Error => core.manager.handle_transport_closed(now, conn, true),
-                TransportEvent::Close { .. } => {
-                    core.manager.handle_transport_closed(now, conn, false)
-                }
-            });
+            let _ = run(
+                &handler_weak,
+                latest_text.clone(),
+                |core, now| match event {
+                    TransportEvent::Open => {}
+                    TransportEvent::Frame(frame, _) => core.manager.handle_frame(now, conn, frame),
+                    TransportEvent::Error => core.manager.handle_transport_closed(now, conn, true),
+                    TransportEvent::Close { .. } => {
+                        core.manager.handle_transport_closed(now, conn, false)
+                    }
+                },
+            );
         };
         match WebSocketTransport::connect(&self.url, handler) {
             Ok(transport) => self.transports.push((conn, transport)),

@@ -188,3 +188,41 @@ test("malformed frames from a raw Engine.IO server", { timeout: 180_000 }, async
     });
   }
 });
+
+// A server can put placeholders anywhere, even under an own "__proto__" key (JSON.parse
+// makes one): the bytes must land in that plain property, never become the object's
+// prototype. Two attachments, in a nested array too.
+test('binary placeholders under a "__proto__" key stay plain properties', { timeout: TEST_TIMEOUT }, async (t) => {
+  const raw = await startRawEngineServer({
+    afterConnect: (index) =>
+      index === 1
+        ? ['452-["proto",{"__proto__":{"_placeholder":true,"num":0},"list":[1,{"_placeholder":true,"num":1}]}]', Buffer.from([1, 2]), Buffer.from([3])]
+        : [],
+  });
+  try {
+    await suite.withPage(t, async (ctx) => {
+      const url = `http://127.0.0.1:${raw.port}`;
+      const result = await ctx.page.evaluate(
+        async ({ url, opts }) => {
+          // The frames follow the CONNECT reply at once: listen before connecting.
+          const socket = await e2e.open(url, opts, "main", { wait: 0 });
+          const [payload] = await e2e.next(socket, "proto", 5000);
+          const own = Object.getOwnPropertyDescriptor(payload, "__proto__")?.value;
+          const summary = {
+            prototypeIsObject: Object.getPrototypeOf(payload) === Object.prototype,
+            own: own instanceof ArrayBuffer ? [...new Uint8Array(own)] : String(own),
+            second: [...new Uint8Array(payload.list[1])],
+            first: payload.list[0],
+          };
+          socket.disconnect();
+          return summary;
+        },
+        { url, opts: clientOptions() },
+      );
+      assert.deepEqual(result, { prototypeIsObject: true, own: [1, 2], second: [3], first: 1 });
+      ctx.assertNoErrors();
+    });
+  } finally {
+    await raw.close();
+  }
+});
