@@ -17,3 +17,10 @@ pub mod protocol;
 pub mod api;
 #[cfg(target_arch = "wasm32")]
 pub mod driver;
+
+// Takes memory from the wasm instance as it needs it, in place of Rust's default dlmalloc:
+// measured 2.5 KB smaller gzipped, and every frame allocates. Single-threaded wasm only
+// (no `atomics`), which is what the package is built for.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
