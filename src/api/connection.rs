@@ -170,16 +170,18 @@ impl Connection {
         self.command(|manager, _| manager.remove_rejoin(socket_key(key), id as u64))
     }
 
-    /// The JSON texts of the emits in the offline queue, oldest first.
-    pub fn queued(&self, key: u32) -> Vec<String> {
+    /// The emits in the offline queue, oldest first, as the JSON text of one array (one
+    /// string crosses to JS, not one per emit).
+    pub fn queued(&self, key: u32) -> String {
         self.inspect(|manager| {
-            manager
+            let queued: Vec<&str> = manager
                 .queued(socket_key(key))
                 .into_iter()
-                .map(|data| data.as_str().to_owned())
-                .collect()
+                .map(JsonText::as_str)
+                .collect();
+            JsonText::array_from_elements(&queued).into_string()
         })
-        .unwrap_or_default()
+        .unwrap_or_else(|| "[]".to_owned())
     }
 
     #[wasm_bindgen(js_name = clearQueue)]

@@ -139,20 +139,35 @@ fn run<R>(
     frame: Option<Rc<ReceivedText>>,
     input: impl FnOnce(&mut Core, u64) -> R,
 ) -> Result<R, DriverError> {
+    let mut input = Some(input);
+    let mut result = None;
+    run_once(weak, frame, &mut |core, now| {
+        result = input.take().map(|input| input(core, now));
+    })?;
+    result.ok_or(DriverError::Busy)
+}
+
+/// [`run`]'s work, compiled once for every kind of input instead of once per command
+/// (each wasm export would otherwise carry a copy).
+#[inline(never)]
+fn run_once(
+    weak: &Weak<Shared>,
+    frame: Option<Rc<ReceivedText>>,
+    input: &mut dyn FnMut(&mut Core, u64),
+) -> Result<(), DriverError> {
     let shared = weak.upgrade().ok_or(DriverError::Gone)?;
-    let result = {
+    {
         let mut core = shared
             .core
             .try_borrow_mut()
             .map_err(|_| DriverError::Busy)?;
         let now = shared.clock.now();
-        let result = input(&mut core, now);
+        input(&mut core, now);
         // The core never calls out, so `undelivered` is free while it runs.
         core.carry_out(weak, now, &frame, &mut shared.undelivered.borrow_mut());
-        result
-    };
+    }
     deliver(&shared);
-    Ok(result)
+    Ok(())
 }
 
 fn deliver(shared: &Shared) {

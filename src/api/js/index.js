@@ -457,7 +457,7 @@ export class Socket extends Emitter {
 
   /** The emits waiting for a connection, oldest first, as `[event, ...args]` arrays. */
   get sendBuffer() {
-    return this.io._c.queued(this._k).map((json) => JSON.parse(json));
+    return JSON.parse(this.io._c.queued(this._k));
   }
 
   /**
