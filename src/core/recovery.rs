@@ -7,6 +7,7 @@
 //! events or talk to the transport: the socket does.
 
 use std::collections::{HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::protocol::{decode_string, JsonText, ProtocolError};
 
@@ -20,8 +21,32 @@ const REMEMBERED_OFFSETS: usize = 1024;
 pub(crate) struct RecoveryPoint {
     pid: String,
     offset: Option<String>,
-    delivered: HashSet<String>,
+    delivered: HashSet<String, BuildHasherDefault<Fnv1a>>,
     delivery_order: VecDeque<String>,
+}
+
+/// FNV-1a: the set of delivered offsets needs no protection against chosen collisions
+/// (at most 1024 entries, from the server the client chose to trust), and std's default
+/// hasher would draw randomness inside the core and weigh 1 KB in the wasm module.
+#[derive(Debug, Clone, Copy)]
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl RecoveryPoint {
@@ -29,7 +54,7 @@ impl RecoveryPoint {
         Self {
             pid,
             offset: None,
-            delivered: HashSet::new(),
+            delivered: HashSet::default(),
             delivery_order: VecDeque::new(),
         }
     }
