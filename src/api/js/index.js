@@ -342,7 +342,7 @@ export class Socket extends Emitter {
   }
 
   get connected() {
-    return this.io._c.connected(this._k);
+    return !!(this.io._c.state(this._k) & 1);
   }
 
   get disconnected() {
@@ -351,11 +351,11 @@ export class Socket extends Emitter {
 
   /** Whether the socket wants a connection (and so reconnects by itself). */
   get active() {
-    return this.io._c.active(this._k);
+    return !!(this.io._c.state(this._k) & 2);
   }
 
   get recovered() {
-    return this.io._c.recovered(this._k);
+    return !!(this.io._c.state(this._k) & 4);
   }
 
   connect() {
