@@ -131,6 +131,7 @@ async function openPage(context, staticUrl, clients) {
   const loadError = await page.evaluate(() => window.bench.loadError);
   if (loadError) throw new Error(`the bench page failed to load: ${loadError}`);
   const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable");
   return { page, cdp, errors };
 }
 
@@ -153,11 +154,32 @@ async function attempt(key, client, fn) {
 
 const url = () => `http://127.0.0.1:${server.port}`;
 
+/**
+ * Runs `fn` and resolves to [its result, the page's main-thread CPU time meanwhile in ms
+ * (CDP Performance.getMetrics, TaskDuration)]. Less sensitive to a busy machine than a
+ * rate: time the page waits for the CPU is not counted.
+ */
+async function withCpu(cdp, fn) {
+  const taskMs = async () => {
+    const { metrics } = await cdp.send("Performance.getMetrics");
+    return (metrics.find((m) => m.name === "TaskDuration")?.value ?? NaN) * 1000;
+  };
+  const before = await taskMs();
+  const result = await fn();
+  return [result, (await taskMs()) - before];
+}
+
+const perThousand = (ms) => (ms * 1000) / opts.n;
+
 async function inbound({ page, cdp }, client, key, kind) {
   await gc(cdp);
-  const r = await attempt(key, client, () => page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, url(), kind, opts.n]));
-  record(key, client, r?.perSecond ?? NaN);
-  log(`  ${key.padEnd(8)} ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} events/s`);
+  const r = await attempt(key, client, () =>
+    withCpu(cdp, () => page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, url(), kind, opts.n])),
+  );
+  const [run, cpuMs] = r || [];
+  record(key, client, run?.perSecond ?? NaN);
+  record(`${key}Cpu`, client, perThousand(cpuMs ?? NaN));
+  log(`  ${key.padEnd(8)} ${client.padEnd(16)} ${Math.round(run?.perSecond ?? NaN)} events/s, ${perThousand(cpuMs ?? NaN).toFixed(1)} ms of main-thread CPU per 1000`);
 }
 
 const MEASUREMENTS = {
@@ -166,10 +188,14 @@ const MEASUREMENTS = {
   inBinary: (main, client) => inbound(main, client, "inBinary", "binary"),
   async outbound({ page, cdp }, client) {
     await gc(cdp);
-    const r = await attempt("outSmall", client, () => page.evaluate(([c, u, n]) => bench.outbound(c, u, n), [client, url(), opts.n]));
+    const measured = await attempt("outSmall", client, () =>
+      withCpu(cdp, () => page.evaluate(([c, u, n]) => bench.outbound(c, u, n), [client, url(), opts.n])),
+    );
+    const [r, cpuMs] = measured || [];
     record("outSmall", client, r?.perSecond ?? NaN);
     record("outLoop", client, r ? (opts.n * 1000) / r.sendLoopMs : NaN);
-    log(`  outSmall ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} emits/s (send loop ${r?.sendLoopMs?.toFixed(1)} ms of ${r?.ms?.toFixed(1)} ms; server CPU ${r?.serverCpuMs?.toFixed(0)} ms)`);
+    record("outSmallCpu", client, perThousand(cpuMs ?? NaN));
+    log(`  outSmall ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} emits/s (send loop ${r?.sendLoopMs?.toFixed(1)} ms of ${r?.ms?.toFixed(1)} ms; server CPU ${r?.serverCpuMs?.toFixed(0)} ms; page CPU ${perThousand(cpuMs ?? NaN).toFixed(1)} ms per 1000)`);
   },
   async acks({ page, cdp }, client) {
     await gc(cdp);
@@ -372,6 +398,8 @@ async function main() {
     "Notes:",
     "- Ratios are resocket divided by the other; read them with the `better` column (events/s: above 1 is faster; ms and bytes: below 1 is better).",
     "- Inbound: the server writes N pre-encoded frames as fast as it can; the rate is measured in the page from the first event to the N-th.",
+    "- Main-thread CPU: the page's TaskDuration (CDP Performance.getMetrics) over the whole run (connect included), per 1 000 events: " +
+      "what the client costs the page, less sensitive than the rates to other processes taking the CPU.",
     "- Outbound: N `emit`s in a loop, then an ack from the server proving it has counted all N. The `emit()` loop row is the " +
       "time spent in that loop only: resocket and the raw baseline call WebSocket.send() in it, socket.io-client only queues " +
       "packets there and sends them after the loop, so that row measures the client's per-emit CPU cost, not a like-for-like rate.",
