@@ -5,7 +5,8 @@
 //! or -1 for the connection as a whole. Payloads stay JSON text for the browser's native
 //! `JSON.parse`; an event's payload that ends the text frame it came in (the latest one
 //! when the event completes) is not copied out of wasm memory at all: the JS side gets
-//! the browser's own string of the frame and where the payload starts in it. Binary attachments cross as `Uint8Array`s.
+//! the browser's own string of the frame and where the payload starts in it. Binary
+//! attachments cross as `ArrayBuffer`s of their exact bytes, what the app receives.
 //! Owns this calling convention and nothing else.
 
 use js_sys::{Array, Uint8Array};
@@ -195,14 +196,15 @@ fn ack_error_code(error: AckError) -> &'static str {
     }
 }
 
-/// `undefined` when there are none, so the JS side can skip placeholder reconstruction.
+/// An array of `ArrayBuffer`s, or `undefined` when there are none, so the JS side can
+/// skip placeholder reconstruction.
 fn attachments(buffers: Vec<Vec<u8>>) -> JsValue {
     if buffers.is_empty() {
         return JsValue::UNDEFINED;
     }
     buffers
         .iter()
-        .map(|bytes| Uint8Array::from(bytes.as_slice()))
+        .map(|bytes| Uint8Array::from(bytes.as_slice()).buffer())
         .collect::<Array>()
         .into()
 }

@@ -72,14 +72,11 @@ const encode = (data) => {
   return [json, attachments];
 };
 
-// Parses the core's JSON text once; placeholders become the attachments' exact bytes as
-// ArrayBuffers (what socket.io-client delivers in browsers). The core hands each
-// attachment over in a buffer of its own, which is taken as it is.
+// Parses the core's JSON text once; placeholders become the attachments, ArrayBuffers of
+// their exact bytes from the core (what socket.io-client delivers in browsers).
 const decode = (json, attachments) => {
   const value = JSON.parse(json);
-  if (!attachments) return value;
-  const buffers = attachments.map((u) => (u.byteLength == u.buffer.byteLength ? u.buffer : u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength)));
-  return fill(value, buffers);
+  return attachments ? fill(value, attachments) : value;
 };
 
 // Replaces placeholders in place, after the parse: a JSON.parse reviver would call back
