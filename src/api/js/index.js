@@ -338,8 +338,13 @@ export class Socket extends Emitter {
     return this.io._c.sid(this._k);
   }
 
+  // A flag of the core's state(): 1 connected, 2 active, 4 recovered.
+  _flag(bit) {
+    return !!(this.io._c.state(this._k) & bit);
+  }
+
   get connected() {
-    return !!(this.io._c.state(this._k) & 1);
+    return this._flag(1);
   }
 
   get disconnected() {
@@ -348,11 +353,11 @@ export class Socket extends Emitter {
 
   /** Whether the socket wants a connection (and so reconnects by itself). */
   get active() {
-    return !!(this.io._c.state(this._k) & 2);
+    return this._flag(2);
   }
 
   get recovered() {
-    return !!(this.io._c.state(this._k) & 4);
+    return this._flag(4);
   }
 
   connect() {
