@@ -103,7 +103,7 @@ proptest! {
                     h.drain();
                 }
                 Step::Emit { ack, timeout } => {
-                    let options = EmitOptions { with_ack: ack, timeout, volatile: false };
+                    let options = EmitOptions { with_ack: ack, timeout, ..EmitOptions::default() };
                     let data = JsonText::parse(r#"["x",1]"#).expect("valid");
                     prop_assert!(h.manager.emit(h.now, h.socket, data, Vec::new(), options).is_ok());
                     h.drain();

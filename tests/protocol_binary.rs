@@ -18,8 +18,12 @@ fn feed(
     frame: Frame,
 ) -> Result<Option<BinaryMessage>, ProtocolError> {
     match EnginePacket::decode(frame)? {
-        EnginePacket::Message(Frame::Text(text)) => reassembler.push_packet(Packet::decode(&text)?),
-        EnginePacket::Message(Frame::Binary(bytes)) => reassembler.push_attachment(bytes),
+        EnginePacket::Message(Frame::Text(text)) => {
+            reassembler.push_packet(Packet::decode(&text)?, usize::MAX)
+        }
+        EnginePacket::Message(Frame::Binary(bytes)) => {
+            reassembler.push_attachment(bytes, usize::MAX)
+        }
         other => panic!("not a message: {other:?}"),
     }
 }
@@ -228,10 +232,13 @@ fn placeholder_marker_must_be_exactly_true() {
     let mut reassembler = Reassembler::default();
     let header = r#"51-["a",{"_placeholder":1,"num":5},{"_placeholder":"true"},{"_placeholder":true,"num":0}]"#;
     assert_eq!(
-        reassembler.push_packet(Packet::decode(header).unwrap_or_else(|error| panic!("{error}"))),
+        reassembler.push_packet(
+            Packet::decode(header).unwrap_or_else(|error| panic!("{error}")),
+            usize::MAX
+        ),
         Ok(None)
     );
-    let message = reassembler.push_attachment(vec![4]);
+    let message = reassembler.push_attachment(vec![4], usize::MAX);
     let Ok(Some(message)) = message else {
         panic!("{message:?}")
     };
@@ -249,7 +256,7 @@ fn reset_forgets_the_pending_packet() {
     reassembler.reset();
     assert!(reassembler.is_idle());
     assert_eq!(
-        reassembler.push_attachment(vec![1]),
+        reassembler.push_attachment(vec![1], usize::MAX),
         Err(ProtocolError::UnexpectedAttachment)
     );
     assert!(feed(&mut reassembler, text(r#"42["a"]"#)).is_ok());

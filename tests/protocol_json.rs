@@ -351,10 +351,10 @@ proptest! {
         let text = serde_json::to_string(&value).unwrap_or_default();
         let data = JsonText::parse(text).map_err(|error| TestCaseError::fail(error.message()))?;
         let mut reassembler = Reassembler::default();
-        let mut completed = reassembler.push_packet(Packet::ack("/", 1, data, attachments as usize));
+        let mut completed = reassembler.push_packet(Packet::ack("/", 1, data, attachments as usize), usize::MAX);
         for index in 0..attachments {
             prop_assert_eq!(completed, Ok(None));
-            completed = reassembler.push_attachment(vec![index as u8]);
+            completed = reassembler.push_attachment(vec![index as u8], usize::MAX);
         }
         let expected = placeholders_are_valid(&value, attachments);
         prop_assert_eq!(completed.is_ok(), expected, "{:?}", completed);

@@ -184,8 +184,12 @@ fn feed(
     frame: Frame,
 ) -> Result<Option<BinaryMessage>, ProtocolError> {
     match EnginePacket::decode(frame)? {
-        EnginePacket::Message(Frame::Text(text)) => reassembler.push_packet(Packet::decode(&text)?),
-        EnginePacket::Message(Frame::Binary(bytes)) => reassembler.push_attachment(bytes),
+        EnginePacket::Message(Frame::Text(text)) => {
+            reassembler.push_packet(Packet::decode(&text)?, usize::MAX)
+        }
+        EnginePacket::Message(Frame::Binary(bytes)) => {
+            reassembler.push_attachment(bytes, usize::MAX)
+        }
         _ => Ok(None),
     }
 }

@@ -42,10 +42,10 @@ fn feed(reassembler: &mut Reassembler, frame: Frame) {
     assert_eq!(EnginePacket::decode(packet.encode()).as_ref(), Ok(&packet));
     let completed = match packet {
         EnginePacket::Message(Frame::Text(text)) => match check_packet(&text) {
-            Some(packet) => reassembler.push_packet(packet),
+            Some(packet) => reassembler.push_packet(packet, usize::MAX),
             None => return,
         },
-        EnginePacket::Message(Frame::Binary(bytes)) => reassembler.push_attachment(bytes),
+        EnginePacket::Message(Frame::Binary(bytes)) => reassembler.push_attachment(bytes, usize::MAX),
         _ => return,
     };
     if let Ok(Some(message)) = completed {

@@ -106,6 +106,7 @@ impl Connection {
 
     /// Sends `data`, the JSON text of `[name, ...args]`; returns the ack id when
     /// `with_ack`. `timeout`: milliseconds, or a negative number for none.
+    /// `report_sent`: every copy that goes on the wire comes back as a "sent" event.
     #[allow(clippy::too_many_arguments)]
     pub fn emit(
         &self,
@@ -115,6 +116,7 @@ impl Connection {
         with_ack: bool,
         timeout: f64,
         volatile: bool,
+        report_sent: bool,
     ) -> Result<Option<f64>, JsValue> {
         let data =
             JsonText::parse(data).map_err(|error| js_error("InvalidData", error.message()))?;
@@ -122,6 +124,7 @@ impl Connection {
             with_ack,
             timeout: (timeout >= 0.0).then(|| millis(timeout)),
             volatile,
+            report_sent,
         };
         let buffers = bytes_of(&attachments);
         let sent = self
@@ -227,17 +230,17 @@ impl Connection {
         timeout: f64,
     ) -> Result<(), JsValue> {
         // The values were validated by the JS wrapper.
-        let config = ManagerConfig {
-            reconnection,
-            reconnection_attempts: reconnection_attempts(attempts),
-            backoff: Backoff {
+        self.command(|manager, _| {
+            let config = manager.config_mut();
+            config.reconnection = reconnection;
+            config.reconnection_attempts = reconnection_attempts(attempts);
+            config.backoff = Backoff {
                 delay: millis(delay),
                 delay_max: millis(delay_max),
                 randomization_factor,
-            },
-            timeout: millis(timeout),
-        };
-        self.command(|manager, _| *manager.config_mut() = config)
+            };
+            config.timeout = millis(timeout);
+        })
     }
 }
 

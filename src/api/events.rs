@@ -58,6 +58,7 @@ enum Kind {
     AckError,
     Dropped,
     Auth,
+    Sent,
 }
 
 const CONNECTION: i32 = -1;
@@ -163,6 +164,18 @@ fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>)
         SocketEvent::AuthRequest(token) => {
             (Kind::Auth, [(token as f64).into(), none(), none(), none()])
         }
+        SocketEvent::Sent(Payload {
+            args,
+            attachments: bytes,
+        }) => (
+            Kind::Sent,
+            [
+                args.into_string().into(),
+                attachments(bytes),
+                none(),
+                none(),
+            ],
+        ),
     };
     Call::new(kind, key, args)
 }

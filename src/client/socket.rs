@@ -150,7 +150,7 @@ impl Socket {
         let options = EmitOptions {
             with_ack: true,
             timeout,
-            volatile: false,
+            ..EmitOptions::default()
         };
         self.acks.borrow_mut().emitting = true;
         let sent = self.send(name, args, options);
@@ -325,8 +325,9 @@ fn translate(namespace: &str, acks: &RefCell<Acks>, notice: Notice) -> Option<Ev
             values(namespace, data, Vec::new()).unwrap_or_default(),
             reason,
         ),
-        // Authentication is static in the Rust API (`SocketConfig::auth`).
-        SocketEvent::AuthRequest(_) => return None,
+        // Authentication is static in the Rust API (`SocketConfig::auth`), and no emit
+        // asks to be reported as sent.
+        SocketEvent::AuthRequest(_) | SocketEvent::Sent(_) => return None,
     })
 }
 

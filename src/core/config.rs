@@ -34,6 +34,8 @@ pub struct ManagerConfig {
     pub backoff: Backoff,
     /// Milliseconds allowed for a handshake: the Engine.IO open, and each CONNECT reply.
     pub timeout: u64,
+    /// What the client accepts from the server.
+    pub limits: IncomingLimits,
 }
 
 impl Default for ManagerConfig {
@@ -43,12 +45,44 @@ impl Default for ManagerConfig {
             reconnection_attempts: ReconnectionAttempts::Unlimited,
             backoff: Backoff::default(),
             timeout: 20_000,
+            limits: IncomingLimits::default(),
+        }
+    }
+}
+
+/// Bounds on what a server can make the client hold, so that a hostile or buggy server
+/// cannot exhaust the page's memory. Input beyond them is a protocol error: the
+/// transport is dropped and the client reconnects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncomingLimits {
+    /// Largest frame, text or binary, in bytes.
+    pub frame_bytes: usize,
+    /// Most binary attachments one packet may announce.
+    pub attachments: usize,
+    /// Largest total size of one packet's attachments, in bytes.
+    pub attachment_bytes: usize,
+    /// Most events one namespace holds while it waits for its CONNECT reply (a
+    /// recovery replay).
+    pub early_events: usize,
+    /// Largest total size of those events, in bytes.
+    pub early_bytes: usize,
+}
+
+impl Default for IncomingLimits {
+    fn default() -> Self {
+        const MIB: usize = 1 << 20;
+        Self {
+            frame_bytes: 32 * MIB,
+            attachments: 1000,
+            attachment_bytes: 64 * MIB,
+            early_events: 10_000,
+            early_bytes: 64 * MIB,
         }
     }
 }
 
 /// Where the CONNECT payload of a namespace comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum AuthSource {
     /// A fixed payload (an object), or none.
     #[default]
@@ -58,6 +92,17 @@ pub enum AuthSource {
     /// [`SocketEvent::AuthRequest`](super::SocketEvent::AuthRequest); the answer comes
     /// back through [`Manager::handle_auth`](super::Manager::handle_auth).
     Deferred,
+}
+
+/// Credentials never appear in a debug print.
+impl std::fmt::Debug for AuthSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "None",
+            Self::Static(_) => "Static(<redacted>)",
+            Self::Deferred => "Deferred",
+        })
+    }
 }
 
 /// Settings of one namespace socket.

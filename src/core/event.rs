@@ -63,6 +63,9 @@ pub enum SocketEvent {
     /// The CONNECT payload is needed: answer with
     /// [`Manager::handle_auth`](super::Manager::handle_auth) and this token.
     AuthRequest(u64),
+    /// An emit asked to be reported ([`EmitOptions::report_sent`](super::EmitOptions))
+    /// went on the wire: its `[name, ...args]` and attachments.
+    Sent(Payload),
 }
 
 /// Arguments as received: a JSON array, and the binary attachments its placeholders

@@ -13,7 +13,7 @@ use super::event::{
     ConnId, ConnectError, ConnectionError, DisconnectReason, ManagerEvent, Output, SocketKey,
 };
 use super::rng::Rng;
-use super::socket::{Consequence, EmitError, EmitOptions, Socket};
+use super::socket::{Consequence, EmitError, EmitOptions, RetryPolicy, Socket};
 use crate::protocol::{
     BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Packet, ProtocolError, Reassembler,
 };
@@ -262,16 +262,22 @@ impl Manager {
         }
     }
 
-    /// The shell could not produce the CONNECT payload asked for with `token`: the
-    /// attempt fails now (as a handshake timeout would, without the wait), and the
-    /// usual reconnection asks again.
+    /// The shell could not produce the CONNECT payload asked for with `token`: that
+    /// namespace's attempt fails now (as its handshake timeout would, without the
+    /// wait) and it asks again after its own backoff. The connection and the other
+    /// namespaces are not affected.
     pub fn handle_auth_failed(&mut self, now: u64, key: SocketKey, token: u64) {
-        if self
-            .sockets
-            .get(key.0)
-            .is_some_and(|socket| socket.auth_failed(token))
+        let Some(socket) = self.sockets.get_mut(key.0) else {
+            return;
+        };
+        let mut retry = RetryPolicy {
+            config: &self.config,
+            rng: &mut self.rng,
+        };
+        if socket.handle_auth_failed(now, token, &mut retry, &mut self.out)
+            == Consequence::Deactivated
         {
-            self.retire_transport(now, DisconnectReason::TransportClose, ConnectionError::Auth);
+            self.close_if_unused();
         }
     }
 
@@ -280,10 +286,39 @@ impl Manager {
         if self.current_conn() != Some(conn) {
             return;
         }
+        let size = match &frame {
+            Frame::Text(text) => text.len(),
+            Frame::Binary(bytes) => bytes.len(),
+        };
+        if size > self.config.limits.frame_bytes {
+            return self.fail_protocol(now, ProtocolError::FrameTooLarge);
+        }
         match EnginePacket::decode(frame) {
             Ok(packet) => self.handle_engine_packet(now, conn, packet),
             Err(error) => self.fail_protocol(now, error),
         }
+    }
+
+    /// A frame larger than [`IncomingLimits::frame_bytes`](super::IncomingLimits) arrived
+    /// on transport `conn`; the shell did not copy it (see [`Manager::config`]).
+    pub fn handle_frame_too_large(&mut self, now: u64, conn: ConnId) {
+        if self.current_conn() == Some(conn) {
+            self.fail_protocol(now, ProtocolError::FrameTooLarge);
+        }
+    }
+
+    /// The platform's wall clock advanced `gap` ms more than the monotonic clock the
+    /// core runs on, since the previous input: the machine was asleep, or the wall
+    /// clock was set forward (the two look alike). Only the heartbeat takes it into
+    /// account: the server stopped hearing from a sleeping client, so the time asleep
+    /// counts toward the ping deadline and a connection the server has surely closed is
+    /// noticed at wake-up. Acknowledgement timeouts, queue ages and backoff keep running
+    /// on the monotonic clock, so a clock step fires none of them.
+    pub fn handle_time_gap(&mut self, now: u64, gap: u64) {
+        if let Engine::Open { ping_deadline, .. } = &mut self.engine {
+            *ping_deadline = ping_deadline.saturating_sub(gap);
+        }
+        self.handle_timeout(now);
     }
 
     /// Transport `conn` closed (`error`: it failed rather than closed normally).
@@ -347,18 +382,18 @@ impl Manager {
             }
             _ => {}
         }
-        let mut handshake_failed = false;
+        let mut deactivated = false;
         let conn = self.open_conn();
+        let mut retry = RetryPolicy {
+            config: &self.config,
+            rng: &mut self.rng,
+        };
         for socket in &mut self.sockets {
-            handshake_failed |=
-                socket.handle_timeout(now, conn, &mut self.out) == Consequence::HandshakeFailed;
+            deactivated |= socket.handle_timeout(now, conn, &mut retry, &mut self.out)
+                == Consequence::Deactivated;
         }
-        if handshake_failed {
-            self.retire_transport(
-                now,
-                DisconnectReason::TransportClose,
-                ConnectionError::Timeout,
-            );
+        if deactivated {
+            self.close_if_unused();
         }
     }
 
@@ -431,12 +466,14 @@ impl Manager {
                 ConnectionError::Transport,
             ),
             EnginePacket::Message(Frame::Text(text)) => {
-                let assembled =
-                    Packet::decode(&text).and_then(|packet| self.reassembler.push_packet(packet));
+                let limit = self.config.limits.attachments;
+                let assembled = Packet::decode(&text)
+                    .and_then(|packet| self.reassembler.push_packet(packet, limit));
                 self.route(now, conn, assembled);
             }
             EnginePacket::Message(Frame::Binary(bytes)) => {
-                let assembled = self.reassembler.push_attachment(bytes);
+                let limit = self.config.limits.attachment_bytes;
+                let assembled = self.reassembler.push_attachment(bytes, limit);
                 self.route(now, conn, assembled);
             }
             // The client never pings; upgrades do not apply to a WebSocket-only client.
@@ -480,14 +517,10 @@ impl Manager {
         let Some(socket) = self.sockets.iter_mut().find(|s| s.namespace() == namespace) else {
             return;
         };
-        match socket.handle_packet(now, message, conn, &mut self.out) {
+        let limits = &self.config.limits;
+        match socket.handle_packet(now, message, conn, limits, &mut self.out) {
             Ok(Consequence::None) => {}
             Ok(Consequence::Deactivated) => self.close_if_unused(),
-            Ok(Consequence::HandshakeFailed) => self.retire_transport(
-                now,
-                DisconnectReason::TransportClose,
-                ConnectionError::Timeout,
-            ),
             Err(error) => self.fail_protocol(now, error),
         }
     }

@@ -10,8 +10,10 @@
 //! ...), the shell drains every output ([`Manager::poll_output`]) before the next
 //! input, then arms a single timer for [`Manager::poll_timeout`].
 
+mod acks;
 mod backoff;
 mod config;
+mod early;
 mod event;
 mod manager;
 mod outbox;
@@ -21,7 +23,7 @@ mod rng;
 mod socket;
 
 pub use backoff::Backoff;
-pub use config::{AuthSource, ManagerConfig, ReconnectionAttempts, SocketConfig};
+pub use config::{AuthSource, IncomingLimits, ManagerConfig, ReconnectionAttempts, SocketConfig};
 pub use event::{
     AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, IncomingEvent, ManagerEvent,
     Output, Payload, SocketEvent, SocketKey,
@@ -29,4 +31,4 @@ pub use event::{
 pub use manager::{Manager, NetworkEvent};
 pub use outbox::{DropReason, Overflow, QueueLimits};
 pub use rng::Rng;
-pub use socket::{EmitError, EmitOptions};
+pub use socket::{EmitError, EmitOptions, LIBRARY_EVENTS};

@@ -69,6 +69,8 @@ pub(crate) struct Queued {
     pub message: BinaryMessage,
     pub ack_id: Option<u64>,
     pub queued_at: u64,
+    /// Reported to the app when it is finally sent.
+    pub report_sent: bool,
 }
 
 #[derive(Debug, Default)]

@@ -1,52 +1,67 @@
 //! Connection state recovery for one namespace: the server's private session id, the
-//! offset of the last event delivered to the app, and the recently delivered offsets
-//! that let a replay overlapping what was already delivered be cut.
+//! offset of the last event delivered to the app, and what is needed to cut a replay
+//! that overlaps what was already delivered.
 //!
-//! Owns the recovery rules of PROTOCOL.md (what a reconnect CONNECT presents, which
-//! events carry an offset, when a session counts as recovered). It must not deliver
-//! events or talk to the transport: the socket does.
+//! Owns the recovery rules (what a reconnect CONNECT presents, which events carry an
+//! offset, which events are duplicates). It must not deliver events or talk to the
+//! transport: the socket does.
+//!
+//! The server appends an offset to every event it stores for recovery: the events
+//! without an ack id that are not volatile. Nothing on the wire marks an event as
+//! volatile, so a trailing string of a live event may be app data as well as an
+//! offset. Duplicates are therefore looked for only where they can arise and every
+//! candidate surely is an offset: a replay (the events the server sends before its
+//! CONNECT reply on a recovering connect, all of them from its store) is checked
+//! against what was delivered before, and the live events of that connection against
+//! the replay. A live event is never compared with earlier live events, so a volatile
+//! event sent twice reaches the app twice.
 
-use std::collections::{HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
 
 use crate::protocol::{decode_string, JsonText, ProtocolError};
 
 /// How many delivered offsets are remembered to recognise a replayed duplicate. A
 /// replay starts right after the offset the client presented, so an overlap can only
 /// reach back a little; this bounds memory whatever the server does.
-const REMEMBERED_OFFSETS: usize = 1024;
+const REMEMBERED_OFFSETS: usize = 256;
+
+/// The longest trailing string taken for an offset. The server's offsets are short ids
+/// (7 to 24 characters for the in-memory, Redis Streams and MongoDB adapters); a
+/// longer string is app data, and no longer string is ever remembered.
+pub(crate) const MAX_OFFSET_LEN: usize = 64;
 
 /// The state needed to recover a session, kept once the server has given a pid.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct RecoveryPoint {
     pid: String,
     offset: Option<String>,
-    delivered: HashSet<String, BuildHasherDefault<Fnv1a>>,
-    delivery_order: VecDeque<String>,
+    /// The last offsets delivered, oldest first (each at most [`MAX_OFFSET_LEN`]).
+    delivered: VecDeque<String>,
+    /// The offsets of the replay of the current connection.
+    replayed: BTreeSet<String>,
 }
 
-/// FNV-1a: the set of delivered offsets needs no protection against chosen collisions
-/// (at most 1024 entries, from the server the client chose to trust), and std's default
-/// hasher would draw randomness inside the core and weigh 1 KB in the wasm module.
-#[derive(Debug, Clone, Copy)]
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
+/// The pid is a credential: it never appears in a debug print.
+impl fmt::Debug for RecoveryPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecoveryPoint")
+            .field("pid", &"<redacted>")
+            .field("offset", &self.offset)
+            .field("delivered", &self.delivered.len())
+            .field("replayed", &self.replayed.len())
+            .finish()
     }
 }
 
-impl Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Where an event reached the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// Before the CONNECT reply of a connect that presented a recovery point: from the
+    /// server's store.
+    Replay,
+    /// While connected.
+    Live,
 }
 
 impl RecoveryPoint {
@@ -54,13 +69,18 @@ impl RecoveryPoint {
         Self {
             pid,
             offset: None,
-            delivered: HashSet::default(),
-            delivery_order: VecDeque::new(),
+            delivered: VecDeque::new(),
+            replayed: BTreeSet::new(),
         }
     }
 
     pub(crate) fn pid(&self) -> &str {
         &self.pid
+    }
+
+    /// Whether a reconnect presents this point (the server needs an offset to restore).
+    pub(crate) fn can_recover(&self) -> bool {
+        self.offset.is_some()
     }
 
     /// The CONNECT payload of a reconnect: `{...auth, pid, offset}`, or the auth alone
@@ -73,34 +93,42 @@ impl RecoveryPoint {
         Some(JsonText::extend_object(auth, &fields))
     }
 
-    /// Records the delivery of the event at `offset`. Returns `false` when it was
-    /// already delivered in this session (a replay overlapping the past): skip it.
-    pub(crate) fn record_delivery(&mut self, offset: &str) -> bool {
-        if self.delivered.contains(offset) {
+    /// A new connection starts: the previous replay can no longer overlap anything.
+    pub(crate) fn begin_connection(&mut self) {
+        self.replayed = BTreeSet::new();
+    }
+
+    /// Records the delivery of the event at `offset`. Returns `false` when it is a
+    /// duplicate (see the module documentation): skip it.
+    pub(crate) fn record_delivery(&mut self, offset: &str, arrival: Arrival) -> bool {
+        let duplicate = match arrival {
+            Arrival::Replay => self.delivered.iter().any(|seen| seen == offset),
+            Arrival::Live => self.replayed.contains(offset),
+        };
+        if duplicate {
             return false;
         }
-        if self.delivery_order.len() == REMEMBERED_OFFSETS {
-            if let Some(oldest) = self.delivery_order.pop_front() {
-                self.delivered.remove(&oldest);
-            }
+        if arrival == Arrival::Replay {
+            self.replayed.insert(offset.to_owned());
         }
-        self.delivered.insert(offset.to_owned());
-        self.delivery_order.push_back(offset.to_owned());
+        if self.delivered.len() == REMEMBERED_OFFSETS {
+            self.delivered.pop_front();
+        }
+        self.delivered.push_back(offset.to_owned());
         self.offset = Some(offset.to_owned());
         true
     }
 }
 
-/// Splits the offset the server appends to each EVENT of a recoverable session: the
-/// last element, a string, of an event without ack id. Returns the data without it.
-/// Volatile events carry no offset and cannot be told apart when their own last
-/// argument is a string: recovery and volatile emits do not mix on the server either.
+/// Splits the offset the server appends to each stored EVENT of a recoverable session:
+/// the last element, a string of at most [`MAX_OFFSET_LEN`] bytes, of an event without
+/// ack id that has arguments besides it. Returns the data without it.
 pub(crate) fn split_offset(data: &JsonText) -> Result<Option<(JsonText, String)>, ProtocolError> {
     let elements = data.array_elements()?;
     let Some((last, rest)) = elements.split_last() else {
         return Ok(None);
     };
-    if rest.is_empty() {
+    if rest.is_empty() || last.len() > MAX_OFFSET_LEN + 2 {
         return Ok(None);
     }
     Ok(decode_string(last).map(|offset| (JsonText::array_from_elements(rest), offset.into())))

@@ -17,6 +17,8 @@ struct Reliable {
     data: JsonText,
     attachments: Vec<Vec<u8>>,
     with_ack: bool,
+    /// Each copy sent is reported to the app (its outgoing-packet listeners).
+    report_sent: bool,
     tries: u32,
     /// The wire ack id of the copy in flight.
     in_flight: Option<u64>,
@@ -60,27 +62,33 @@ impl ReliableQueue {
         data: JsonText,
         attachments: Vec<Vec<u8>>,
         with_ack: bool,
+        report_sent: bool,
     ) {
         self.queue.push_back(Reliable {
             handle,
             data,
             attachments,
             with_ack,
+            report_sent,
             tries: 0,
             in_flight: None,
         });
     }
 
-    /// The packet to send for the head, under wire ack id `wire_id`, unless a copy of
-    /// it is already in flight (or the queue is empty).
-    pub(crate) fn send_head(&mut self, namespace: &str, wire_id: u64) -> Option<BinaryMessage> {
+    /// The packet to send for the head, under wire ack id `wire_id`, and whether to
+    /// report it sent, unless a copy of it is already in flight (or the queue is empty).
+    pub(crate) fn send_head(
+        &mut self,
+        namespace: &str,
+        wire_id: u64,
+    ) -> Option<(BinaryMessage, bool)> {
         let head = self
             .queue
             .front_mut()
             .filter(|head| head.in_flight.is_none())?;
         head.tries = head.tries.saturating_add(1);
         head.in_flight = Some(wire_id);
-        Some(BinaryMessage {
+        let message = BinaryMessage {
             packet: Packet::event(
                 namespace,
                 head.data.clone(),
@@ -88,7 +96,8 @@ impl ReliableQueue {
                 head.attachments.len(),
             ),
             attachments: head.attachments.clone(),
-        })
+        };
+        Some((message, head.report_sent))
     }
 
     /// Reports the outcome of the copy sent under `wire_id`: `delivered`, or failed

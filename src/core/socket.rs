@@ -7,18 +7,40 @@
 
 use std::collections::VecDeque;
 
-use super::config::{AuthSource, SocketConfig};
+use super::acks::{PendingAck, PendingAcks};
+use super::config::{AuthSource, IncomingLimits, ManagerConfig, SocketConfig};
+use super::early::EarlyEvents;
 use super::event::{
-    AckError, ConnId, ConnectError, DisconnectReason, IncomingEvent, Output, Payload, SocketEvent,
-    SocketKey,
+    AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, IncomingEvent, Output,
+    Payload, SocketEvent, SocketKey,
 };
 use super::outbox::{DropReason, Outbox, Queued};
-use super::recovery::{split_offset, RecoveryPoint};
+use super::recovery::{split_offset, Arrival, RecoveryPoint};
 use super::reliable::{Finished, ReliableQueue, Settled};
+use super::rng::Rng;
 use crate::protocol::{
     decode_string, BinaryMessage, ConnectErrorPayload, ConnectReply, JsonKind, JsonText, Packet,
     PacketType, ProtocolError, RESERVED_EVENTS,
 };
+
+/// The names of the events the client itself fires on a socket (socket.io-client's
+/// reserved names, the reconnection events every socket repeats, and `emit_dropped`).
+/// A server event with one of these names could pass for the library's own event, so
+/// it is refused as a protocol error: an app's listener for them only ever hears the
+/// library.
+pub const LIBRARY_EVENTS: [&str; 11] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+    "reconnect_attempt",
+    "reconnect",
+    "reconnect_error",
+    "reconnect_failed",
+    "emit_dropped",
+];
 
 /// How an emit is sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,6 +51,9 @@ pub struct EmitOptions {
     pub timeout: Option<u64>,
     /// Send only if connected now; never queued.
     pub volatile: bool,
+    /// Report every copy of this emit that goes on the wire with [`SocketEvent::Sent`]
+    /// (for socket.io-client's `onAnyOutgoing` listeners).
+    pub report_sent: bool,
 }
 
 /// Why an emit was refused.
@@ -55,26 +80,24 @@ pub(crate) enum Consequence {
     None,
     /// The socket no longer wants a connection (server disconnect or refusal).
     Deactivated,
-    /// The CONNECT reply did not arrive in time or made no sense: the attempt failed.
-    HandshakeFailed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Idle,
-    AwaitingAuth { token: u64, deadline: u64 },
-    Connecting { deadline: u64 },
+    AwaitingAuth {
+        token: u64,
+        deadline: u64,
+    },
+    Connecting {
+        deadline: u64,
+    },
     Connected,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PendingAck {
-    id: u64,
-    deadline: Option<u64>,
-    /// Sent on the current transport (else still in the offline queue).
-    sent: bool,
-    /// Belongs to the in-flight copy of an at-least-once emit.
-    reliable: bool,
+    /// This namespace's handshake failed on a connection that stays open (its auth
+    /// function failed, or no CONNECT reply came in time): it tries again at `deadline`.
+    Retrying {
+        deadline: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -95,10 +118,15 @@ pub(crate) struct Socket {
     /// connection that did not recover its session.
     rejoins: Vec<(u64, BinaryMessage)>,
     next_rejoin_id: u64,
-    pending_acks: Vec<PendingAck>,
+    pending_acks: PendingAcks,
     /// Events that arrived before the CONNECT reply (a recovery replay), with their
     /// offsets, delivered after `connect`.
-    receive_buffer: Vec<(IncomingEvent, Option<String>)>,
+    receive_buffer: EarlyEvents,
+    /// Whether the CONNECT under way presented a recovery point (what arrives before
+    /// its reply is then a replay).
+    recovering: bool,
+    /// This namespace's failed handshakes in a row on open connections.
+    failures: u32,
 }
 
 impl Socket {
@@ -119,8 +147,10 @@ impl Socket {
             reliable: ReliableQueue::default(),
             rejoins: Vec::new(),
             next_rejoin_id: 0,
-            pending_acks: Vec::new(),
-            receive_buffer: Vec::new(),
+            pending_acks: PendingAcks::default(),
+            receive_buffer: EarlyEvents::default(),
+            recovering: false,
+            failures: 0,
         }
     }
 
@@ -206,12 +236,6 @@ impl Socket {
         }
     }
 
-    /// The shell could not answer [`SocketEvent::AuthRequest`] `token`: whether this
-    /// socket was waiting for it (its attempt then fails).
-    pub(crate) fn auth_failed(&self, token: u64) -> bool {
-        matches!(self.state, State::AwaitingAuth { token: expected, .. } if expected == token)
-    }
-
     fn send_connect(
         &mut self,
         auth: Option<&JsonText>,
@@ -220,6 +244,10 @@ impl Socket {
         out: &mut VecDeque<Output>,
     ) {
         let payload = self.connect_payload(auth);
+        self.recovering = self
+            .recovery
+            .as_ref()
+            .is_some_and(RecoveryPoint::can_recover);
         out.push_back(Output::Transmit(
             conn,
             Packet::connect(&self.namespace, payload).to_frame(),
@@ -247,33 +275,33 @@ impl Socket {
         validate_event_data(&data)?;
         let connected_conn = conn.filter(|_| self.is_connected());
         if options.volatile {
-            // Volatile means "now or never": never queued, never retried.
-            if let Some(conn) = connected_conn {
-                transmit(&self.event_message(data, None, attachments), conn, out);
-            }
-            return Ok(None);
+            // Volatile means "now or never": never queued, never retried. It may still
+            // ask for an acknowledgement, which can only come if it was sent.
+            let Some(conn) = connected_conn else {
+                return Ok(None);
+            };
+            let ack_id = options
+                .with_ack
+                .then(|| self.await_ack(now, options.timeout, true));
+            let message = self.event_message(data, ack_id, attachments);
+            self.transmit_event(&message, options.report_sent, conn, out);
+            return Ok(ack_id);
         }
         if self.config.retries > 0 {
-            return Ok(self.emit_reliably(now, data, attachments, options.with_ack, conn, out));
+            return Ok(self.emit_reliably(now, data, attachments, options, conn, out));
         }
-        let ack_id = options.with_ack.then(|| {
-            let id = self.take_ack_id();
-            self.pending_acks.push(PendingAck {
-                id,
-                deadline: options.timeout.map(|ms| now.saturating_add(ms)),
-                sent: connected_conn.is_some(),
-                reliable: false,
-            });
-            id
-        });
+        let ack_id = options
+            .with_ack
+            .then(|| self.await_ack(now, options.timeout, connected_conn.is_some()));
         let message = self.event_message(data, ack_id, attachments);
         match connected_conn {
-            Some(conn) => transmit(&message, conn, out),
+            Some(conn) => self.transmit_event(&message, options.report_sent, conn, out),
             None => {
                 let queued = Queued {
                     message,
                     ack_id,
                     queued_at: now,
+                    report_sent: options.report_sent,
                 };
                 if let Some(dropped) = self.outbox.push(queued) {
                     self.drop_queued(dropped, DropReason::Overflow, out);
@@ -283,16 +311,49 @@ impl Socket {
         Ok(ack_id)
     }
 
+    /// Registers a new acknowledgement to wait for; returns its id.
+    fn await_ack(&mut self, now: u64, timeout: Option<u64>, sent: bool) -> u64 {
+        let id = self.take_ack_id();
+        self.pending_acks.insert(
+            id,
+            PendingAck {
+                deadline: timeout.map(|ms| now.saturating_add(ms)),
+                sent,
+                reliable: false,
+            },
+        );
+        id
+    }
+
+    /// Sends an EVENT, and reports it to the app when asked.
+    fn transmit_event(
+        &self,
+        message: &BinaryMessage,
+        report_sent: bool,
+        conn: ConnId,
+        out: &mut VecDeque<Output>,
+    ) {
+        transmit(message, conn, out);
+        if let (true, Some(data)) = (report_sent, &message.packet.data) {
+            let payload = Payload {
+                args: data.clone(),
+                attachments: message.attachments.clone(),
+            };
+            out.push_back(self.event(SocketEvent::Sent(payload)));
+        }
+    }
+
     /// Queues an at-least-once emit; it goes out when it reaches the head of the queue.
     fn emit_reliably(
         &mut self,
         now: u64,
         data: JsonText,
         attachments: Vec<Vec<u8>>,
-        with_ack: bool,
+        options: EmitOptions,
         conn: Option<ConnId>,
         out: &mut VecDeque<Output>,
     ) -> Option<u64> {
+        let with_ack = options.with_ack;
         let handle = self.take_ack_id();
         if self.reliable.len() >= self.config.queue.max_len {
             out.push_back(self.event(SocketEvent::Dropped(data, DropReason::Overflow)));
@@ -301,7 +362,8 @@ impl Socket {
             }
             return with_ack.then_some(handle);
         }
-        self.reliable.push(handle, data, attachments, with_ack);
+        self.reliable
+            .push(handle, data, attachments, with_ack, options.report_sent);
         self.send_reliable_head(now, conn, out);
         with_ack.then_some(handle)
     }
@@ -311,17 +373,19 @@ impl Socket {
             return;
         };
         let wire_id = self.next_ack_id;
-        let Some(message) = self.reliable.send_head(&self.namespace, wire_id) else {
+        let Some((message, report_sent)) = self.reliable.send_head(&self.namespace, wire_id) else {
             return;
         };
         self.next_ack_id += 1;
-        self.pending_acks.push(PendingAck {
-            id: wire_id,
-            deadline: self.config.ack_timeout.map(|ms| now.saturating_add(ms)),
-            sent: true,
-            reliable: true,
-        });
-        transmit(&message, conn, out);
+        self.pending_acks.insert(
+            wire_id,
+            PendingAck {
+                deadline: self.config.ack_timeout.map(|ms| now.saturating_add(ms)),
+                sent: true,
+                reliable: true,
+            },
+        );
+        self.transmit_event(&message, report_sent, conn, out);
     }
 
     /// An EVENT packet of this namespace with the frames of its attachments.
@@ -346,7 +410,7 @@ impl Socket {
     /// Reports an emit that never left the client, and settles its acknowledgement.
     fn drop_queued(&mut self, dropped: Queued, reason: DropReason, out: &mut VecDeque<Output>) {
         if let Some(id) = dropped.ack_id {
-            self.pending_acks.retain(|ack| ack.id != id);
+            self.pending_acks.remove(id);
         }
         if let Some(data) = dropped.message.packet.data {
             out.push_back(self.event(SocketEvent::Dropped(data, reason)));
@@ -412,11 +476,9 @@ impl Socket {
 
     fn send_queued(&mut self, queued: Queued, conn: ConnId, out: &mut VecDeque<Output>) {
         if let Some(id) = queued.ack_id {
-            if let Some(pending) = self.pending_acks.iter_mut().find(|a| a.id == id) {
-                pending.sent = true;
-            }
+            self.pending_acks.mark_sent(id);
         }
-        transmit(&queued.message, conn, out);
+        self.transmit_event(&queued.message, queued.report_sent, conn, out);
     }
 
     /// Handles a packet addressed to this namespace.
@@ -425,6 +487,7 @@ impl Socket {
         now: u64,
         message: BinaryMessage,
         conn: ConnId,
+        limits: &IncomingLimits,
         out: &mut VecDeque<Output>,
     ) -> Result<Consequence, ProtocolError> {
         let BinaryMessage {
@@ -441,7 +504,9 @@ impl Socket {
                 // A second reply on a live session is a server bug we must not paper over.
                 State::Connected => Err(ProtocolError::UnexpectedPacket),
                 // A late reply to a CONNECT this socket has since given up on.
-                State::Idle | State::AwaitingAuth { .. } => Ok(Consequence::None),
+                State::Idle | State::AwaitingAuth { .. } | State::Retrying { .. } => {
+                    Ok(Consequence::None)
+                }
             },
             PacketType::ConnectError => {
                 let refusal = ConnectErrorPayload::parse(packet.data.as_ref());
@@ -460,11 +525,26 @@ impl Socket {
             }
             PacketType::Event | PacketType::BinaryEvent => {
                 let data = packet.data.ok_or(ProtocolError::InvalidPayload)?;
+                if names_library_event(&data) {
+                    return Err(ProtocolError::ReservedEventName);
+                }
                 let (event, offset) = self.incoming_event(data, attachments, packet.id)?;
                 match self.state {
-                    State::Connected => self.deliver(event, offset, out),
-                    State::Connecting { .. } => self.receive_buffer.push((event, offset)),
-                    State::Idle | State::AwaitingAuth { .. } => {}
+                    State::Connected => self.deliver(event, offset, Arrival::Live, out),
+                    State::Connecting { .. } => {
+                        let held = (event, offset);
+                        if self
+                            .receive_buffer
+                            .push(held, limits.early_events, limits.early_bytes)
+                            .is_err()
+                        {
+                            // The same replay would come again on the next try: start
+                            // the next connection afresh (not recovered) instead.
+                            self.recovery = None;
+                            return Err(ProtocolError::TooManyEarlyEvents);
+                        }
+                    }
+                    State::Idle | State::AwaitingAuth { .. } | State::Retrying { .. } => {}
                 }
                 Ok(Consequence::None)
             }
@@ -493,6 +573,15 @@ impl Socket {
         }
         self.sid = Some(reply.sid);
         self.state = State::Connected;
+        self.failures = 0;
+        let arrival = if self.recovered && self.recovering {
+            Arrival::Replay
+        } else {
+            Arrival::Live
+        };
+        if let Some(point) = self.recovery.as_mut() {
+            point.begin_connection();
+        }
         out.push_back(self.event(SocketEvent::Connect));
         if !self.recovered {
             for (_, rejoin) in &self.rejoins {
@@ -503,8 +592,8 @@ impl Socket {
             self.send_queued(queued, conn, out);
         }
         self.send_reliable_head(now, Some(conn), out);
-        for (event, offset) in std::mem::take(&mut self.receive_buffer) {
-            self.deliver(event, offset, out);
+        for (event, offset) in self.receive_buffer.take() {
+            self.deliver(event, offset, arrival, out);
         }
     }
 
@@ -515,10 +604,11 @@ impl Socket {
         &mut self,
         event: IncomingEvent,
         offset: Option<String>,
+        arrival: Arrival,
         out: &mut VecDeque<Output>,
     ) {
         if let (Some(point), Some(offset)) = (self.recovery.as_mut(), offset.as_deref()) {
-            if !point.record_delivery(offset) {
+            if !point.record_delivery(offset, arrival) {
                 return;
             }
         }
@@ -588,13 +678,7 @@ impl Socket {
             out.push_back(self.event(SocketEvent::Disconnect(reason)));
         }
         // Sent packets died with the transport: their answers can never arrive.
-        let lost: Vec<u64> = self
-            .pending_acks
-            .iter()
-            .filter(|ack| ack.sent)
-            .map(|ack| ack.id)
-            .collect();
-        for id in lost {
+        for id in self.pending_acks.sent() {
             self.settle_ack(id, Err(AckError::Disconnected), out);
         }
     }
@@ -602,6 +686,7 @@ impl Socket {
     fn reset_to_idle(&mut self) {
         self.state = State::Idle;
         self.sid = None;
+        self.recovering = false;
         self.receive_buffer.clear();
     }
 
@@ -614,12 +699,13 @@ impl Socket {
         result: Result<Payload, AckError>,
         out: &mut VecDeque<Output>,
     ) {
-        let Some(index) = self.pending_acks.iter().position(|ack| ack.id == id) else {
+        let Some(pending) = self.pending_acks.remove(id) else {
             return;
         };
-        let pending = self.pending_acks.remove(index);
         if !pending.reliable {
-            self.outbox.remove_ack(id);
+            if !pending.sent {
+                self.outbox.remove_ack(id);
+            }
             out.push_back(self.event(SocketEvent::Ack(id, result)));
             return;
         }
@@ -651,13 +737,14 @@ impl Socket {
     /// The earliest moment this socket needs [`Socket::handle_timeout`].
     pub(crate) fn deadline(&self) -> Option<u64> {
         let handshake = match self.state {
-            State::AwaitingAuth { deadline, .. } | State::Connecting { deadline } => Some(deadline),
+            State::AwaitingAuth { deadline, .. }
+            | State::Connecting { deadline }
+            | State::Retrying { deadline } => Some(deadline),
             State::Idle | State::Connected => None,
         };
-        let acks = self.pending_acks.iter().filter_map(|ack| ack.deadline);
         handshake
             .into_iter()
-            .chain(acks)
+            .chain(self.pending_acks.next_deadline())
             .chain(self.outbox.deadline())
             .min()
     }
@@ -666,15 +753,10 @@ impl Socket {
         &mut self,
         now: u64,
         conn: Option<ConnId>,
+        retry: &mut RetryPolicy,
         out: &mut VecDeque<Output>,
     ) -> Consequence {
-        let expired: Vec<u64> = self
-            .pending_acks
-            .iter()
-            .filter(|ack| ack.deadline.is_some_and(|deadline| deadline <= now))
-            .map(|ack| ack.id)
-            .collect();
-        for id in expired {
+        for id in self.pending_acks.expired(now) {
             self.settle_ack(id, Err(AckError::Timeout), out);
         }
         self.send_reliable_head(now, conn, out);
@@ -685,8 +767,58 @@ impl Socket {
             State::AwaitingAuth { deadline, .. } | State::Connecting { deadline }
                 if deadline <= now =>
             {
-                Consequence::HandshakeFailed
+                self.fail_handshake(now, ConnectionError::Timeout, retry, out)
             }
+            State::Retrying { deadline } if deadline <= now => {
+                self.state = State::Idle;
+                if let Some(conn) = conn {
+                    self.begin_handshake(now, retry.config.timeout, conn, out);
+                }
+                Consequence::None
+            }
+            _ => Consequence::None,
+        }
+    }
+
+    /// This namespace's handshake failed while the connection stays open: the failure
+    /// is this socket's alone. It reports it and tries again after its own backoff,
+    /// within the Manager's reconnection settings; the other namespaces are untouched.
+    fn fail_handshake(
+        &mut self,
+        now: u64,
+        error: ConnectionError,
+        retry: &mut RetryPolicy,
+        out: &mut VecDeque<Output>,
+    ) -> Consequence {
+        self.reset_to_idle();
+        out.push_back(self.event(SocketEvent::ConnectError(ConnectError::Connection(error))));
+        self.failures = self.failures.saturating_add(1);
+        let config = retry.config;
+        if !config.reconnection || config.reconnection_attempts.exhausted_by(self.failures - 1) {
+            self.failures = 0;
+            self.active = false;
+            return Consequence::Deactivated;
+        }
+        let wait = config.backoff.wait(self.failures, retry.rng);
+        self.state = State::Retrying {
+            deadline: now.saturating_add(wait),
+        };
+        Consequence::None
+    }
+
+    /// The shell could not produce the CONNECT payload asked for with `token`: if this
+    /// socket was waiting for it, its attempt fails now.
+    pub(crate) fn handle_auth_failed(
+        &mut self,
+        now: u64,
+        token: u64,
+        retry: &mut RetryPolicy,
+        out: &mut VecDeque<Output>,
+    ) -> Consequence {
+        match self.state {
+            State::AwaitingAuth {
+                token: expected, ..
+            } if expected == token => self.fail_handshake(now, ConnectionError::Auth, retry, out),
             _ => Consequence::None,
         }
     }
@@ -694,6 +826,24 @@ impl Socket {
     fn event(&self, event: SocketEvent) -> Output {
         Output::Socket(self.key, event)
     }
+}
+
+/// What a socket needs to retry its own handshake: the Manager's reconnection settings
+/// and its source of jitter.
+pub(crate) struct RetryPolicy<'a> {
+    pub config: &'a ManagerConfig,
+    pub rng: &'a mut Rng,
+}
+
+/// Whether an event's name (its first element) is one of [`LIBRARY_EVENTS`].
+fn names_library_event(data: &JsonText) -> bool {
+    let Ok(mut elements) = data.elements() else {
+        return false;
+    };
+    elements
+        .next()
+        .and_then(decode_string)
+        .is_some_and(|name| LIBRARY_EVENTS.contains(&&*name))
 }
 
 fn transmit(message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {

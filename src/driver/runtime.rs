@@ -161,7 +161,10 @@ fn run_once(
             .core
             .try_borrow_mut()
             .map_err(|_| DriverError::Busy)?;
-        let now = shared.clock.now();
+        let (now, gap) = shared.clock.now();
+        if gap > 0 {
+            core.manager.handle_time_gap(now, gap);
+        }
         input(&mut core, now);
         // The core never calls out, so `undelivered` is free while it runs.
         core.carry_out(weak, now, &frame, &mut shared.undelivered.borrow_mut());
@@ -229,7 +232,10 @@ impl Core {
                     latest_text = Some(Rc::new(ReceivedText::new(text.clone(), js.clone())));
                 }
                 TransportEvent::Frame(..) => {}
-                TransportEvent::Open | TransportEvent::Error | TransportEvent::Close { .. } => {
+                TransportEvent::Open
+                | TransportEvent::Error
+                | TransportEvent::FrameTooLarge
+                | TransportEvent::Close { .. } => {
                     latest_text = None;
                 }
             }
@@ -241,13 +247,15 @@ impl Core {
                     TransportEvent::Open => {}
                     TransportEvent::Frame(frame, _) => core.manager.handle_frame(now, conn, frame),
                     TransportEvent::Error => core.manager.handle_transport_closed(now, conn, true),
+                    TransportEvent::FrameTooLarge => core.manager.handle_frame_too_large(now, conn),
                     TransportEvent::Close { .. } => {
                         core.manager.handle_transport_closed(now, conn, false)
                     }
                 },
             );
         };
-        match WebSocketTransport::connect(&self.url, handler) {
+        let max_frame_bytes = self.manager.config().limits.frame_bytes;
+        match WebSocketTransport::connect(&self.url, max_frame_bytes, handler) {
             Ok(transport) => self.transports.push((conn, transport)),
             Err(_) => self.manager.handle_transport_closed(now, conn, true),
         }

@@ -38,6 +38,8 @@ pub enum TransportEvent {
     /// The browser reported an error (it gives no detail); a `Close` follows. Also
     /// reported for a message whose data is neither a string nor an `ArrayBuffer`.
     Error,
+    /// A frame larger than the transport's limit arrived; it was not copied.
+    FrameTooLarge,
 }
 
 /// Why a [`WebSocketTransport`] call failed.
@@ -156,8 +158,12 @@ impl WebSocketTransport {
     ///
     /// The transport owns `handler`: a handler that held the transport itself through a
     /// strong reference would make a cycle that is never freed; hold a `Weak` instead.
+    ///
+    /// A frame of more than `max_frame_bytes` is reported as
+    /// [`TransportEvent::FrameTooLarge`] before anything is copied out of it.
     pub fn connect(
         url: &str,
+        max_frame_bytes: usize,
         handler: impl FnMut(TransportEvent) + 'static,
     ) -> Result<Self, TransportError> {
         let socket = WebSocket::new(url).map_err(|_| TransportError::Create)?;
@@ -170,10 +176,7 @@ impl WebSocketTransport {
         });
         let d = Rc::clone(&dispatcher);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            d.dispatch(match frame_of(event.data()) {
-                Some((frame, js)) => TransportEvent::Frame(frame, js),
-                None => TransportEvent::Error,
-            });
+            d.dispatch(frame_of(event.data(), max_frame_bytes));
         });
         let d = Rc::clone(&dispatcher);
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
@@ -266,11 +269,24 @@ impl Drop for WebSocketTransport {
 }
 
 /// The frame carried by a `message` event's data: a string (also returned as it is) or
-/// (with `binaryType = "arraybuffer"`) an `ArrayBuffer`.
-fn frame_of(data: JsValue) -> Option<(Frame, Option<JsString>)> {
-    if let Some(text) = data.as_string() {
-        return Some((Frame::Text(text), Some(data.unchecked_into())));
+/// (with `binaryType = "arraybuffer"`) an `ArrayBuffer`, measured before it is copied.
+fn frame_of(data: JsValue, max_bytes: usize) -> TransportEvent {
+    if let Some(js) = data.dyn_ref::<JsString>() {
+        // A string's UTF-8 form has at least as many bytes as it has UTF-16 units; the
+        // core checks the exact size of what is let through.
+        if js.length() as usize > max_bytes {
+            return TransportEvent::FrameTooLarge;
+        }
+        return match js.as_string() {
+            Some(text) => TransportEvent::Frame(Frame::Text(text), Some(js.clone())),
+            None => TransportEvent::Error,
+        };
     }
-    let buffer = data.dyn_ref::<ArrayBuffer>()?;
-    Some((Frame::Binary(Uint8Array::new(buffer).to_vec()), None))
+    let Some(buffer) = data.dyn_ref::<ArrayBuffer>() else {
+        return TransportEvent::Error;
+    };
+    if buffer.byte_length() as usize > max_bytes {
+        return TransportEvent::FrameTooLarge;
+    }
+    TransportEvent::Frame(Frame::Binary(Uint8Array::new(buffer).to_vec()), None)
 }

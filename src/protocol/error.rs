@@ -43,6 +43,13 @@ pub enum ProtocolError {
     UnexpectedPacket,
     /// A value could not be serialized to JSON (for example a map with non-string keys).
     NotSerializable,
+    /// A frame larger than the client accepts.
+    FrameTooLarge,
+    /// A binary packet announcing more attachments, or more attachment bytes, than the
+    /// client accepts.
+    AttachmentsTooLarge,
+    /// More events before a CONNECT reply (a recovery replay) than the client holds.
+    TooManyEarlyEvents,
 }
 
 impl ProtocolError {
@@ -65,6 +72,11 @@ impl ProtocolError {
             Self::InvalidConnectReply => "invalid CONNECT reply",
             Self::UnexpectedPacket => "packet not allowed at this point of the session",
             Self::NotSerializable => "value cannot be serialized to JSON",
+            Self::FrameTooLarge => "frame larger than the client accepts",
+            Self::AttachmentsTooLarge => "more binary attachments than the client accepts",
+            Self::TooManyEarlyEvents => {
+                "more events before the CONNECT reply than the client holds"
+            }
         }
     }
 }

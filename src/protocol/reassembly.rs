@@ -75,15 +75,25 @@ impl BinaryMessage {
 #[derive(Debug, Default)]
 pub struct Reassembler {
     awaiting: Option<BinaryMessage>,
+    /// Bytes of the attachments received for the awaiting packet.
+    received_bytes: usize,
 }
 
 impl Reassembler {
     /// Takes a decoded text packet: complete at once unless it announces attachments.
     /// A packet arriving while attachments are still expected is an error, and the
-    /// incomplete packet is dropped.
-    pub fn push_packet(&mut self, packet: Packet) -> Result<Option<BinaryMessage>, ProtocolError> {
+    /// incomplete packet is dropped; so is a packet announcing more than
+    /// `max_attachments`.
+    pub fn push_packet(
+        &mut self,
+        packet: Packet,
+        max_attachments: usize,
+    ) -> Result<Option<BinaryMessage>, ProtocolError> {
         if self.awaiting.take().is_some() {
             return Err(ProtocolError::AttachmentExpected);
+        }
+        if packet.attachments > max_attachments {
+            return Err(ProtocolError::AttachmentsTooLarge);
         }
         let message = BinaryMessage {
             packet,
@@ -93,18 +103,25 @@ impl Reassembler {
             return message.validated().map(Some);
         }
         self.awaiting = Some(message);
+        self.received_bytes = 0;
         Ok(None)
     }
 
-    /// Takes the payload of a binary frame.
+    /// Takes the payload of a binary frame. The packet is dropped, with an error, once
+    /// its attachments add up to more than `max_bytes`.
     pub fn push_attachment(
         &mut self,
         bytes: Vec<u8>,
+        max_bytes: usize,
     ) -> Result<Option<BinaryMessage>, ProtocolError> {
         let mut message = self
             .awaiting
             .take()
             .ok_or(ProtocolError::UnexpectedAttachment)?;
+        self.received_bytes = self.received_bytes.saturating_add(bytes.len());
+        if self.received_bytes > max_bytes {
+            return Err(ProtocolError::AttachmentsTooLarge);
+        }
         message.attachments.push(bytes);
         if message.attachments.len() < message.packet.attachments {
             self.awaiting = Some(message);

@@ -187,6 +187,7 @@ pub fn render_socket(event: &SocketEvent) -> String {
         SocketEvent::Dropped(data, reason) => {
             format!("dropped({}, {})", data.as_str(), reason.as_str())
         }
+        SocketEvent::Sent(payload) => format!("sent({})", payload.args.as_str()),
     }
 }
 

@@ -1,0 +1,399 @@
+//! The core against hostile servers, clock jumps and failing namespaces, on virtual
+//! time: what a server may not make the client lose, fake or hold, and what one
+//! namespace's failure may not do to the others.
+
+mod fake_server;
+
+use fake_server::Harness;
+use resocket::core::{
+    AuthSource, Backoff, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
+};
+use resocket::protocol::{Frame, JsonText};
+
+fn json(text: &str) -> JsonText {
+    JsonText::parse(text).expect("valid JSON in the test")
+}
+
+fn exact_backoff() -> ManagerConfig {
+    ManagerConfig {
+        backoff: Backoff {
+            delay: 1000,
+            delay_max: 5000,
+            randomization_factor: 0.0,
+        },
+        ..ManagerConfig::default()
+    }
+}
+
+/// Connected with a recovery pid: every event without ack id may carry an offset.
+fn recoverable_session() -> Harness {
+    let mut h = Harness::new(exact_backoff());
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    h.clear();
+    h
+}
+
+#[test]
+fn a_volatile_event_sent_twice_is_delivered_twice() {
+    let mut h = recoverable_session();
+    h.server_text(r#"42["status","online"]"#);
+    h.server_text(r#"42["status","online"]"#);
+    assert_eq!(h.log.len(), 2, "{:?}", h.log);
+    assert_eq!(h.log[0], h.log[1]);
+}
+
+#[test]
+fn live_events_are_never_dropped_as_duplicates_of_live_events() {
+    let mut h = recoverable_session();
+    for _ in 0..3 {
+        h.server_text(r#"42["tick",1,"off-1"]"#);
+    }
+    assert_eq!(h.log.len(), 3);
+}
+
+#[test]
+fn a_live_event_repeating_the_replay_of_its_connection_is_cut() {
+    let mut h = Harness::new(exact_backoff());
+    h.lose_session_after(&[r#"42["tick",1,"off-1"]"#]);
+    h.clear();
+    h.server_text(r#"42["tick",2,"off-2"]"#);
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    // A cluster may send an event of the replay once more, live.
+    h.server_text(r#"42["tick",2,"off-2"]"#);
+    h.server_text(r#"42["tick",3,"off-3"]"#);
+    assert_eq!(
+        h.log,
+        ["connect", r#"event(["tick",2])"#, r#"event(["tick",3])"#]
+    );
+}
+
+#[test]
+fn a_long_trailing_string_is_app_data_not_an_offset() {
+    let mut h = recoverable_session();
+    let long = "x".repeat(65);
+    h.server_text(&format!(r#"42["note","{long}"]"#));
+    assert_eq!(h.log, [format!(r#"event(["note","{long}"])"#)]);
+}
+
+#[test]
+fn server_events_named_like_library_events_are_refused() {
+    for name in LIBRARY_EVENTS {
+        let mut h = Harness::new(exact_backoff());
+        h.establish();
+        h.clear();
+        h.server_text(&format!(r#"42["{name}"]"#));
+        assert_eq!(
+            h.log,
+            [
+                "close_transport",
+                "disconnect(parse error)",
+                "close(parse error)",
+                "error(reserved event name)"
+            ],
+            "{name}"
+        );
+    }
+}
+
+/// Two namespaces on one connection, `/a` asking the shell for its auth.
+fn two_namespaces() -> (Harness, resocket::core::SocketKey) {
+    let mut h = Harness::with_socket(
+        exact_backoff(),
+        "/a",
+        SocketConfig {
+            auth: AuthSource::Deferred,
+            ..SocketConfig::default()
+        },
+    );
+    let b = h.manager.socket("/b", SocketConfig::default());
+    h.manager.connect(h.now, b);
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40/b,{"sid":"b1"}"#);
+    h.clear();
+    (h, b)
+}
+
+#[test]
+fn a_failing_auth_on_one_namespace_leaves_the_others_connected() {
+    let (mut h, b) = two_namespaces();
+    h.manager.handle_auth_failed(h.now, h.socket, 1);
+    h.drain();
+    assert_eq!(h.log, ["connect_error(auth failed)"]);
+    assert!(h.manager.is_connected(b));
+    assert!(h.conn.is_some());
+    // `/a` asks again after its own backoff; `/b` hears nothing.
+    assert_eq!(h.advance_to_deadline(), Some(1000));
+    assert_eq!(h.log.last().map(String::as_str), Some("auth_request(2)"));
+    h.manager
+        .handle_auth(h.socket, 2, Some(&json(r#"{"t":1}"#)));
+    h.drain();
+    h.server_text(r#"40/a,{"sid":"a1"}"#);
+    assert!(h.manager.is_connected(h.socket));
+    assert!(h.manager.is_connected(b));
+}
+
+#[test]
+fn a_connect_timeout_on_one_namespace_leaves_the_others_connected() {
+    let (mut h, b) = two_namespaces();
+    h.manager.handle_auth(h.socket, 1, None);
+    h.drain();
+    h.advance(20_000);
+    assert_eq!(h.log, ["connect_error(timeout)"]);
+    assert!(h.manager.is_connected(b));
+    // Backoff doubles for the namespace's own failures in a row.
+    h.clear();
+    assert_eq!(h.advance_to_deadline(), Some(1000));
+    h.manager.handle_auth(h.socket, 2, None);
+    h.drain();
+    assert_eq!(h.advance_to_deadline(), Some(20_000));
+    assert_eq!(h.advance_to_deadline(), Some(2000));
+    assert!(h.manager.is_connected(b));
+}
+
+#[test]
+fn a_namespace_that_used_up_its_attempts_stops_and_the_others_stay() {
+    let mut config = exact_backoff();
+    config.reconnection_attempts = resocket::core::ReconnectionAttempts::Limited(1);
+    let mut h = Harness::with_socket(
+        config,
+        "/a",
+        SocketConfig {
+            auth: AuthSource::Deferred,
+            ..SocketConfig::default()
+        },
+    );
+    let b = h.manager.socket("/b", SocketConfig::default());
+    h.manager.connect(h.now, b);
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40/b,{"sid":"b1"}"#);
+    h.manager.handle_auth_failed(h.now, h.socket, 1);
+    h.drain();
+    h.advance_to_deadline();
+    h.manager.handle_auth_failed(h.now, h.socket, 2);
+    h.drain();
+    assert!(!h.manager.is_active(h.socket));
+    assert!(h.manager.is_connected(b));
+    assert!(h.conn.is_some());
+}
+
+#[test]
+fn a_replay_larger_than_the_budget_fails_and_the_next_connect_starts_afresh() {
+    let mut h = Harness::new(ManagerConfig {
+        limits: IncomingLimits {
+            early_events: 3,
+            ..IncomingLimits::default()
+        },
+        ..exact_backoff()
+    });
+    h.lose_session_after(&[r#"42["tick",0,"off-0"]"#]);
+    h.clear();
+    for n in 1..=3 {
+        h.server_text(&format!(r#"42["tick",{n},"off-{n}"]"#));
+    }
+    assert!(h.log.is_empty());
+    h.server_text(r#"42["tick",4,"off-4"]"#);
+    assert_eq!(
+        h.log,
+        [
+            "close_transport",
+            "connect_error(more events before the CONNECT reply than the client holds)",
+            "close(parse error)",
+            "error(more events before the CONNECT reply than the client holds)"
+        ]
+    );
+    h.advance_to_deadline();
+    h.server_open();
+    assert_eq!(h.sent.last().map(String::as_str), Some("40"));
+}
+
+#[test]
+fn frames_and_attachments_beyond_the_limits_are_protocol_errors() {
+    let limits = IncomingLimits {
+        frame_bytes: 100,
+        attachments: 2,
+        attachment_bytes: 10,
+        ..IncomingLimits::default()
+    };
+    let config = || ManagerConfig {
+        limits,
+        ..exact_backoff()
+    };
+    let error_of = |h: &Harness| h.log.iter().find(|l| l.starts_with("error(")).cloned();
+
+    let mut h = Harness::new(config());
+    h.establish();
+    h.clear();
+    h.server_text(&format!(r#"42["big","{}"]"#, "x".repeat(100)));
+    assert_eq!(
+        error_of(&h).as_deref(),
+        Some("error(frame larger than the client accepts)")
+    );
+
+    let mut h = Harness::new(config());
+    h.establish();
+    h.clear();
+    h.server_text(r#"453-["bin",{"_placeholder":true,"num":0}]"#);
+    assert_eq!(
+        error_of(&h).as_deref(),
+        Some("error(more binary attachments than the client accepts)")
+    );
+
+    let mut h = Harness::new(config());
+    h.establish();
+    h.clear();
+    h.server_text(r#"452-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#);
+    h.server_frame(Frame::Binary(vec![0; 6]));
+    assert!(h.log.is_empty());
+    h.server_frame(Frame::Binary(vec![0; 6]));
+    assert_eq!(
+        error_of(&h).as_deref(),
+        Some("error(more binary attachments than the client accepts)")
+    );
+
+    let mut h = Harness::new(config());
+    h.establish();
+    h.clear();
+    h.manager
+        .handle_frame_too_large(h.now, h.conn.expect("open"));
+    h.drain();
+    assert_eq!(
+        error_of(&h).as_deref(),
+        Some("error(frame larger than the client accepts)")
+    );
+}
+
+#[test]
+fn a_clock_jump_moves_the_heartbeat_only() {
+    let mut h = Harness::new(exact_backoff());
+    h.establish();
+    let asked = h
+        .manager
+        .emit(
+            h.now,
+            h.socket,
+            json(r#"["ask"]"#),
+            Vec::new(),
+            EmitOptions {
+                with_ack: true,
+                timeout: Some(60_000),
+                ..EmitOptions::default()
+            },
+        )
+        .expect("valid emit");
+    assert!(asked.is_some());
+    h.clear();
+    // A jump shorter than the heartbeat's slack changes nothing.
+    h.now += 10;
+    h.manager.handle_time_gap(h.now, 30_000);
+    h.drain();
+    assert!(h.log.is_empty(), "{:?}", h.log);
+    // One as long as the heartbeat (a sleep the server surely noticed) ends the
+    // connection as a ping timeout; the ack fails with its transport, not by timeout.
+    h.now += 10;
+    h.manager.handle_time_gap(h.now, 45_000);
+    h.drain();
+    assert_eq!(
+        h.log,
+        [
+            "close_transport",
+            "disconnect(ping timeout)",
+            "ack(0, disconnected)",
+            "close(ping timeout)"
+        ]
+    );
+}
+
+#[test]
+fn emits_asking_to_be_reported_are_reported_when_they_go_on_the_wire() {
+    let mut h = Harness::new(ManagerConfig {
+        ..ManagerConfig::default()
+    });
+    let report = EmitOptions {
+        report_sent: true,
+        ..EmitOptions::default()
+    };
+    let emit = |h: &mut Harness, data: &str, options| {
+        h.manager
+            .emit(h.now, h.socket, json(data), Vec::new(), options)
+            .expect("valid emit");
+        h.drain();
+    };
+    emit(&mut h, r#"["queued"]"#, report);
+    emit(&mut h, r#"["quiet"]"#, EmitOptions::default());
+    assert!(h.log.is_empty());
+    h.establish();
+    emit(&mut h, r#"["now"]"#, report);
+    assert_eq!(
+        h.log,
+        [
+            "open_transport",
+            "open",
+            "connect",
+            r#"sent(["queued"])"#,
+            r#"sent(["now"])"#
+        ]
+    );
+    assert_eq!(
+        h.sent,
+        ["40", r#"42["queued"]"#, r#"42["quiet"]"#, r#"42["now"]"#]
+    );
+}
+
+#[test]
+fn a_dropped_emit_is_never_reported_as_sent() {
+    let mut h = Harness::with_socket(
+        ManagerConfig::default(),
+        "/",
+        SocketConfig {
+            queue: resocket::core::QueueLimits {
+                max_len: 1,
+                ..resocket::core::QueueLimits::default()
+            },
+            ..SocketConfig::default()
+        },
+    );
+    let report = EmitOptions {
+        report_sent: true,
+        ..EmitOptions::default()
+    };
+    for data in [r#"["first"]"#, r#"["second"]"#] {
+        h.manager
+            .emit(h.now, h.socket, json(data), Vec::new(), report)
+            .expect("valid emit");
+        h.drain();
+    }
+    h.establish();
+    assert_eq!(
+        h.log,
+        [
+            r#"dropped(["first"], overflow)"#,
+            "open_transport",
+            "open",
+            "connect",
+            r#"sent(["second"])"#
+        ]
+    );
+}
+
+#[test]
+fn debug_output_holds_no_credentials() {
+    let mut h = Harness::with_socket(
+        exact_backoff(),
+        "/",
+        SocketConfig {
+            auth: AuthSource::Static(json(r#"{"token":"secret-token"}"#)),
+            ..SocketConfig::default()
+        },
+    );
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"secret-pid"}"#);
+    h.server_text(r#"42["tick","off-1"]"#);
+    let printed = format!("{:?}", h.manager);
+    assert!(!printed.contains("secret-pid"), "{printed}");
+    assert!(!printed.contains("secret-token"), "{printed}");
+}
