@@ -23,8 +23,15 @@
 //   resocket demo: http://127.0.0.1:<port>/ ...
 // (the end-to-end test reads the URL from it).
 //
+// Every request and WebSocket upgrade must name this server in its Host header
+// (127.0.0.1, localhost or [::1], with its port) and, when it has an Origin header, come
+// from the demo's own origin; anything else gets 403. That keeps other sites out even
+// through DNS rebinding (a foreign name made to resolve to 127.0.0.1 still sends its
+// own Host), and keeps their pages from using the /socket.io/ proxy.
+//
 // Control endpoints (POST needs the header `x-resocket-demo: 1`, which cross-site pages
-// cannot send without a CORS preflight that is never granted):
+// cannot send without a CORS preflight that is never granted; a form or an <img> can
+// neither send it nor make a POST out of a GET):
 //   GET  /control/status                          {mode, nodes: [{name, alive, pid, ...}]}
 //   POST /control/kill?node=A|B|all&signal=SIGKILL|SIGTERM   (default: all, SIGKILL)
 //   POST /control/restart?node=A|B|all            start the node(s); stops live ones first
@@ -315,6 +322,22 @@ async function runFront() {
     await sendFile(res, fileFor(pathname), pathname, { headers: { "cache-control": "no-cache" }, hint });
   }
 
+  // --- who may talk to this server ---------------------------------------------------
+
+  const OWN_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+
+  /** Why `req` is not for this server (a foreign Host or Origin), or null when it is. */
+  function foreign(req) {
+    const port = front.address()?.port;
+    const host = String(req.headers.host ?? "").toLowerCase();
+    // Browsers leave the port out of Host (and Origin) only when it is the default one.
+    const ours = OWN_NAMES.some((name) => host === `${name}:${port}` || (port === 80 && host === name));
+    if (!ours) return `foreign Host ${JSON.stringify(req.headers.host ?? "")}`;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin.toLowerCase() !== `http://${host}`) return `foreign Origin ${JSON.stringify(origin)}`;
+    return null;
+  }
+
   // --- control endpoints ------------------------------------------------------------
 
   function json(res, code, body) {
@@ -409,6 +432,12 @@ async function runFront() {
   // --- the front server ------------------------------------------------------------------
 
   const front = createServer((req, res) => {
+    const refused = foreign(req);
+    if (refused) {
+      console.log(`refused ${req.method} ${JSON.stringify(req.url)}: ${refused}`);
+      res.writeHead(403, { "content-type": "text/plain", "cache-control": "no-store" }).end("forbidden\n");
+      return;
+    }
     let url;
     try {
       url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -430,6 +459,12 @@ async function runFront() {
   });
   front.on("upgrade", (req, socket, head) => {
     socket.on("error", () => {});
+    const refused = foreign(req);
+    if (refused) {
+      console.log(`refused upgrade ${JSON.stringify(req.url)}: ${refused}`);
+      refuseUpgrade(socket, "403 Forbidden");
+      return;
+    }
     let pathname = "";
     try {
       pathname = new URL(req.url ?? "/", "http://127.0.0.1").pathname;

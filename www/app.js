@@ -4,6 +4,10 @@
 //
 // Initial reconnection options can be given in the query string, e.g.
 //   /?reconnectionDelay=300&reconnectionDelayMax=2000&randomizationFactor=0
+//
+// Text from elsewhere (event payloads, node names, error messages, option values) only
+// ever enters the page as text: elements are built with el() below, never from HTML
+// strings, so no value can turn into markup.
 import { expectedRange, fmtMs, renderBackoff, renderTimeline } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
@@ -43,7 +47,18 @@ let socket = null;
 
 // ---- small helpers ------------------------------------------------------------------------
 
-const esc = (v) => String(v).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+/**
+ * A new `tag` element with `props.class` and `props.data` (into its dataset) and
+ * `children`: elements, or strings appended as text nodes (never parsed as HTML).
+ * null, undefined and false children are left out.
+ */
+function el(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  if (props.class) element.className = props.class;
+  Object.assign(element.dataset, props.data);
+  element.append(...children.filter((c) => c != null && c !== false).map((c) => (c instanceof Node ? c : String(c))));
+  return element;
+}
 
 function clock() {
   return new Date().toLocaleTimeString([], { hour12: false });
@@ -51,13 +66,8 @@ function clock() {
 
 function log(name, detail = "", kind = "info") {
   const list = $("log");
-  const item = document.createElement("li");
-  item.dataset.kind = kind;
-  item.innerHTML = `<time></time><div><span class="ev"></span> <span class="detail"></span></div>`;
-  item.querySelector("time").textContent = clock();
-  item.querySelector(".ev").textContent = name;
-  item.querySelector(".detail").textContent = detail;
-  list.prepend(item);
+  const detailed = el("div", {}, el("span", { class: "ev" }, name), " ", el("span", { class: "detail" }, detail));
+  list.prepend(el("li", { data: { kind } }, el("time", {}, clock()), detailed));
   while (list.children.length > 80) list.lastElementChild.remove();
 }
 
@@ -146,21 +156,21 @@ function paintCards() {
   const state = shownState;
   const seg = model.segments.at(-1);
   const since = seg ? fmtMs(t - seg.from) : "";
-  let sub;
+  let sub = [];
   if (state === "connected") {
-    sub = `id <code>${esc(socket.id)}</code>${server?.mode === "cluster" && node ? ` · node ${esc(node)}` : ""} · for ${since}`;
+    sub = ["id ", el("code", {}, socket.id), server?.mode === "cluster" && node ? ` · node ${node}` : "", ` · for ${since}`];
   } else if (state === "reconnecting" || state === "connecting") {
-    if (inFlight) sub = `attempt ${inFlight.n} in flight…`;
+    if (inFlight) sub = [`attempt ${inFlight.n} in flight…`];
     else if (model.expect) {
       const due = model.expect.from + model.expect.hi - t;
-      sub = due > 0 ? `attempt ${model.expect.n} within ${fmtMs(due)}` : `attempt ${model.expect.n} due`;
-    } else sub = "opening the WebSocket…";
+      sub = [due > 0 ? `attempt ${model.expect.n} within ${fmtMs(due)}` : `attempt ${model.expect.n} due`];
+    } else sub = ["opening the WebSocket…"];
   } else if (state === "offline") {
-    sub = `suspended for ${since}: no retries until the browser is online`;
+    sub = [`suspended for ${since}: no retries until the browser is online`];
   } else if (state === "disconnected") {
-    sub = lastReason === "io client disconnect" ? "<code>socket.disconnect()</code>: no automatic reconnection" : `stopped${lastReason ? `: ${esc(lastReason)}` : ""}. Press Connect.`;
+    sub = lastReason === "io client disconnect" ? [el("code", {}, "socket.disconnect()"), ": no automatic reconnection"] : [`stopped${lastReason ? `: ${lastReason}` : ""}. Press Connect.`];
   }
-  $("state-sub").innerHTML = sub ?? "";
+  $("state-sub").replaceChildren(...sub);
 
   const shown = outage ?? lastOutage;
   const attempts = maxAttempt(shown);
@@ -375,12 +385,16 @@ function paintNodes() {
   const cluster = server?.mode === "cluster";
   list.replaceChildren(
     ...nodes.map((n) => {
-      const li = document.createElement("li");
-      li.dataset.alive = String(n.alive);
-      li.dataset.node = n.name;
       const you = socket?.connected && node === n.name;
       const meta = n.alive ? `pid ${n.pid}${n.ticking ? " · ticking" : ""}` : "down";
-      li.innerHTML = `<span class="node-dot"></span><span class="node-name">${cluster ? `node ${esc(n.name)}` : "socket.io server"}</span><span class="node-meta">${meta}</span>${you ? '<span class="node-you">you</span>' : ""}`;
+      const li = el(
+        "li",
+        { data: { alive: String(n.alive), node: String(n.name) } },
+        el("span", { class: "node-dot" }),
+        el("span", { class: "node-name" }, cluster ? `node ${n.name}` : "socket.io server"),
+        el("span", { class: "node-meta" }, meta),
+        you && el("span", { class: "node-you" }, "you"),
+      );
       if (cluster) {
         const kill = document.createElement("button");
         kill.type = "button";
@@ -500,7 +514,7 @@ function wireOptions() {
       const value = Number(input.value);
       try {
         socket.io[name](value);
-        $("lastcall").innerHTML = `Applied <code>socket.io.${name}(${value})</code>; read back: <b>${fmtOption(name, socket.io[name]())}</b>.`;
+        $("lastcall").replaceChildren("Applied ", el("code", {}, `socket.io.${name}(${value})`), "; read back: ", el("b", {}, fmtOption(name, socket.io[name]())), ".");
       } catch (err) {
         $("lastcall").textContent = err.message;
       }

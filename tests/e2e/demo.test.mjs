@@ -10,13 +10,20 @@
 //   2. --cluster (two nodes over redis-server): a dropped transport lands on the other
 //      node and recovers there; a node stopped gracefully hands its client over, still
 //      recovered. Screenshot: test-results/demo-cluster.png.
+//   3. the front refuses other sites: a foreign Host (DNS rebinding) or Origin gets 403
+//      from the control endpoints and the /socket.io/ proxy, WebSocket upgrades
+//      included, and a plain GET cannot kill; the server is untouched afterwards.
+//   4. markup in a server event's payload (a message another client sent) is shown as
+//      text: no element made of it, nothing run.
 //
 // Requires pkg/ (npm run build). Every process is stopped by PID.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -286,3 +293,114 @@ test(
     t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-cluster.png`);
   },
 );
+
+/**
+ * One request to 127.0.0.1:`port` with exactly `headers` (Host included: Node adds
+ * none), answered within 5 s. With `upgrade`, a WebSocket upgrade (the
+ * connection is closed at once if it is granted). Resolves to the answer's status.
+ */
+function rawStatus(port, { method = "GET", path, headers, upgrade = false }) {
+  const all = { ...headers };
+  if (upgrade) {
+    Object.assign(all, {
+      connection: "Upgrade",
+      upgrade: "websocket",
+      "sec-websocket-version": "13",
+      "sec-websocket-key": randomBytes(16).toString("base64"),
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers: all, agent: false, setHost: false, signal: AbortSignal.timeout(5000) });
+    req.once("response", (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.once("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode);
+    });
+    req.once("error", (err) => reject(new Error(`${method} ${path} (${JSON.stringify(headers)}): ${err.message}`)));
+    req.end();
+  });
+}
+
+test("demo server: a foreign Host or Origin is refused by the control endpoints and the socket.io proxy", { timeout: 60_000, skip: SKIP }, async () => {
+  await withDemo([], "", async ({ url, page, status }) => {
+    const { waitState } = helpers(page);
+    await waitState("connected");
+    const port = Number(new URL(url).port);
+    const own = `127.0.0.1:${port}`;
+    const before = (await status()).nodes[0];
+    assert.ok(before.alive, "the node is up");
+
+    const KILL = { method: "POST", path: "/control/kill?node=all&signal=SIGKILL" };
+    const demoHeader = { "x-resocket-demo": "1" };
+    const POLLING = { path: "/socket.io/?EIO=4&transport=polling" };
+    const WEBSOCKET = { path: "/socket.io/?EIO=4&transport=websocket", upgrade: true };
+    const check = async (what, req, expected) => {
+      assert.equal(await rawStatus(port, req), expected, `${what}: ${req.method ?? "GET"} ${req.path}${req.upgrade ? " (upgrade)" : ""}`);
+    };
+
+    // What the page itself sends is let through, under each name of the loopback host.
+    for (const host of [own, `localhost:${port}`, `[::1]:${port}`]) {
+      await check(`Host ${host}`, { path: "/control/status", headers: { host } }, 200);
+    }
+    await check("own Origin", { ...POLLING, headers: { host: own, origin: `http://${own}` } }, 200);
+    await check("own Origin", { ...WEBSOCKET, headers: { host: own, origin: `http://${own}` } }, 101);
+
+    // DNS rebinding: a foreign name resolved to 127.0.0.1 makes the browser send it as
+    // the Host, with or without this port. The requests are otherwise what the page sends.
+    for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1:${port + 1}`]) {
+      await check(`Host ${host}`, { ...KILL, headers: { host, ...demoHeader } }, 403);
+      await check(`Host ${host}`, { path: "/control/status", headers: { host } }, 403);
+      await check(`Host ${host}`, { ...POLLING, headers: { host } }, 403);
+      await check(`Host ${host}`, { ...WEBSOCKET, headers: { host } }, 403);
+    }
+
+    // A cross-site page (another local app's among them): the right Host, its own Origin.
+    for (const origin of ["http://evil.example", `http://127.0.0.1:${port}.evil.example`, `http://127.0.0.1:${port + 1}`, "null"]) {
+      await check(`Origin ${origin}`, { ...KILL, headers: { host: own, origin, ...demoHeader } }, 403);
+      await check(`Origin ${origin}`, { ...POLLING, headers: { host: own, origin } }, 403);
+      await check(`Origin ${origin}`, { ...WEBSOCKET, headers: { host: own, origin } }, 403);
+    }
+
+    // What an <img> or a form can send: a GET, or a POST without the custom header.
+    await check("a plain GET", { path: KILL.path, headers: { host: own } }, 405);
+    await check("a POST without x-resocket-demo", { ...KILL, headers: { host: own } }, 403);
+
+    const after = (await status()).nodes[0];
+    assert.ok(after.alive && after.pid === before.pid, `the node was not touched: ${JSON.stringify({ before, after })}`);
+    assert.equal(await helpers(page).state(), "connected", "the page stayed connected");
+  });
+});
+
+test("demo page: markup in a server event's payload is shown as text, never parsed", { timeout: 60_000, skip: SKIP }, async () => {
+  await withDemo([], "", async ({ page }) => {
+    const { waitState } = helpers(page);
+    await waitState("connected");
+    const payload = `<img src=x onerror="document.body.dataset.injected='yes'"><b>bold</b>`;
+    // Another client says it; the server broadcasts it to every socket as "message".
+    const acked = await page.evaluate(async (text) => {
+      const { io } = await import("/pkg/index.js");
+      const other = io(location.origin, { forceNew: true, reconnection: false, timeout: 5000 });
+      try {
+        return await other.timeout(5000).emitWithAck("message", text);
+      } finally {
+        other.disconnect();
+      }
+    }, payload);
+    assert.equal(acked, true, "the server took the message");
+
+    const shown = page.locator("#log .detail", { hasText: payload });
+    await shown.first().waitFor({ state: "visible", timeout: 5000 });
+    assert.equal(await shown.first().textContent(), `${payload} (via node A)`, "the payload shown literally");
+    // Long enough for a parsed <img src=x> to have failed to load and run its onerror.
+    await page.waitForTimeout(500);
+    const found = await page.evaluate(() => ({
+      img: document.querySelectorAll("img").length,
+      b: document.querySelectorAll("#log b").length,
+      injected: document.body.dataset.injected ?? null,
+    }));
+    assert.deepEqual(found, { img: 0, b: 0, injected: null }, "no element made of the payload, no handler run");
+  });
+});
