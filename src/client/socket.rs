@@ -84,10 +84,13 @@ type AckCallback = Box<dyn FnOnce(Result<Vec<Value>, AckError>)>;
 #[derive(Default)]
 struct Acks {
     waiting: HashMap<u64, AckCallback>,
-    /// An outcome that arrived while its emit was still being made (an emit refused at
-    /// once), before its callback could be registered.
-    early: Option<(u64, Result<Vec<Value>, AckError>)>,
-    emitting: bool,
+    /// Outcomes that arrived while their emit was still being made (an emit refused at
+    /// once), before its callback could be registered. Kept by id while any emit is
+    /// under way: the handler may emit again from inside one, and that emit must
+    /// neither take nor drop the outer one's outcome.
+    early: HashMap<u64, Result<Vec<Value>, AckError>>,
+    /// Emits under way, nested ones included.
+    emitting: u32,
 }
 
 /// One namespace of a Socket.IO server, connected from the browser.
@@ -152,19 +155,26 @@ impl Socket {
             timeout,
             ..EmitOptions::default()
         };
-        self.acks.borrow_mut().emitting = true;
+        self.acks.borrow_mut().emitting += 1;
         let sent = self.send(name, args, options);
         let early = {
             let mut acks = self.acks.borrow_mut();
-            acks.emitting = false;
-            acks.early.take()
+            acks.emitting -= 1;
+            let early = match sent {
+                Ok(Some(id)) => acks.early.remove(&id),
+                _ => None,
+            };
+            if acks.emitting == 0 {
+                acks.early.clear();
+            }
+            early
         };
         let Some(id) = sent? else {
             return Ok(());
         };
         match early {
-            Some((settled, result)) if settled == id => callback(result),
-            _ => {
+            Some(result) => callback(result),
+            None => {
                 self.acks
                     .borrow_mut()
                     .waiting
@@ -337,8 +347,8 @@ fn settle(acks: &RefCell<Acks>, id: u64, result: Result<Vec<Value>, AckError>) {
         match acks.waiting.remove(&id) {
             Some(callback) => callback,
             None => {
-                if acks.emitting {
-                    acks.early = Some((id, result));
+                if acks.emitting > 0 {
+                    acks.early.insert(id, result);
                 }
                 return;
             }

@@ -413,18 +413,26 @@ export class Socket extends Emitter {
     const reliable = s._o.retries > 0 && !f.volatile;
     const timeout = reliable ? undefined : (f.timeout ?? s._o.ackTimeout);
     const data = [ev, ...args];
-    // An emit refused at once (a full queue dropping the newest) is settled inside the
-    // call, before its id is known here: `_settle` keeps that outcome in `_early`.
-    s._early = 1;
-    const id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile);
-    const early = s._early;
-    s._early = 0;
+    // An emit refused at once (a full queue dropping the newest, or a listener's emit
+    // pushing it out) is settled inside the call, before its id is known here: `_settle`
+    // keeps such outcomes in `_early`, by id, while any emit of this socket is under way.
+    // One map for the outermost call and the emits listeners make inside it, so that a
+    // nested emit can neither take nor drop the outer one's outcome.
+    const outer = s._early;
+    const early = (s._early = outer || new Map());
+    let id;
+    try {
+      id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile);
+    } finally {
+      s._early = outer;
+    }
     if (ack) {
       // With a timeout (or from emitWithAck) the callback takes an error first.
       const errorFirst = reliable || timeout != null || !!ack._e;
       if (id !== undefined) {
         s._acks.set(id, [ack, errorFirst]);
-        if (early[0] === id) s._settle(id, early[1], early[2]);
+        const settled = early.get(id);
+        if (settled) s._settle(id, ...settled);
       }
       // A volatile emit dropped while disconnected: no answer can ever come.
       else if (errorFirst) queueMicrotask(() => call(ack, s, [fail("socket has been disconnected", "DisconnectedError")]));
@@ -515,7 +523,7 @@ export class Socket extends Emitter {
     if (err && this._out.length) this._out = this._out.filter((o) => o[1] !== id);
     const entry = this._acks.get(id);
     if (!entry) {
-      if (this._early) this._early = [id, err, args];
+      this._early?.set(id, [err, args]);
       return;
     }
     this._acks.delete(id);
