@@ -45,6 +45,40 @@ fn a_volatile_event_sent_twice_is_delivered_twice() {
 }
 
 #[test]
+fn events_declared_volatile_keep_their_trailing_string() {
+    let mut h = Harness::with_socket(
+        exact_backoff(),
+        "/",
+        SocketConfig {
+            volatile_events: vec!["status".into()],
+            ..SocketConfig::default()
+        },
+    );
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    h.server_text(r#"42["tick",1,"off-1"]"#);
+    h.clear();
+    h.server_text(r#"42["status","online"]"#);
+    h.server_text(r#"42["status","online"]"#);
+    assert_eq!(
+        h.log,
+        [
+            r#"event(["status","online"])"#,
+            r#"event(["status","online"])"#
+        ]
+    );
+    // The recovery point is still the last offset.
+    h.transport_closed(false);
+    h.advance_to_deadline();
+    h.server_open();
+    assert_eq!(
+        h.sent.last().map(String::as_str),
+        Some(r#"40{"pid":"p1","offset":"off-1"}"#)
+    );
+}
+
+#[test]
 fn live_events_are_never_dropped_as_duplicates_of_live_events() {
     let mut h = recoverable_session();
     for _ in 0..3 {

@@ -10,8 +10,8 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{
-    AuthSource, Backoff, EmitOptions, Manager, ManagerConfig, Overflow, QueueLimits,
-    ReconnectionAttempts, SocketConfig, SocketKey,
+    AuthSource, Backoff, EmitOptions, IncomingLimits, Manager, ManagerConfig, Overflow,
+    QueueLimits, ReconnectionAttempts, SocketConfig, SocketKey,
 };
 use crate::driver::{random_seed, Driver};
 use crate::protocol::JsonText;
@@ -54,8 +54,8 @@ impl Connection {
     }
 
     /// The socket of `namespace` (created on first use); returns its key. The optional
-    /// settings are socket.io-client's `retries` and `ackTimeout`, and the offline
-    /// queue's bounds (`undefined`: the defaults).
+    /// settings are socket.io-client's `retries` and `ackTimeout`, the offline queue's
+    /// bounds (`undefined`: the defaults), and the events the server sends volatile.
     #[allow(clippy::too_many_arguments)]
     pub fn socket(
         &self,
@@ -66,6 +66,7 @@ impl Connection {
         max_queue: Option<u32>,
         max_queue_age: Option<f64>,
         drop_newest: Option<bool>,
+        volatile_events: Option<Vec<String>>,
     ) -> Result<u32, JsValue> {
         let defaults = QueueLimits::default();
         let config = SocketConfig {
@@ -86,6 +87,7 @@ impl Connection {
             },
             retries: retries.unwrap_or(0),
             ack_timeout: ack_timeout.map(millis),
+            volatile_events: volatile_events.unwrap_or_default(),
         };
         self.command(|manager, _| manager.socket(namespace, config).0 as u32)
     }
@@ -217,7 +219,8 @@ impl Connection {
 
     /// Sets the reconnection settings (the Manager's options, then socket.io-client's
     /// `reconnection*()` setters). `attempts`: a negative or infinite number means
-    /// unlimited.
+    /// unlimited. `limits`: the incoming limits, in the order of [`LIMIT_FIELDS`]
+    /// (`undefined`: unchanged).
     #[wasm_bindgen(js_name = configure)]
     #[allow(clippy::too_many_arguments)]
     pub fn configure(
@@ -228,10 +231,14 @@ impl Connection {
         delay_max: f64,
         randomization_factor: f64,
         timeout: f64,
+        limits: Option<Vec<f64>>,
     ) -> Result<(), JsValue> {
         // The values were validated by the JS wrapper.
         self.command(|manager, _| {
             let config = manager.config_mut();
+            if let Some(limits) = limits {
+                config.limits = incoming_limits(&limits);
+            }
             config.reconnection = reconnection;
             config.reconnection_attempts = reconnection_attempts(attempts);
             config.backoff = Backoff {
@@ -253,6 +260,39 @@ impl Connection {
 
     fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Option<R> {
         self.driver.inspect(read).ok()
+    }
+}
+
+/// The order of the numbers `configure()` takes for the incoming limits; the JS side
+/// reads this list (`limitFields()`), so the two cannot drift apart.
+const LIMIT_FIELDS: [&str; 5] = [
+    "frameBytes",
+    "attachments",
+    "attachmentBytes",
+    "earlyEvents",
+    "earlyBytes",
+];
+
+#[wasm_bindgen(js_name = limitFields)]
+pub fn limit_fields() -> Vec<String> {
+    LIMIT_FIELDS.iter().map(|name| (*name).to_owned()).collect()
+}
+
+fn incoming_limits(values: &[f64]) -> IncomingLimits {
+    let defaults = IncomingLimits::default();
+    // `as` saturates: infinity is the largest size. A value left out (NaN) is the default.
+    let value = |index: usize, default: usize| {
+        values
+            .get(index)
+            .filter(|v| !v.is_nan())
+            .map_or(default, |v| *v as usize)
+    };
+    IncomingLimits {
+        frame_bytes: value(0, defaults.frame_bytes),
+        attachments: value(1, defaults.attachments),
+        attachment_bytes: value(2, defaults.attachment_bytes),
+        early_events: value(3, defaults.early_events),
+        early_bytes: value(4, defaults.early_bytes),
     }
 }
 

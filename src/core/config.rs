@@ -116,4 +116,9 @@ pub struct SocketConfig {
     pub retries: u32,
     /// socket.io-client's `ackTimeout` for those emits, in milliseconds.
     pub ack_timeout: Option<u64>,
+    /// Events the server sends with `volatile`. With connection state recovery, the
+    /// server appends an offset to every other event without an ack id, and nothing on
+    /// the wire tells a volatile event apart: without this, the trailing string
+    /// argument of a volatile event would be taken for an offset and removed.
+    pub volatile_events: Vec<String>,
 }

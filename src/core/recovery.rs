@@ -14,7 +14,9 @@
 //! CONNECT reply on a recovering connect, all of them from its store) is checked
 //! against what was delivered before, and the live events of that connection against
 //! the replay. A live event is never compared with earlier live events, so a volatile
-//! event sent twice reaches the app twice.
+//! event sent twice reaches the app twice. Its trailing string argument, though, cannot
+//! be told from an offset: the app names such events (`SocketConfig::volatile_events`),
+//! and they are never split.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;

@@ -623,7 +623,7 @@ impl Socket {
         ack_id: Option<u64>,
     ) -> Result<(IncomingEvent, Option<String>), ProtocolError> {
         let split = match (&self.recovery, ack_id) {
-            (Some(_), None) => split_offset(&data)?,
+            (Some(_), None) if !self.is_volatile_event(&data) => split_offset(&data)?,
             _ => None,
         };
         let (data, offset) = match split {
@@ -636,6 +636,13 @@ impl Socket {
             ack_id,
         };
         Ok((event, offset))
+    }
+
+    /// Whether the app declared this event as one the server sends volatile: it then
+    /// carries no offset, whatever its last argument.
+    fn is_volatile_event(&self, data: &JsonText) -> bool {
+        let names = &self.config.volatile_events;
+        !names.is_empty() && event_name(data).is_some_and(|name| names.iter().any(|n| *n == name))
     }
 
     /// The Engine.IO connection is gone: settle what waited on it.
@@ -835,15 +842,14 @@ pub(crate) struct RetryPolicy<'a> {
     pub rng: &'a mut Rng,
 }
 
-/// Whether an event's name (its first element) is one of [`LIBRARY_EVENTS`].
+/// An event's name (its first element), when it is a string.
+fn event_name(data: &JsonText) -> Option<std::borrow::Cow<'_, str>> {
+    data.elements().ok()?.next().and_then(decode_string)
+}
+
+/// Whether an event's name is one of [`LIBRARY_EVENTS`].
 fn names_library_event(data: &JsonText) -> bool {
-    let Ok(mut elements) = data.elements() else {
-        return false;
-    };
-    elements
-        .next()
-        .and_then(decode_string)
-        .is_some_and(|name| LIBRARY_EVENTS.contains(&&*name))
+    event_name(data).is_some_and(|name| LIBRARY_EVENTS.contains(&&*name))
 }
 
 fn transmit(message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {

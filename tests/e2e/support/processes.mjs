@@ -14,6 +14,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL("./server.mjs", import.meta.url));
 
 /**
  * Starts ./server.mjs. `options`: { port, namespaces: ["/", "/admin"], refuse: ["/"],
+ * stall: ["/slow"],
  * pingInterval, pingTimeout, recovery, maxDisconnectionDuration, holdMs,
  * redis: "redis://…", name (in messages; default "server"), startupMs (how long it may
  * take to announce its port; default 15 000) }. Resolves to the handle of startChild().
@@ -22,6 +23,7 @@ export function startServer(options = {}) {
   const args = [`--port=${options.port ?? 0}`];
   if (options.namespaces) args.push(`--namespaces=${options.namespaces.join(",")}`);
   if (options.refuse) args.push(`--refuse=${options.refuse.join(",")}`);
+  if (options.stall) args.push(`--stall=${options.stall.join(",")}`);
   if (options.pingInterval) args.push(`--ping-interval=${options.pingInterval}`);
   if (options.pingTimeout) args.push(`--ping-timeout=${options.pingTimeout}`);
   if (options.recovery) args.push("--recovery");

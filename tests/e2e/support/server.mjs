@@ -7,6 +7,7 @@
 //   --namespaces=/,/admin   namespaces to serve (default "/,/admin")
 //   --refuse=/admin         namespaces whose middleware refuses every connection with
 //                           Error("not authorized") and data { code: 401 }
+//   --stall=/slow           namespaces whose middleware never answers (no CONNECT reply)
 //   --ping-interval=<ms>    Engine.IO pingInterval (default 25000)
 //   --ping-timeout=<ms>     Engine.IO pingTimeout (default 20000)
 //   --recovery              turn connectionStateRecovery on
@@ -50,6 +51,7 @@
 //   "ask" (payload, ack)        emit("question", payload, answerCb) with a 3 s timeout and
 //                               ack({ answer: describe(answerArgs) } | { error })
 //   "emit-to-me" (name, ...args, ack?)  emit(name, ...args), then ack()
+//   "emit-volatile-to-me" (name, ...args, ack?)  volatile.emit(name, ...args), then ack()
 //   "kick"                      socket.disconnect(true)
 //   "broadcast-later" (ms, name, ...args, ack?)  ack() now, io.of(nsp).emit(name, ...args)
 //                               after ms (reaches sockets that reconnect meanwhile, and
@@ -87,6 +89,7 @@ function option(name, fallback) {
 const port = Number(option("port", "0"));
 const namespaces = option("namespaces", "/,/admin").split(",").filter(Boolean);
 const refused = new Set(option("refuse", "").split(",").filter(Boolean));
+const stalled = new Set(option("stall", "").split(",").filter(Boolean));
 const pingInterval = Number(option("ping-interval", "25000"));
 const pingTimeout = Number(option("ping-timeout", "20000"));
 const recovery = option("recovery", "false") === "true";
@@ -191,6 +194,9 @@ for (const name of namespaces) {
       next(Object.assign(new Error("not authorized"), { data: { code: 401 } }));
     });
   }
+  if (stalled.has(name)) {
+    nsp.use((socket) => report({ event: "stalled", nsp: name, id: socket.id }));
+  }
   nsp.on("connection", (socket) => {
     connections += 1;
     const connId = socket.conn.id;
@@ -234,6 +240,11 @@ for (const name of namespaces) {
     socket.on("emit-to-me", (...all) => {
       const [[event, ...args], ack] = split(all);
       socket.emit(event, ...args);
+      ack?.();
+    });
+    socket.on("emit-volatile-to-me", (...all) => {
+      const [[event, ...args], ack] = split(all);
+      socket.volatile.emit(event, ...args);
       ack?.();
     });
     socket.on("kick", () => socket.disconnect(true));
