@@ -12,7 +12,8 @@ use std::time::Instant;
 use resocket::core::{EmitOptions, Manager, ManagerConfig, Output, SocketConfig};
 use resocket::protocol::{Frame, JsonText};
 
-const HANDSHAKE: &str = r#"0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+const HANDSHAKE: &str =
+    r#"0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 const FRAMES: u32 = 20_000;
 
 fn drain(manager: &mut Manager) -> Option<resocket::core::ConnId> {
@@ -62,7 +63,11 @@ fn main() {
     println!("pending acks | ns per inbound frame | ÷ none pending");
     let base = per_frame(0);
     for pending in [0, 1_000, 10_000, 100_000] {
-        let ns = if pending == 0 { base } else { per_frame(pending) };
+        let ns = if pending == 0 {
+            base
+        } else {
+            per_frame(pending)
+        };
         println!("{pending:>12} | {ns:>20.0} | {:>14.2}", ns / base);
     }
 }
