@@ -91,3 +91,59 @@ test("emits made by listeners during an emit: every ack settles exactly once", {
     ctx.assertNoErrors();
   });
 });
+
+test("credentials live in one place: after socket.auth = null no copy is left, and no token is sent", { timeout: TEST_TIMEOUT }, async (t) => {
+  if (referenceMode) return t.skip("socket.io-client keeps copies of its options");
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const token = `secret-${process.pid}-${Date.now()}`;
+    const opts = clientOptions({ reconnectionDelay: 200, randomizationFactor: 0 });
+    const result = await ctx.page.evaluate(
+      async ({ url, opts, token }) => {
+        // Through io()'s cache of Managers (no forceNew): the cache is part of the walk.
+        const socket = await e2e.open(url, { ...opts, auth: { token } });
+        socket.auth = null;
+        const admin = e2e.lib.io(`${url}/admin`, opts);
+        // Every own property (enumerable or not) and Map/Set entry reachable from the
+        // socket and its Manager, functions left out, to a bounded depth.
+        const found = [];
+        const seen = new Set();
+        const walk = (value, path, depth) => {
+          if (typeof value == "string") {
+            if (value.includes(token)) found.push(path);
+            return;
+          }
+          if (!value || typeof value != "object" || seen.has(value) || depth > 12) return;
+          seen.add(value);
+          if (value instanceof Map || value instanceof Set) {
+            let i = 0;
+            for (const entry of value) walk(entry, `${path}[entry ${i++}]`, depth + 1);
+          }
+          for (const key of Reflect.ownKeys(value)) {
+            const d = Object.getOwnPropertyDescriptor(value, key);
+            if (d && "value" in d && typeof d.value != "function") walk(d.value, `${path}.${String(key)}`, depth + 1);
+          }
+        };
+        walk(socket, "socket", 0);
+        walk(socket.io, "socket.io", 0);
+        const walked = seen.size;
+        const sameManager = admin.io === socket.io;
+        const readable = { reconnectionDelay: socket.io.opts.reconnectionDelay, hasAuth: "auth" in socket.io.opts };
+        // The next connection asks for `auth` again, and finds none.
+        const again = e2e.next(socket, "connect", 5000);
+        socket.io.engine.close();
+        await again;
+        socket.disconnect();
+        admin.disconnect();
+        return { found, walked, sameManager, readable };
+      },
+      { url, opts, token },
+    );
+    assert.ok(result.sameManager, "the second io() reused the cached Manager, walked as socket.io");
+    assert.ok(result.walked > 20, `the walk reached the socket's and the Manager's objects (${result.walked})`);
+    assert.deepEqual(result.found, [], "no object reachable from the socket or its Manager still holds the token");
+    assert.deepEqual(result.readable, { reconnectionDelay: 200, hasAuth: false }, "socket.io.opts keeps the options apps read, not auth");
+    const tokens = server.log.filter((e) => e.event === "connection" && e.nsp === "/").map((e) => e.token ?? null);
+    assert.deepEqual(tokens, [token, null], "the token went with the first CONNECT only");
+    ctx.assertNoErrors();
+  });
+});

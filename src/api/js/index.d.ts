@@ -198,6 +198,7 @@ export declare class Manager<
   EmitEvents extends EventsMap = ListenEvents,
 > extends Emitter<{}, {}, ManagerReservedEvents> {
   readonly engine: Engine;
+  /** The options given, without `auth`: credentials live on the socket only (`socket.auth`). */
   opts: Partial<ManagerOptions>;
   constructor(opts?: Partial<ManagerOptions>);
   constructor(uri?: string | URL, opts?: Partial<ManagerOptions>);

@@ -189,6 +189,12 @@ const checkManager = (o) => {
     unsupported("extraHeaders", 'browser WebSockets cannot send custom headers; use "auth" or "query"');
 };
 
+const withoutAuth = (o) => {
+  const copy = { ...o };
+  delete copy.auth;
+  return copy;
+};
+
 const checkSocket = (o) => {
   const a = o.auth;
   need("auth", a == null || typeof a == "function" || (typeof a == "object" && !Array.isArray(a)), "an object or a function");
@@ -225,8 +231,11 @@ export class Manager extends Emitter {
   constructor(uri, opts) {
     super();
     if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
-    opts = this.opts = opts || {};
+    opts = opts || {};
     checkManager(opts);
+    // socket.io-client's `opts`, without `auth`: the credentials live on the socket alone
+    // (`socket.auth`), so that clearing or replacing them leaves no copy behind.
+    this.opts = withoutAuth(opts);
     const cfg = (this._cfg = {});
     for (const k in SETTINGS) cfg[k] = setting(k, opts[k] ?? SETTINGS[k][0]);
     this._auto = opts.autoConnect !== false;
@@ -316,7 +325,7 @@ export class Socket extends Emitter {
     this.io = io;
     this.nsp = nsp;
     this.auth = opts.auth;
-    this._o = { ...opts };
+    this._o = withoutAuth(opts);
     this._s = this; // the socket itself, also from a flagged view (timeout(), volatile)
     this._f = {}; // emit flags
     this._acks = new Map(); // ack id -> [callback, error-first?]
