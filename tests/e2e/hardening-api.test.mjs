@@ -1,11 +1,18 @@
-// Hardening of the JS API against what apps do from inside their own callbacks:
+// Hardening of the JS API:
 //   - an emit made by a listener (emit_dropped, an ack callback) while another emit is
-//     being made must not lose the outer emit's outcome: every ack settles, once.
+//     being made must not lose the outer emit's outcome: every ack settles, once;
+//   - credentials live in one place: `socket.auth = null` leaves no copy behind;
+//   - a trap of the WebAssembly module (here: out of memory, its memory grown to the
+//     limit first) is reported once to every socket and Manager, with type "WasmTrap",
+//     whether it happens in a call of the app or in a WebSocket callback; the dead
+//     client fails cleanly afterwards, and a new io() gets a fresh instance that works.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+import { freePort } from "../../scripts/children.mjs";
 import { clientOptions, e2eSuite, referenceMode } from "./support/browser.mjs";
 import { startSocketIoServer } from "./support/processes.mjs";
+import { startRawEngineServer } from "./support/raw-engine.mjs";
 
 const suite = e2eSuite(import.meta.url);
 const TEST_TIMEOUT = 60_000;
@@ -146,4 +153,176 @@ test("credentials live in one place: after socket.auth = null no copy is left, a
     assert.deepEqual(tokens, [token, null], "the token went with the first CONNECT only");
     ctx.assertNoErrors();
   });
+});
+
+// In the page: grows the wasm memory to its limit (4 GiB, reserved, not touched), so that
+// the next allocation the allocator cannot serve from what it already holds fails, as on
+// a device out of memory. The glue's init returns the running instance's exports.
+async function exhaustMemory() {
+  const { memory } = await (await import("/pkg/resocket_wasm.js")).default();
+  let pages = 65536;
+  for (let i = 0; i < 64 && pages >= 1; i += 1) {
+    try {
+      memory.grow(pages);
+    } catch {
+      pages >>= 1;
+    }
+  }
+  return memory.buffer.byteLength;
+}
+
+// In the page: a log's "WasmTrap" reports (e2e.record() entries of source `src` with an
+// argument of that type), as event names ("disconnect:<reason>" for a disconnect).
+function traps(name, src) {
+  return (e2e.logs[name] ?? [])
+    .filter((e) => e.src === src && e.args.some((a) => a?.type === "WasmTrap"))
+    .map((e) => (e.name === "disconnect" ? `disconnect:${e.args[0]}` : e.name));
+}
+
+/** Defines exhaustMemory() and traps() in the page. */
+const pageHelpers = (page) => page.evaluate(`window.exhaustMemory = ${exhaustMemory}; window.traps = ${traps};`);
+
+test("a trap in a call of the app: reported once everywhere, the dead client fails cleanly, a new io() works", { timeout: TEST_TIMEOUT }, async (t) => {
+  if (referenceMode) return t.skip("resocket's WebAssembly module only");
+  const closed = await freePort(); // nobody listens there
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const opts = clientOptions({ reconnectionDelay: 200, randomizationFactor: 0 });
+    await pageHelpers(ctx.page);
+    const result = await ctx.page.evaluate(
+      async ({ url, closedUrl, opts }) => {
+        // Connected, with an ack pending (the server never answers "noack").
+        const connected = await e2e.open(url, opts, "connected");
+        const pending = e2e.settle(connected.emitWithAck("noack", 1));
+        // Reconnecting to a port nobody listens on.
+        const reconnecting = e2e.lib.io(closedUrl, { ...opts, forceNew: true, reconnectionDelay: 60_000, reconnectionDelayMax: 60_000 });
+        e2e.record(reconnecting, { name: "reconnecting" });
+        await e2e.waitForEvent("socket", "connect_error", 5000, "the first failed attempt", { name: "reconnecting" });
+        // Never connected: told only once it tries to connect.
+        const idle = e2e.lib.io(url, { ...opts, forceNew: true, autoConnect: false });
+        e2e.record(idle, { name: "idle" });
+
+        const memory = await exhaustMemory();
+        let thrown = null;
+        try {
+          connected.emit("echo", "x".repeat(64 << 20));
+        } catch (err) {
+          thrown = String(err);
+        }
+        const stateAtOnce = { connected: connected.connected, active: connected.active };
+        await e2e.waitFor(() => traps("connected", "manager").length && traps("reconnecting", "manager").length, 5000, "the trap's reports", e2e.logs);
+        const ack = await e2e.orPending(pending, 2000, "the pending ack");
+
+        // The dead client: no exception, acks fail with the trap, state reads dead.
+        let deadThrown = null;
+        let deadAck;
+        try {
+          connected.emit("echo", "after");
+          deadAck = await e2e.within(e2e.settle(connected.emitWithAck("echo", "after")), 2000, "an ack of the dead client");
+        } catch (err) {
+          deadThrown = String(err);
+        }
+        const dead = { connected: connected.connected, active: connected.active, id: connected.id ?? null, sendBuffer: connected.sendBuffer, reconnectingActive: reconnecting.active };
+        const idleError = e2e.next(idle, "connect_error", 2000).then(([err]) => err.type, (err) => String(err));
+        idle.connect();
+        const idleConnect = await idleError;
+        await e2e.sleep(300); // a second report would show up by now
+
+        // A new client: a fresh instance, connected, receiving events.
+        const fresh = await e2e.open(url, opts, "fresh");
+        const news = e2e.next(fresh, "news", 5000);
+        fresh.emit("emit-to-me", "news", 42);
+        const [n] = await news;
+        const stats = e2e.lib.stats();
+        const sameManager = fresh.io === connected.io;
+        fresh.disconnect();
+        return {
+          memory,
+          thrown,
+          stateAtOnce,
+          ack,
+          deadThrown,
+          deadAck,
+          dead,
+          idleConnect,
+          reports: {
+            connected: [...traps("connected", "socket"), ...traps("connected", "manager")],
+            reconnecting: [...traps("reconnecting", "socket"), ...traps("reconnecting", "manager")],
+            idle: [...traps("idle", "socket"), ...traps("idle", "manager")],
+          },
+          error: e2e.logs.connected.find((e) => e.src === "manager" && e.name === "error")?.args[0],
+          fresh: { n, sameManager, memoryBytes: stats.wasmMemoryBytes },
+          reported: e2e.reported,
+        };
+      },
+      { url, closedUrl: `http://127.0.0.1:${closed}`, opts },
+    );
+    console.log(`trap in a call: ${JSON.stringify({ ...result, reported: undefined })}`);
+    assert.ok(result.memory >= 2 ** 31, `the memory was grown to its limit (${result.memory} bytes)`);
+    assert.equal(result.thrown, null, "the emit that trapped did not throw");
+    assert.deepEqual(result.stateAtOnce, { connected: false, active: false }, "dead at once");
+    assert.deepEqual(
+      result.reports,
+      { connected: ["disconnect:transport error", "error"], reconnecting: ["connect_error", "error"], idle: ["connect_error", "error"] },
+      "each socket that wanted a connection and each Manager heard of it once; the idle ones when the socket tried to connect",
+    );
+    assert.equal(result.error?.type, "WasmTrap");
+    assert.match(result.error?.message ?? "", /create a new/, "the message says what to do");
+    assert.deepEqual(result.ack, { err: { ...result.ack.err, type: "WasmTrap" } }, "the pending ack failed with the trap");
+    assert.equal(result.deadThrown, null, "calls on the dead client throw nothing");
+    assert.equal(result.deadAck?.err?.type, "WasmTrap", "an ack asked of the dead client fails with the trap");
+    assert.deepEqual(result.dead, { connected: false, active: false, id: null, sendBuffer: [], reconnectingActive: false });
+    assert.equal(result.idleConnect, "WasmTrap");
+    assert.deepEqual(result.fresh, { n: 42, sameManager: false, memoryBytes: result.fresh.memoryBytes });
+    assert.ok(result.fresh.memoryBytes < 64 * 2 ** 20, `the new client runs on a fresh instance (${result.fresh.memoryBytes} bytes of memory)`);
+    assert.deepEqual(result.reported, [], "nothing uncaught");
+    ctx.assertNoErrors();
+  });
+});
+
+test("a trap in a WebSocket callback (a frame too big for the memory left): reported, and a new io() works", { timeout: TEST_TIMEOUT }, async (t) => {
+  if (referenceMode) return t.skip("resocket's WebAssembly module only");
+  // A 4 MiB event right after the CONNECT reply: more than the allocator holds.
+  const big = `42["big","${"x".repeat(4 << 20)}"]`;
+  const raw = await startRawEngineServer({ afterConnect: (index) => (index === 1 ? [big] : []) });
+  try {
+    await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+      const opts = clientOptions({ reconnectionDelay: 200, randomizationFactor: 0 });
+      await pageHelpers(ctx.page);
+      const result = await ctx.page.evaluate(
+        async ({ url, rawUrl, opts }) => {
+          const memory = await exhaustMemory();
+          const socket = e2e.lib.io(rawUrl, { ...opts, forceNew: true });
+          e2e.record(socket, { name: "victim", app: true });
+          await e2e.waitFor(() => traps("victim", "manager").length, 5000, "the trap's report", e2e.logs.victim);
+          await e2e.sleep(300);
+          const state = { connected: socket.connected, active: socket.active };
+          const fresh = await e2e.open(url, opts, "fresh");
+          const news = e2e.next(fresh, "news", 5000);
+          fresh.emit("emit-to-me", "news", "after");
+          const [n] = await news;
+          fresh.disconnect();
+          return {
+            memory,
+            reports: [...traps("victim", "socket"), ...traps("victim", "manager")],
+            big: e2e.logs.victim.filter((e) => e.name === "big").length,
+            state,
+            n,
+            reported: e2e.reported.map((r) => r.message),
+          };
+        },
+        { url, rawUrl: `http://127.0.0.1:${raw.port}`, opts },
+      );
+      console.log(`trap in a callback: ${JSON.stringify(result)}`);
+      assert.ok(result.memory >= 2 ** 31, `the memory was grown to its limit (${result.memory} bytes)`);
+      assert.equal(result.big, 0, "the event too big was never delivered");
+      assert.deepEqual(result.reports, ["disconnect:transport error", "error"], "the socket and its Manager heard of the trap once");
+      assert.deepEqual(result.state, { connected: false, active: false });
+      assert.equal(result.n, "after", "a new client works");
+      // The browser reports the trap it saw as uncaught; the client reported it as events.
+      assert.ok(result.reported.every((m) => /unreachable/.test(m)), JSON.stringify(result.reported));
+      ctx.assertNoErrors({ allowPage: [/unreachable/], allowConsole: [/unreachable/] });
+    });
+  } finally {
+    await raw.close();
+  }
 });

@@ -69,9 +69,12 @@ export interface ExtendedError extends Error {
   /**
    * "TransportError" | "TimeoutError" | "ParseError" (connection failures),
    * "ServerRefused" (a middleware's `next(err)`), "AuthError" (the `auth` function
-   * failed: the error is the one it threw), "DisconnectedError" (acks), ...
+   * failed: the error is the one it threw), "DisconnectedError" (acks), "WasmTrap" (the
+   * WebAssembly module stopped: this client is dead, create a new one), ...
    */
   type?: string;
+  /** For "WasmTrap": what the WebAssembly module threw (a `WebAssembly.RuntimeError`). */
+  cause?: unknown;
   /** For "ServerRefused": the `data` the server's middleware attached to its error. */
   data?: any;
 }

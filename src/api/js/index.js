@@ -8,13 +8,15 @@
 // call back into it (emit, disconnect, ...).
 import init, { Connection, liveConnections } from "./resocket_wasm.js";
 
-// Top-level await: `import { io } from "resocket"` needs no explicit init call.
-const wasm = await init();
+// The wasm instance new Managers use: its glue's exports, and once it trapped, the error
+// and the load of a fresh instance. Top-level await: `import { io } from "resocket"` needs
+// no explicit init call.
+let inst = { Connection, liveConnections, memory: (await init()).memory };
 
 export const protocol = 5;
 
 /** Memory held by the wasm instance (used by the memory test and the benchmarks). */
-export const stats = () => ({ wasmMemoryBytes: wasm.memory.buffer.byteLength, connections: liveConnections() });
+export const stats = () => ({ wasmMemoryBytes: inst.memory.buffer.byteLength, connections: inst.liveConnections() });
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
@@ -32,6 +34,72 @@ const call = (fn, self, args) => {
 
 /** An Error with a stable `.type` (the core's code: "TransportError", "TimeoutError", ...). */
 const fail = (message, type) => Object.assign(new Error(message), { type });
+
+// --- traps ------------------------------------------------------------------------------
+
+// A trap (unreachable: a panic or a failed allocation; a stack overflow) stops wasm code
+// halfway, leaving what it was changing half-changed: a RefCell borrowed for good, which
+// answers "Busy" from then on, events never delivered. The instance is given up whole:
+// its clients are told once ("WasmTrap") and never call it again, and new clients get a
+// fresh instance, from the glue module imported anew (its init keeps one instance).
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError || e instanceof RangeError || e?.type == "Busy";
+// Variables, not literals: bundlers would otherwise take the glue for an asset of its own.
+const GLUE = "./resocket_wasm.js";
+const WASM_URL = new URL("./resocket_wasm_bg.wasm", import.meta.url).href;
+let loads = 0;
+
+const trapped = (i, cause) => {
+  if (i.trap) return;
+  const why = `resocket: the WebAssembly module stopped (${cause.message}); this client is dead: create a new one`;
+  i.trap = Object.assign(fail(why, "WasmTrap"), { cause });
+  i.next = import(/* @vite-ignore */ `${new URL(GLUE, import.meta.url)}#${++loads}`)
+    .then(async (g) => {
+      const { memory } = await g.default({ module_or_path: WASM_URL });
+      inst = { Connection: g.Connection, liveConnections: g.liveConnections, memory };
+    })
+    // No second copy of the glue (a bundle without its file): new clients throw.
+    .catch(() => {});
+  for (const m of live) if (m._i == i) m._dead();
+};
+
+// A trap where no call of ours is on the stack (a WebSocket or timer callback of the
+// instance) reaches the page as an uncaught error; one in our module is ours.
+globalThis.addEventListener?.("error", (e) => {
+  if (isTrap(e.error) && `${e.filename} ${e.error.stack}`.includes(WASM_URL)) trapped(inst, e.error);
+});
+
+// Manager `m`'s Connection `c`, each method a call that a trap cannot escape: once the
+// instance trapped, calls answer as a closed connection would (`undefined`, state 0, an
+// empty queue) and never reach it again.
+const guard = (m, c) => {
+  const g = {
+    free() {
+      try {
+        c.free();
+      } catch {
+        // the instance is dead: nothing more to release
+      }
+    },
+  };
+  const methods = Object.getPrototypeOf(c);
+  for (const k of Object.getOwnPropertyNames(methods)) {
+    if (k == "constructor" || k == "free") continue;
+    const f = methods[k];
+    g[k] = (...args) => {
+      if (!m._i.trap) {
+        try {
+          return f.apply(c, args);
+        } catch (e) {
+          if (!isTrap(e)) throw e;
+          trapped(m._i, e);
+        }
+      }
+      m._dead();
+      return k == "queued" ? "[]" : undefined;
+    };
+  }
+  return g;
+};
 
 const need = (name, ok, what) => {
   if (!ok) throw new TypeError(`resocket: option "${name}" must be ${what}`);
@@ -216,11 +284,13 @@ const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect
 // WeakRef alone (a closure made in the constructor would share its scope, `this` included).
 const relay = (manager) => (kind, key, a, b, c, d) => {
   const m = manager.deref();
-  if (!m) return;
+  // A dead instance's clients were told: what it still says is no news.
+  if (!m || m._i.trap) return;
   const name = KINDS[kind];
+  // Before the listeners, so that a trap in one of them finds every state up to date.
+  if (HOLD_EVENTS.includes(name)) m._hold();
   if (key < 0) m._ev(name, a, b);
   else m._socks[key]?._ev(name, a, b, c, d);
-  if (HOLD_EVENTS.includes(name)) m._hold();
 };
 
 /**
@@ -250,7 +320,9 @@ export class Manager extends Emitter {
     q.set("transport", "websocket");
     const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
 
-    this._c = new Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this)));
+    const i = (this._i = inst);
+    if (i.trap) throw fail("resocket: the WebAssembly module stopped and no fresh one is ready (yet): reload the page", "WasmTrap");
+    this._c = guard(this, new i.Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this))));
     this._c.configure(...params(cfg));
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
@@ -258,8 +330,37 @@ export class Manager extends Emitter {
   }
 
   _hold() {
-    if (this._socks.some((s) => s?.active)) live.add(this);
+    if (this._i.trap) return;
+    // Each socket's state() as last seen: a trap is reported from it (the dead instance
+    // cannot be asked).
+    let any = 0;
+    for (const s of this._socks) if (s) any |= s._st = this._c.state(s._k);
+    if (any & 2) live.add(this);
     else live.delete(this);
+  }
+
+  // The instance trapped; told once. Once the fresh instance is loaded (a listener may
+  // create its new client at once): the Manager hears "error", each socket that wanted a
+  // connection "disconnect" ("transport error") or "connect_error", and pending acks
+  // fail, all with the trap's error. The connection is freed: its WebSocket, timer and
+  // page listeners go.
+  _dead() {
+    if (this._told) return;
+    this._told = 1;
+    live.delete(this);
+    const err = this._i.trap;
+    const socks = this._socks.filter(Boolean).map((s) => [s, s._st]);
+    this._i.next.then(() => {
+      this._c.free();
+      this._fire("error", err);
+      for (const [s, st] of socks) {
+        if (st & 1) s._fire("disconnect", "transport error", err);
+        else if (st & 2) s._fire("connect_error", err);
+        const acks = [...s._acks.values()];
+        s._acks.clear();
+        for (const [fn, errorFirst] of acks) if (errorFirst) call(fn, s, [err]);
+      }
+    });
   }
 
   _set(name, v) {
@@ -370,6 +471,13 @@ export class Socket extends Emitter {
   }
 
   connect() {
+    const { trap } = this.io._i;
+    if (trap) {
+      // A dead client: each attempt fails, as one to an unreachable server would.
+      this.io._dead();
+      this.io._i.next.then(() => this._fire("connect_error", trap));
+      return this;
+    }
     if (!this.connected) this.io._c.connect(this._k);
     this.io._hold();
     return this;
@@ -444,7 +552,7 @@ export class Socket extends Emitter {
         if (settled) s._settle(id, ...settled);
       }
       // A volatile emit dropped while disconnected: no answer can ever come.
-      else if (errorFirst) queueMicrotask(() => call(ack, s, [fail("socket has been disconnected", "DisconnectedError")]));
+      else if (errorFirst) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
     }
     if (s._anyOut.length) {
       if (s.connected) s._notify(data);
@@ -652,7 +760,7 @@ export function io(uri, opts) {
   const [url, ws] = target(uri);
   const nsp = url.pathname || "/";
   const id = `${ws}//${url.host}${opts.path || "/socket.io"}`;
-  const cached = cache[id];
+  const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)
       ? new Manager(url, opts)
