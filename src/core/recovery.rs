@@ -18,7 +18,7 @@
 //! be told from an offset: the app names such events (`SocketConfig::volatile_events`),
 //! and they are never split.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 use crate::protocol::{decode_string, JsonText, ProtocolError};
@@ -38,10 +38,13 @@ pub(crate) const MAX_OFFSET_LEN: usize = 64;
 pub(crate) struct RecoveryPoint {
     pid: String,
     offset: Option<String>,
-    /// The last offsets delivered, oldest first (each at most [`MAX_OFFSET_LEN`]).
-    delivered: VecDeque<String>,
-    /// The offsets of the replay of the current connection.
-    replayed: BTreeSet<String>,
+    /// The last offsets delivered, oldest first (each at most [`MAX_OFFSET_LEN`]), each
+    /// marked when it came in the replay of the current connection.
+    delivered: VecDeque<(String, bool)>,
+    /// How many of `delivered` are so marked. A live event can only repeat the tail of
+    /// the replay, which stays among the last delivered until enough newer events
+    /// push it out; then live events are compared with nothing.
+    replayed: usize,
 }
 
 /// The pid is a credential: it never appears in a debug print.
@@ -51,7 +54,7 @@ impl fmt::Debug for RecoveryPoint {
             .field("pid", &"<redacted>")
             .field("offset", &self.offset)
             .field("delivered", &self.delivered.len())
-            .field("replayed", &self.replayed.len())
+            .field("replayed", &self.replayed)
             .finish()
     }
 }
@@ -72,7 +75,7 @@ impl RecoveryPoint {
             pid,
             offset: None,
             delivered: VecDeque::new(),
-            replayed: BTreeSet::new(),
+            replayed: 0,
         }
     }
 
@@ -97,26 +100,36 @@ impl RecoveryPoint {
 
     /// A new connection starts: the previous replay can no longer overlap anything.
     pub(crate) fn begin_connection(&mut self) {
-        self.replayed = BTreeSet::new();
+        for (_, replayed) in &mut self.delivered {
+            *replayed = false;
+        }
+        self.replayed = 0;
     }
 
     /// Records the delivery of the event at `offset`. Returns `false` when it is a
     /// duplicate (see the module documentation): skip it.
     pub(crate) fn record_delivery(&mut self, offset: &str, arrival: Arrival) -> bool {
         let duplicate = match arrival {
-            Arrival::Replay => self.delivered.iter().any(|seen| seen == offset),
-            Arrival::Live => self.replayed.contains(offset),
+            Arrival::Replay => self.delivered.iter().any(|(seen, _)| seen == offset),
+            Arrival::Live => {
+                self.replayed > 0
+                    && self
+                        .delivered
+                        .iter()
+                        .any(|(seen, replayed)| *replayed && seen == offset)
+            }
         };
         if duplicate {
             return false;
         }
-        if arrival == Arrival::Replay {
-            self.replayed.insert(offset.to_owned());
-        }
         if self.delivered.len() == REMEMBERED_OFFSETS {
-            self.delivered.pop_front();
+            if let Some((_, true)) = self.delivered.pop_front() {
+                self.replayed -= 1;
+            }
         }
-        self.delivered.push_back(offset.to_owned());
+        let replayed = arrival == Arrival::Replay;
+        self.replayed += usize::from(replayed);
+        self.delivered.push_back((offset.to_owned(), replayed));
         self.offset = Some(offset.to_owned());
         true
     }

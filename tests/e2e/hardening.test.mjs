@@ -104,9 +104,9 @@ test("one namespace's failing auth or missing CONNECT reply leaves the others co
         slow.on("connect_error", (err) => slowErrors.push({ message: err.message, type: err.type }));
         await e2e.waitFor(() => slowErrors.length >= 2, 5000, "/slow to fail twice", slowErrors);
         const echo = await e2e.within(main.emitWithAck("echo", "still here"), 5000, "an ack on /");
-        const state = { main: main.connected, admin: admin.connected, slow: slow.connected, echo, adminErrors, slowErrors };
+        const state = { main: main.connected, admin: admin.connected, slow: slow.connected, echo, tries, adminErrors, slowErrors, log: [...mainLog] };
         manager.disconnect();
-        return { ...state, log: mainLog };
+        return state;
       },
       { url },
     );
@@ -119,7 +119,9 @@ test("one namespace's failing auth or missing CONNECT reply leaves the others co
       [],
       `no disconnect of / and no reconnection:${formatLog(result.log)}`,
     );
-    assert.deepEqual(result.adminErrors.map((e) => e.type), ["AuthError", "AuthError"]);
+    // The first failure fires inside `manager.socket()`, before the listener is attached.
+    assert.equal(result.tries, 3);
+    assert.deepEqual(result.adminErrors.map((e) => e.type), ["AuthError"]);
     assert.ok(result.slowErrors.every((e) => e.type === "TimeoutError"), JSON.stringify(result.slowErrors));
     const engines = new Set(server.log.filter((e) => e.event === "connection").map((e) => e.connId));
     assert.equal(engines.size, 1, "one Engine.IO connection served every namespace");
@@ -211,6 +213,39 @@ test("a frame larger than the limits option is a protocol error, and the client 
     assert.equal(result.reason, "parse error");
     assert.deepEqual(result.errors, [{ message: "frame larger than the client accepts", type: "ParseError" }]);
     assert.equal(result.echo, "small");
+    ctx.assertNoErrors();
+  });
+});
+
+test("onAnyOutgoing hears what goes on the wire: queued emits when sent, dropped ones never", { timeout: TEST_TIMEOUT }, async (t) => {
+  if (referenceMode) return t.skip("resocket's bounded queue (maxQueue)");
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = e2e.lib.io(url, { ...opts, autoConnect: false, maxQueue: 2 });
+        const outgoing = [];
+        socket.onAnyOutgoing((...args) => outgoing.push(args));
+        const drops = e2e.drops(socket);
+        for (let n = 1; n <= 5; n += 1) socket.emit("note", n);
+        const beforeConnect = outgoing.length;
+        socket.connect();
+        await e2e.waitFor(() => socket.connected, 5000, "the connection");
+        await e2e.within(socket.emitWithAck("note", 6), 5000, "an ack");
+        socket.disconnect();
+        return { beforeConnect, outgoing, drops };
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.equal(result.beforeConnect, 0, "nothing is reported before it is sent");
+    assert.deepEqual(result.drops.map(([reason, data]) => [reason, data]), [
+      ["overflow", ["note", 1]],
+      ["overflow", ["note", 2]],
+      ["overflow", ["note", 3]],
+    ]);
+    // socket.io-client passes the ack callback along; only the arguments are compared.
+    assert.deepEqual(result.outgoing.map((args) => args.slice(0, 2)), [["note", 4], ["note", 5], ["note", 6]]);
+    const notes = server.log.filter((e) => e.event === "note").map((e) => e.args[0]);
+    assert.deepEqual(notes, [4, 5, 6]);
     ctx.assertNoErrors();
   });
 });

@@ -97,6 +97,25 @@ export interface SocketOptions {
   maxQueueAge?: number;
   /** Which emit a full queue drops. @default "drop-oldest" */
   queueOverflow?: "drop-oldest" | "drop-newest";
+  /**
+   * Events the server sends with `volatile`: with connection state recovery, their last
+   * string argument is never taken for the server's offset. @default []
+   */
+  volatileEvents?: string[];
+}
+
+/** What the client accepts from a server; beyond a limit, a protocol error and a reconnection. */
+export interface IncomingLimits {
+  /** One WebSocket frame, text or binary, in bytes. @default 33554432 (32 MiB) */
+  frameBytes?: number;
+  /** Binary attachments announced by one packet. @default 1000 */
+  attachments?: number;
+  /** The attachments of one packet together, in bytes. @default 67108864 (64 MiB) */
+  attachmentBytes?: number;
+  /** Events held while a namespace waits for its CONNECT reply (a recovery replay). @default 10000 */
+  earlyEvents?: number;
+  /** Those events together, in bytes. @default 67108864 (64 MiB) */
+  earlyBytes?: number;
 }
 
 /** Why an emit never reached the server. */
@@ -127,6 +146,8 @@ export interface ManagerOptions {
   timeout: number | false;
   /** @default true */
   autoConnect: boolean;
+  /** What the client accepts from the server (resocket's own). */
+  limits: IncomingLimits;
 
   /** Must include "websocket", the only transport (accepted and otherwise ignored). */
   transports: string[];

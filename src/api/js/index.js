@@ -6,7 +6,7 @@
 // volatile drops, recovery and the per-namespace CONNECT all belong to the Rust core.
 // Events come from it through one callback, synchronously and in order; listeners may
 // call back into it (emit, disconnect, ...).
-import init, { Connection, liveConnections } from "./resocket_wasm.js";
+import init, { Connection, liveConnections, limitFields } from "./resocket_wasm.js";
 
 // The wasm instance new Managers use: its glue's exports, and once it trapped, the error
 // and the load of a fresh instance. Top-level await: `import { io } from "resocket"` needs
@@ -233,6 +233,10 @@ const setting = (name, v) => {
 };
 // Connection's parameters from the settings (`timeout: false` = no handshake timeout).
 const params = (c) => [...Object.values(c).slice(0, 5), c.timeout === false ? Infinity : c.timeout];
+// The `limits` option as configure() takes it: numbers in the core's order, NaN for a
+// limit left at its default.
+const LIMITS = limitFields();
+const limits = (o) => o && LIMITS.map((k) => o[k] ?? NaN);
 
 // ws(s)://host + path + query, and the URL itself (its pathname is the namespace).
 const target = (uri) => {
@@ -255,6 +259,8 @@ const checkManager = (o) => {
   if (o.parser != null) unsupported("parser", "resocket speaks the default Socket.IO parser (JSON with binary attachments) only");
   if (o.extraHeaders && Object.keys(o.extraHeaders).length)
     unsupported("extraHeaders", 'browser WebSockets cannot send custom headers; use "auth" or "query"');
+  const l = o.limits;
+  need("limits", l == null || (typeof l == "object" && Object.keys(l).every((k) => LIMITS.includes(k) && nonNegative(l[k]))), `an object of non-negative numbers with keys among ${LIMITS.join(", ")}`);
 };
 
 const withoutAuth = (o) => {
@@ -269,6 +275,8 @@ const checkSocket = (o) => {
   for (const k of ["ackTimeout", "retries", "maxQueueAge"]) need(k, o[k] == null || nonNegative(o[k]), NON_NEGATIVE);
   need("maxQueue", o.maxQueue == null || (Number.isInteger(o.maxQueue) && o.maxQueue >= 0), "a non-negative integer");
   need("queueOverflow", o.queueOverflow == null || o.queueOverflow == "drop-oldest" || o.queueOverflow == "drop-newest", '"drop-oldest" or "drop-newest"');
+  const v = o.volatileEvents;
+  need("volatileEvents", v == null || (Array.isArray(v) && v.every((n) => typeof n == "string")), "an array of event names");
 };
 
 // Managers with a socket that wants a connection. Like socket.io-client's, which an open
@@ -279,7 +287,7 @@ const checkSocket = (o) => {
 const live = new Set();
 const HOLD_EVENTS = ["connect", "connect_error", "disconnect", "reconnect_failed"];
 // The core's events by number, in the order of `Kind` in src/api/events.rs.
-const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth"];
+const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent"];
 // The wasm Connection's event callback. Made out here so that its closure holds the
 // WeakRef alone (a closure made in the constructor would share its scope, `this` included).
 const relay = (manager) => (kind, key, a, b, c, d) => {
@@ -323,7 +331,7 @@ export class Manager extends Emitter {
     const i = (this._i = inst);
     if (i.trap) throw fail("resocket: the WebAssembly module stopped and no fresh one is ready (yet): reload the page", "WasmTrap");
     this._c = guard(this, new i.Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this))));
-    this._c.configure(...params(cfg));
+    this._c.configure(...params(cfg), limits(opts.limits));
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
     this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" }, close: () => this._c.closeTransport() });
@@ -432,14 +440,13 @@ export class Socket extends Emitter {
     this._acks = new Map(); // ack id -> [callback, error-first?]
     this._any = [];
     this._anyOut = [];
-    this._out = []; // [data, ackId] emitted while disconnected, for the onAnyOutgoing listeners
     // Always ask for the CONNECT payload at connect time: `auth` is read anew on every
     // (re)connect and may be reassigned at any time, as in socket.io-client. `retries`
     // (at-least-once emits) and the offline queue's bounds are the core's.
     const o = this._o;
     const age = o.maxQueueAge;
     const overflow = o.queueOverflow && o.queueOverflow == "drop-newest";
-    this._k = io._c.socket(nsp, true, o.retries ?? undefined, o.ackTimeout ?? undefined, o.maxQueue ?? undefined, age ?? undefined, o.queueOverflow ? overflow : undefined);
+    this._k = io._c.socket(nsp, true, o.retries ?? undefined, o.ackTimeout ?? undefined, o.maxQueue ?? undefined, age ?? undefined, o.queueOverflow ? overflow : undefined, o.volatileEvents);
     io._socks[this._k] = this;
     if (io._auto) this.connect();
   }
@@ -539,7 +546,9 @@ export class Socket extends Emitter {
     const early = (s._early = outer || new Map());
     let id;
     try {
-      id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile);
+      // With onAnyOutgoing listeners, the core reports each copy it puts on the wire
+      // ("sent"): an emit queued offline is reported when it goes out, never if dropped.
+      id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile, s._anyOut.length > 0);
     } finally {
       s._early = outer;
     }
@@ -553,10 +562,6 @@ export class Socket extends Emitter {
       }
       // A volatile emit dropped while disconnected: no answer can ever come.
       else if (errorFirst) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
-    }
-    if (s._anyOut.length) {
-      if (s.connected) s._notify(data);
-      else if (!f.volatile) s._out.push([data, id]);
     }
     return s;
   }
@@ -614,8 +619,10 @@ export class Socket extends Emitter {
         return this._settle(a, null, decode(b, c));
       case "ack_error":
         return this._settle(a, fail(b, c));
+      case "sent":
+        // An emit that went on the wire, for the onAnyOutgoing listeners.
+        return this._notify(decode(a, b));
       case "connect":
-        for (const [data] of this._out.splice(0)) this._notify(data);
         return this._fire(name);
       case "dropped":
         // An emit that never reached the server (offline queue overflow or expiry,
@@ -637,7 +644,6 @@ export class Socket extends Emitter {
   }
 
   _settle(id, err, args) {
-    if (err && this._out.length) this._out = this._out.filter((o) => o[1] !== id);
     const entry = this._acks.get(id);
     if (!entry) {
       this._early?.set(id, [err, args]);
