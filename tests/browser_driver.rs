@@ -86,7 +86,7 @@ impl Client {
         let options = EmitOptions {
             with_ack,
             timeout: Some(5_000),
-            volatile: false,
+            ..EmitOptions::default()
         };
         self.driver
             .command(|manager, now| manager.emit(now, socket, data, Vec::new(), options))

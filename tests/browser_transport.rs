@@ -25,6 +25,8 @@ const CLOSED_PORT: &str = env!("RESOCKET_TEST_CLOSED_PORT");
 /// The test server's heartbeat settings, in milliseconds.
 const PING_INTERVAL: u64 = 300;
 const PING_TIMEOUT: u64 = 200;
+/// The largest frame the transports of these tests accept (the core's default).
+const MAX_FRAME: usize = 32 << 20;
 
 fn engine_url(base: &str) -> String {
     format!("{base}/socket.io/?EIO=4&transport=websocket")
@@ -64,7 +66,7 @@ impl Client {
         let myself: Rc<OnceCell<Weak<WebSocketTransport>>> = Rc::default();
         let pongs = Rc::new(Cell::new((0, 0)));
         let (handler_self, handler_pongs) = (Rc::clone(&myself), Rc::clone(&pongs));
-        let transport = Rc::new(WebSocketTransport::connect(url, move |event| {
+        let transport = Rc::new(WebSocketTransport::connect(url, MAX_FRAME, move |event| {
             if let (true, TransportEvent::Frame(frame, _)) = (answer_pings, &event) {
                 if let Ok(EnginePacket::Ping(data)) = EnginePacket::decode(frame.clone()) {
                     let (sent, refused) = handler_pongs.get();
@@ -343,7 +345,7 @@ async fn drop_closes_the_socket_and_frees_the_handler() {
 #[wasm_bindgen_test]
 async fn drop_while_connecting_is_silent() {
     let (tx, mut events) = mpsc::unbounded();
-    let transport = WebSocketTransport::connect(&engine_url(SERVER), move |event| {
+    let transport = WebSocketTransport::connect(&engine_url(SERVER), MAX_FRAME, move |event| {
         let _ = tx.unbounded_send(event);
     })
     .expect("connect");
@@ -383,6 +385,24 @@ async fn a_closed_port_reports_error_then_close() {
 
 #[wasm_bindgen_test]
 fn a_malformed_url_is_an_error() {
-    let result = WebSocketTransport::connect("ws://[::1", |_| {});
+    let result = WebSocketTransport::connect("ws://[::1", MAX_FRAME, |_| {});
     assert_eq!(result.err(), Some(TransportError::Create));
+}
+
+#[wasm_bindgen_test]
+async fn a_frame_over_the_limit_is_reported_without_its_content() {
+    let (tx, mut events) = mpsc::unbounded();
+    // The Engine.IO open packet is longer than 16 bytes.
+    let _transport = WebSocketTransport::connect(&engine_url(SERVER), 16, move |event| {
+        let _ = tx.unbounded_send(event);
+    })
+    .expect("connect");
+    assert_eq!(
+        next_event(&mut events, 5_000).await,
+        Next::Event(TransportEvent::Open)
+    );
+    assert_eq!(
+        next_event(&mut events, 5_000).await,
+        Next::Event(TransportEvent::FrameTooLarge)
+    );
 }
