@@ -219,7 +219,7 @@ impl Connection {
 
     /// Sets the reconnection settings (the Manager's options, then socket.io-client's
     /// `reconnection*()` setters). `attempts`: a negative or infinite number means
-    /// unlimited. `limits`: the incoming limits, in the order of [`LIMIT_FIELDS`]
+    /// unlimited. `limits`: the incoming limits, in the order `limitFields()` gives
     /// (`undefined`: unchanged).
     #[wasm_bindgen(js_name = configure)]
     #[allow(clippy::too_many_arguments)]

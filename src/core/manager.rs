@@ -283,20 +283,54 @@ impl Manager {
 
     /// A frame arrived on transport `conn`.
     pub fn handle_frame(&mut self, now: u64, conn: ConnId, frame: Frame) {
-        if self.current_conn() != Some(conn) {
-            return;
+        if let Frame::Text(text) = &frame {
+            if is_message(text) {
+                return self.handle_text(now, conn, text);
+            }
         }
-        let size = match &frame {
-            Frame::Text(text) => text.len(),
-            Frame::Binary(bytes) => bytes.len(),
-        };
-        if size > self.config.limits.frame_bytes {
-            return self.fail_protocol(now, ProtocolError::FrameTooLarge);
+        if !self.accepts_frame(now, conn, frame_len(&frame)) {
+            return;
         }
         match EnginePacket::decode(frame) {
             Ok(packet) => self.handle_engine_packet(now, conn, packet),
             Err(error) => self.fail_protocol(now, error),
         }
+    }
+
+    /// A text frame arrived on transport `conn`, read in place: a Socket.IO packet is
+    /// decoded from the shell's own copy of the frame, which it keeps.
+    pub fn handle_text(&mut self, now: u64, conn: ConnId, text: &str) {
+        if !is_message(text) {
+            return self.handle_frame(now, conn, Frame::Text(text.to_owned()));
+        }
+        if self.accepts_frame(now, conn, text.len()) {
+            self.handle_message(now, conn, &text[1..]);
+        }
+    }
+
+    /// A Socket.IO packet, the text of an Engine.IO message.
+    fn handle_message(&mut self, now: u64, conn: ConnId, packet: &str) {
+        if matches!(self.engine, Engine::Opening { .. }) {
+            // Nothing but the handshake may come first.
+            return self.fail_protocol(now, ProtocolError::UnexpectedPacket);
+        }
+        let limit = self.config.limits.attachments;
+        let assembled =
+            Packet::decode(packet).and_then(|packet| self.reassembler.push_packet(packet, limit));
+        self.route(now, conn, assembled);
+    }
+
+    /// Whether a frame of `size` bytes on `conn` is to be handled: it belongs to the
+    /// current transport and is within the limit (else the transport is failed).
+    fn accepts_frame(&mut self, now: u64, conn: ConnId, size: usize) -> bool {
+        if self.current_conn() != Some(conn) {
+            return false;
+        }
+        if size > self.config.limits.frame_bytes {
+            self.fail_protocol(now, ProtocolError::FrameTooLarge);
+            return false;
+        }
+        true
     }
 
     /// A frame larger than [`IncomingLimits::frame_bytes`](super::IncomingLimits) arrived
@@ -465,12 +499,7 @@ impl Manager {
                 DisconnectReason::TransportClose,
                 ConnectionError::Transport,
             ),
-            EnginePacket::Message(Frame::Text(text)) => {
-                let limit = self.config.limits.attachments;
-                let assembled = Packet::decode(&text)
-                    .and_then(|packet| self.reassembler.push_packet(packet, limit));
-                self.route(now, conn, assembled);
-            }
+            EnginePacket::Message(Frame::Text(text)) => self.handle_message(now, conn, &text),
             EnginePacket::Message(Frame::Binary(bytes)) => {
                 let limit = self.config.limits.attachment_bytes;
                 let assembled = self.reassembler.push_attachment(bytes, limit);
@@ -629,6 +658,18 @@ impl Manager {
             }
             Engine::Closed | Engine::Waiting { .. } | Engine::Suspended => {}
         }
+    }
+}
+
+/// Whether a text frame is an Engine.IO message (a Socket.IO packet follows its `4`).
+fn is_message(text: &str) -> bool {
+    text.as_bytes().first() == Some(&b'4')
+}
+
+fn frame_len(frame: &Frame) -> usize {
+    match frame {
+        Frame::Text(text) => text.len(),
+        Frame::Binary(bytes) => bytes.len(),
     }
 }
 

@@ -20,6 +20,11 @@ impl ReceivedText {
         ReceivedText { text, js }
     }
 
+    /// The Rust copy, which the core reads in place.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The browser's string.
     pub fn js(&self) -> &JsString {
         &self.js

@@ -227,32 +227,43 @@ impl Core {
         // after it too: a binary event completes on its last attachment, a binary frame.
         let mut latest_text: Option<Rc<ReceivedText>> = None;
         let handler = move |event: TransportEvent| {
-            match &event {
+            // A text frame is kept once, here: the core reads it in place.
+            let event = match event {
                 TransportEvent::Frame(Frame::Text(text), Some(js)) => {
-                    latest_text = Some(Rc::new(ReceivedText::new(text.clone(), js.clone())));
+                    latest_text = Some(Rc::new(ReceivedText::new(text, js)));
+                    None
                 }
-                TransportEvent::Frame(..) => {}
+                TransportEvent::Frame(..) => Some(event),
                 TransportEvent::Open
                 | TransportEvent::Error
                 | TransportEvent::FrameTooLarge
                 | TransportEvent::Close { .. } => {
                     latest_text = None;
+                    Some(event)
                 }
-            }
+            };
+            let frame = latest_text.clone();
             // A failure means the driver is gone: nothing is left to inform.
-            let _ = run(
-                &handler_weak,
-                latest_text.clone(),
-                |core, now| match event {
-                    TransportEvent::Open => {}
-                    TransportEvent::Frame(frame, _) => core.manager.handle_frame(now, conn, frame),
-                    TransportEvent::Error => core.manager.handle_transport_closed(now, conn, true),
-                    TransportEvent::FrameTooLarge => core.manager.handle_frame_too_large(now, conn),
-                    TransportEvent::Close { .. } => {
-                        core.manager.handle_transport_closed(now, conn, false)
+            let _ = run(&handler_weak, frame.clone(), |core, now| match event {
+                None => {
+                    if let Some(frame) = &frame {
+                        core.manager.handle_text(now, conn, frame.text());
                     }
-                },
-            );
+                }
+                Some(TransportEvent::Open) => {}
+                Some(TransportEvent::Frame(frame, _)) => {
+                    core.manager.handle_frame(now, conn, frame)
+                }
+                Some(TransportEvent::Error) => {
+                    core.manager.handle_transport_closed(now, conn, true)
+                }
+                Some(TransportEvent::FrameTooLarge) => {
+                    core.manager.handle_frame_too_large(now, conn)
+                }
+                Some(TransportEvent::Close { .. }) => {
+                    core.manager.handle_transport_closed(now, conn, false)
+                }
+            });
         };
         let max_frame_bytes = self.manager.config().limits.frame_bytes;
         match WebSocketTransport::connect(&self.url, max_frame_bytes, handler) {
