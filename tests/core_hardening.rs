@@ -427,7 +427,20 @@ fn debug_output_holds_no_credentials() {
     h.server_open();
     h.server_text(r#"40{"sid":"s1","pid":"secret-pid"}"#);
     h.server_text(r#"42["tick","off-1"]"#);
+    // The reconnect CONNECT, carrying both, waits among the outputs.
+    let conn = h.conn.expect("open");
+    h.manager.handle_transport_closed(h.now, conn, false);
+    h.now += 1000;
+    h.manager.handle_timeout(h.now);
+    while let Some(output) = h.manager.poll_output() {
+        if let resocket::core::Output::OpenTransport(conn) = output {
+            h.manager
+                .handle_frame(h.now, conn, Frame::Text(fake_server::HANDSHAKE.into()));
+            break;
+        }
+    }
     let printed = format!("{:?}", h.manager);
+    assert!(printed.contains("Transmit"), "{printed}");
     assert!(!printed.contains("secret-pid"), "{printed}");
     assert!(!printed.contains("secret-token"), "{printed}");
 }

@@ -6,13 +6,26 @@
 
 use super::json::{JsonKind, MAX_SAFE_INTEGER};
 use super::scan::{self, decode_string, parse_unsigned};
+use std::fmt;
+
 use super::{write, ProtocolError};
 
 /// One WebSocket frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Frame {
     Text(String),
     Binary(Vec<u8>),
+}
+
+/// A frame prints its kind and size, never its content: a CONNECT carries the app's
+/// credentials and the private session id, and app payloads are the app's business.
+impl fmt::Debug for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Frame::Text(text) => write!(f, "Text(<{} bytes>)", text.len()),
+            Frame::Binary(bytes) => write!(f, "Binary(<{} bytes>)", bytes.len()),
+        }
+    }
 }
 
 /// The session parameters the server sends in its open packet.
