@@ -444,3 +444,69 @@ fn debug_output_holds_no_credentials() {
     assert!(!printed.contains("secret-pid"), "{printed}");
     assert!(!printed.contains("secret-token"), "{printed}");
 }
+
+/// Connected to a server that accepts frames of at most 64 bytes.
+fn small_payload_server(socket: SocketConfig) -> Harness {
+    let mut h = Harness::with_socket(exact_backoff(), "/", socket);
+    h.connect();
+    h.server_text(
+        r#"0{"sid":"e","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":64}"#,
+    );
+    h.server_accept("s1");
+    h.clear();
+    h
+}
+
+#[test]
+fn an_emit_larger_than_the_server_accepts_is_dropped_not_sent() {
+    let big = format!(r#"["big","{}"]"#, "x".repeat(100));
+    let asked = EmitOptions {
+        with_ack: true,
+        ..EmitOptions::default()
+    };
+    let mut h = small_payload_server(SocketConfig::default());
+    let id = h
+        .manager
+        .emit(h.now, h.socket, json(&big), Vec::new(), asked)
+        .expect("valid emit")
+        .expect("an ack id");
+    h.drain();
+    assert!(h.sent.is_empty(), "{:?}", h.sent);
+    assert_eq!(
+        h.log,
+        [
+            format!("dropped({big}, too-large)"),
+            format!("ack({id}, dropped)")
+        ]
+    );
+    // Small emits still go, and the connection stays.
+    h.manager
+        .emit(h.now, h.socket, json(r#"["small"]"#), Vec::new(), asked)
+        .expect("valid emit");
+    h.drain();
+    assert_eq!(h.sent, [r#"421["small"]"#]);
+    assert!(h.manager.is_connected(h.socket));
+}
+
+#[test]
+fn a_too_large_at_least_once_emit_is_given_up_and_the_next_one_goes() {
+    let mut h = small_payload_server(SocketConfig {
+        retries: 3,
+        ..SocketConfig::default()
+    });
+    let big = format!(r#"["big","{}"]"#, "x".repeat(100));
+    for data in [big.as_str(), r#"["next"]"#] {
+        h.manager
+            .emit(
+                h.now,
+                h.socket,
+                json(data),
+                Vec::new(),
+                EmitOptions::default(),
+            )
+            .expect("valid emit");
+        h.drain();
+    }
+    assert_eq!(h.log, [format!("dropped({big}, too-large)")]);
+    assert_eq!(h.sent, [r#"423["next"]"#]);
+}

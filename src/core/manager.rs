@@ -197,9 +197,11 @@ impl Manager {
                 self.reconnecting = false;
                 self.start_opening(now);
             }
-            Engine::Open { conn, .. } => {
-                let conn = *conn;
-                socket.begin_handshake(now, self.config.timeout, conn, &mut self.out);
+            Engine::Open {
+                conn, handshake, ..
+            } => {
+                let (conn, max_payload) = (*conn, handshake.max_payload);
+                socket.begin_handshake(now, self.config.timeout, conn, max_payload, &mut self.out);
             }
             // The socket joins in when the connection (re)opens.
             Engine::Opening { .. } | Engine::Waiting { .. } | Engine::Suspended => {}
@@ -288,7 +290,7 @@ impl Manager {
                 return self.handle_text(now, conn, text);
             }
         }
-        if !self.accepts_frame(now, conn, frame_len(&frame)) {
+        if !self.accepts_frame(now, conn, frame.len()) {
             return;
         }
         match EnginePacket::decode(frame) {
@@ -524,8 +526,9 @@ impl Manager {
         }
         self.attempts = 0;
         self.reconnecting = false;
+        let max_payload = self.handshake().map_or(u64::MAX, |h| h.max_payload);
         for socket in &mut self.sockets {
-            socket.begin_handshake(now, self.config.timeout, conn, &mut self.out);
+            socket.begin_handshake(now, self.config.timeout, conn, max_payload, &mut self.out);
         }
     }
 
@@ -664,13 +667,6 @@ impl Manager {
 /// Whether a text frame is an Engine.IO message (a Socket.IO packet follows its `4`).
 fn is_message(text: &str) -> bool {
     text.as_bytes().first() == Some(&b'4')
-}
-
-fn frame_len(frame: &Frame) -> usize {
-    match frame {
-        Frame::Text(text) => text.len(),
-        Frame::Binary(bytes) => bytes.len(),
-    }
 }
 
 /// No ping for `pingInterval + pingTimeout` means the connection is dead.

@@ -50,6 +50,9 @@ pub enum DropReason {
     Cleared,
     /// An at-least-once emit used up its `retries` without an acknowledgement.
     Unacknowledged,
+    /// A frame of it is larger than the server accepts (the `maxPayload` of its
+    /// handshake): sending it would make the server close the connection.
+    TooLarge,
 }
 
 impl DropReason {
@@ -59,6 +62,7 @@ impl DropReason {
             Self::Expired => "expired",
             Self::Cleared => "cleared",
             Self::Unacknowledged => "unacknowledged",
+            Self::TooLarge => "too-large",
         }
     }
 }

@@ -127,6 +127,8 @@ pub(crate) struct Socket {
     recovering: bool,
     /// This namespace's failed handshakes in a row on open connections.
     failures: u32,
+    /// The largest frame the server accepts (its handshake's `maxPayload`).
+    max_payload: u64,
 }
 
 impl Socket {
@@ -151,6 +153,7 @@ impl Socket {
             receive_buffer: EarlyEvents::default(),
             recovering: false,
             failures: 0,
+            max_payload: u64::MAX,
         }
     }
 
@@ -196,8 +199,10 @@ impl Socket {
         now: u64,
         timeout: u64,
         conn: ConnId,
+        max_payload: u64,
         out: &mut VecDeque<Output>,
     ) {
+        self.max_payload = max_payload;
         if !self.active || self.state != State::Idle {
             return;
         }
@@ -284,7 +289,7 @@ impl Socket {
                 .with_ack
                 .then(|| self.await_ack(now, options.timeout, true));
             let message = self.event_message(data, ack_id, attachments);
-            self.transmit_event(&message, options.report_sent, conn, out);
+            self.send_event(message, ack_id, options.report_sent, conn, out);
             return Ok(ack_id);
         }
         if self.config.retries > 0 {
@@ -295,7 +300,7 @@ impl Socket {
             .then(|| self.await_ack(now, options.timeout, connected_conn.is_some()));
         let message = self.event_message(data, ack_id, attachments);
         match connected_conn {
-            Some(conn) => self.transmit_event(&message, options.report_sent, conn, out),
+            Some(conn) => self.send_event(message, ack_id, options.report_sent, conn, out),
             None => {
                 let queued = Queued {
                     message,
@@ -325,21 +330,47 @@ impl Socket {
         id
     }
 
-    /// Sends an EVENT, and reports it to the app when asked.
+    /// Sends an EVENT and reports it to the app when asked; returns `false`, sending
+    /// nothing, when a frame of it is larger than the server accepts (the server would
+    /// close the connection on it).
     fn transmit_event(
         &self,
         message: &BinaryMessage,
         report_sent: bool,
         conn: ConnId,
         out: &mut VecDeque<Output>,
-    ) {
-        transmit(message, conn, out);
+    ) -> bool {
+        let frames = message.frames();
+        if frames
+            .iter()
+            .any(|frame| frame.len() as u64 > self.max_payload)
+        {
+            return false;
+        }
+        for frame in frames {
+            out.push_back(Output::Transmit(conn, frame));
+        }
         if let (true, Some(data)) = (report_sent, &message.packet.data) {
             let payload = Payload {
                 args: data.clone(),
                 attachments: message.attachments.clone(),
             };
             out.push_back(self.event(SocketEvent::Sent(payload)));
+        }
+        true
+    }
+
+    /// [`Socket::transmit_event`], or the report of an emit too large to send.
+    fn send_event(
+        &mut self,
+        message: BinaryMessage,
+        ack_id: Option<u64>,
+        report_sent: bool,
+        conn: ConnId,
+        out: &mut VecDeque<Output>,
+    ) {
+        if !self.transmit_event(&message, report_sent, conn, out) {
+            self.drop_emit(message, ack_id, DropReason::TooLarge, out);
         }
     }
 
@@ -372,20 +403,37 @@ impl Socket {
         let Some(conn) = conn.filter(|_| self.is_connected()) else {
             return;
         };
-        let wire_id = self.next_ack_id;
-        let Some((message, report_sent)) = self.reliable.send_head(&self.namespace, wire_id) else {
-            return;
-        };
-        self.next_ack_id += 1;
-        self.pending_acks.insert(
-            wire_id,
-            PendingAck {
-                deadline: self.config.ack_timeout.map(|ms| now.saturating_add(ms)),
-                sent: true,
-                reliable: true,
-            },
-        );
-        self.transmit_event(&message, report_sent, conn, out);
+        loop {
+            let wire_id = self.next_ack_id;
+            let Some((message, report_sent)) = self.reliable.send_head(&self.namespace, wire_id)
+            else {
+                return;
+            };
+            self.next_ack_id += 1;
+            if self.transmit_event(&message, report_sent, conn, out) {
+                self.pending_acks.insert(
+                    wire_id,
+                    PendingAck {
+                        deadline: self.config.ack_timeout.map(|ms| now.saturating_add(ms)),
+                        sent: true,
+                        reliable: true,
+                    },
+                );
+                return;
+            }
+            // Too large ever to be sent: given up at once, and the next one goes.
+            if let Settled::GaveUp(Finished {
+                handle,
+                with_ack,
+                data,
+            }) = self.reliable.settle(wire_id, false, 0)
+            {
+                out.push_back(self.event(SocketEvent::Dropped(data, DropReason::TooLarge)));
+                if with_ack {
+                    out.push_back(self.event(SocketEvent::Ack(handle, Err(AckError::Dropped))));
+                }
+            }
+        }
     }
 
     /// An EVENT packet of this namespace with the frames of its attachments.
@@ -409,13 +457,23 @@ impl Socket {
 
     /// Reports an emit that never left the client, and settles its acknowledgement.
     fn drop_queued(&mut self, dropped: Queued, reason: DropReason, out: &mut VecDeque<Output>) {
-        if let Some(id) = dropped.ack_id {
+        self.drop_emit(dropped.message, dropped.ack_id, reason, out);
+    }
+
+    fn drop_emit(
+        &mut self,
+        message: BinaryMessage,
+        ack_id: Option<u64>,
+        reason: DropReason,
+        out: &mut VecDeque<Output>,
+    ) {
+        if let Some(id) = ack_id {
             self.pending_acks.remove(id);
         }
-        if let Some(data) = dropped.message.packet.data {
+        if let Some(data) = message.packet.data {
             out.push_back(self.event(SocketEvent::Dropped(data, reason)));
         }
-        if let Some(id) = dropped.ack_id {
+        if let Some(id) = ack_id {
             out.push_back(self.event(SocketEvent::Ack(id, Err(AckError::Dropped))));
         }
     }
@@ -440,11 +498,22 @@ impl Socket {
         validate_event_data(&data)?;
         let message = self.event_message(data, None, attachments);
         if let Some(conn) = conn.filter(|_| self.is_connected()) {
-            transmit(&message, conn, out);
+            self.send_rejoin(&message, conn, out);
         }
         self.next_rejoin_id += 1;
         self.rejoins.push((self.next_rejoin_id, message));
         Ok(self.next_rejoin_id)
+    }
+
+    /// Sends a rejoin emit; one too large to send is reported (and stays declared).
+    fn send_rejoin(&self, message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {
+        if self.transmit_event(message, false, conn, out) {
+            return;
+        }
+        if let Some(data) = &message.packet.data {
+            let dropped = SocketEvent::Dropped(data.clone(), DropReason::TooLarge);
+            out.push_back(self.event(dropped));
+        }
     }
 
     /// Stops re-sending a declared rejoin emit; `false` if there is no such id.
@@ -478,7 +547,7 @@ impl Socket {
         if let Some(id) = queued.ack_id {
             self.pending_acks.mark_sent(id);
         }
-        self.transmit_event(&queued.message, queued.report_sent, conn, out);
+        self.send_event(queued.message, queued.ack_id, queued.report_sent, conn, out);
     }
 
     /// Handles a packet addressed to this namespace.
@@ -585,7 +654,7 @@ impl Socket {
         out.push_back(self.event(SocketEvent::Connect));
         if !self.recovered {
             for (_, rejoin) in &self.rejoins {
-                transmit(rejoin, conn, out);
+                self.send_rejoin(rejoin, conn, out);
             }
         }
         for queued in self.outbox.take_all() {
@@ -779,7 +848,8 @@ impl Socket {
             State::Retrying { deadline } if deadline <= now => {
                 self.state = State::Idle;
                 if let Some(conn) = conn {
-                    self.begin_handshake(now, retry.config.timeout, conn, out);
+                    let max_payload = self.max_payload;
+                    self.begin_handshake(now, retry.config.timeout, conn, max_payload, out);
                 }
                 Consequence::None
             }

@@ -17,6 +17,20 @@ pub enum Frame {
     Binary(Vec<u8>),
 }
 
+impl Frame {
+    /// Its size on the wire, in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Frame::Text(text) => text.len(),
+            Frame::Binary(bytes) => bytes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A frame prints its kind and size, never its content: a CONNECT carries the app's
 /// credentials and the private session id, and app payloads are the app's business.
 impl fmt::Debug for Frame {
