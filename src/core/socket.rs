@@ -309,7 +309,7 @@ impl Socket {
                     report_sent: options.report_sent,
                 };
                 if let Some(dropped) = self.outbox.push(queued) {
-                    self.drop_queued(dropped, DropReason::Overflow, out);
+                    self.drop_emit(dropped.message, dropped.ack_id, DropReason::Overflow, out);
                 }
             }
         }
@@ -456,10 +456,6 @@ impl Socket {
     }
 
     /// Reports an emit that never left the client, and settles its acknowledgement.
-    fn drop_queued(&mut self, dropped: Queued, reason: DropReason, out: &mut VecDeque<Output>) {
-        self.drop_emit(dropped.message, dropped.ack_id, reason, out);
-    }
-
     fn drop_emit(
         &mut self,
         message: BinaryMessage,
@@ -481,7 +477,7 @@ impl Socket {
     /// Drops every emit of the offline queue (the app's choice), reporting each.
     pub(crate) fn clear_queue(&mut self, out: &mut VecDeque<Output>) {
         for dropped in self.outbox.take_all() {
-            self.drop_queued(dropped, DropReason::Cleared, out);
+            self.drop_emit(dropped.message, dropped.ack_id, DropReason::Cleared, out);
         }
     }
 
@@ -837,7 +833,7 @@ impl Socket {
         }
         self.send_reliable_head(now, conn, out);
         for dropped in self.outbox.expire(now) {
-            self.drop_queued(dropped, DropReason::Expired, out);
+            self.drop_emit(dropped.message, dropped.ack_id, DropReason::Expired, out);
         }
         match self.state {
             State::AwaitingAuth { deadline, .. } | State::Connecting { deadline }

@@ -249,3 +249,29 @@ test("onAnyOutgoing hears what goes on the wire: queued emits when sent, dropped
     ctx.assertNoErrors();
   });
 });
+
+test("an emit larger than the server's maxHttpBufferSize is dropped and reported, the connection stays", { timeout: TEST_TIMEOUT }, async (t) => {
+  if (referenceMode) return t.skip("socket.io-client sends it and the server closes the connection");
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        const drops = e2e.drops(socket);
+        // socket.io's default maxHttpBufferSize is 1e6 bytes.
+        const big = await e2e.settle(socket.emitWithAck("note", "x".repeat(1_500_000)));
+        const small = await e2e.within(socket.emitWithAck("note", "small"), 5000, "a small ack");
+        const state = { big, small, drops: drops.map(([reason, data]) => [reason, data[0], data[1].length]), connected: socket.connected, log: [...e2e.logs.main] };
+        socket.disconnect();
+        return state;
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.equal(result.big.err?.type, "DroppedError");
+    assert.deepEqual(result.drops, [["too-large", "note", 1_500_000]]);
+    assert.equal(result.small, "noted");
+    assert.equal(result.connected, true, `no disconnect:${formatLog(result.log)}`);
+    const notes = server.log.filter((e) => e.event === "note").map((e) => e.args[0]);
+    assert.deepEqual(notes, ["small"]);
+    ctx.assertNoErrors();
+  });
+});
