@@ -8,7 +8,7 @@ use fake_server::Harness;
 use resocket::core::{
     AuthSource, Backoff, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
 };
-use resocket::protocol::{Frame, JsonText};
+use resocket::protocol::{Frame, JsonText, RESERVED_EVENTS};
 
 fn json(text: &str) -> JsonText {
     JsonText::parse(text).expect("valid JSON in the test")
@@ -113,7 +113,7 @@ fn a_long_trailing_string_is_app_data_not_an_offset() {
 
 #[test]
 fn server_events_named_like_library_events_are_refused() {
-    for name in LIBRARY_EVENTS {
+    for name in RESERVED_EVENTS.iter().chain(&LIBRARY_EVENTS) {
         let mut h = Harness::new(exact_backoff());
         h.establish();
         h.clear();
@@ -131,10 +131,10 @@ fn server_events_named_like_library_events_are_refused() {
     }
 }
 
-/// Two namespaces on one connection, `/a` asking the shell for its auth.
-fn two_namespaces() -> (Harness, resocket::core::SocketKey) {
+/// Two namespaces on one connection, `/b` connected, `/a` asking the shell for its auth.
+fn two_namespaces(config: ManagerConfig) -> (Harness, resocket::core::SocketKey) {
     let mut h = Harness::with_socket(
-        exact_backoff(),
+        config,
         "/a",
         SocketConfig {
             auth: AuthSource::Deferred,
@@ -152,7 +152,7 @@ fn two_namespaces() -> (Harness, resocket::core::SocketKey) {
 
 #[test]
 fn a_failing_auth_on_one_namespace_leaves_the_others_connected() {
-    let (mut h, b) = two_namespaces();
+    let (mut h, b) = two_namespaces(exact_backoff());
     h.manager.handle_auth_failed(h.now, h.socket, 1);
     h.drain();
     assert_eq!(h.log, ["connect_error(auth failed)"]);
@@ -171,7 +171,7 @@ fn a_failing_auth_on_one_namespace_leaves_the_others_connected() {
 
 #[test]
 fn a_connect_timeout_on_one_namespace_leaves_the_others_connected() {
-    let (mut h, b) = two_namespaces();
+    let (mut h, b) = two_namespaces(exact_backoff());
     h.manager.handle_auth(h.socket, 1, None);
     h.drain();
     h.advance(20_000);
@@ -191,19 +191,7 @@ fn a_connect_timeout_on_one_namespace_leaves_the_others_connected() {
 fn a_namespace_that_used_up_its_attempts_stops_and_the_others_stay() {
     let mut config = exact_backoff();
     config.reconnection_attempts = resocket::core::ReconnectionAttempts::Limited(1);
-    let mut h = Harness::with_socket(
-        config,
-        "/a",
-        SocketConfig {
-            auth: AuthSource::Deferred,
-            ..SocketConfig::default()
-        },
-    );
-    let b = h.manager.socket("/b", SocketConfig::default());
-    h.manager.connect(h.now, b);
-    h.connect();
-    h.server_open();
-    h.server_text(r#"40/b,{"sid":"b1"}"#);
+    let (mut h, b) = two_namespaces(config);
     h.manager.handle_auth_failed(h.now, h.socket, 1);
     h.drain();
     h.advance_to_deadline();

@@ -23,18 +23,12 @@ use crate::protocol::{
     PacketType, ProtocolError, RESERVED_EVENTS,
 };
 
-/// The names of the events the client itself fires on a socket (socket.io-client's
-/// reserved names, the reconnection events every socket repeats, and `emit_dropped`).
-/// A server event with one of these names could pass for the library's own event, so
-/// it is refused as a protocol error: an app's listener for them only ever hears the
-/// library.
-pub const LIBRARY_EVENTS: [&str; 11] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
+/// The events the client itself fires on a socket besides Socket.IO's reserved ones
+/// ([`RESERVED_EVENTS`], which the codec already refuses): the reconnection events every
+/// socket repeats, and `emit_dropped`. A server event with one of these names could
+/// pass for the library's own event, so it is refused as a protocol error: an app's
+/// listener for them only ever hears the library. Apps may still emit them.
+pub const LIBRARY_EVENTS: [&str; 5] = [
     "reconnect_attempt",
     "reconnect",
     "reconnect_error",
