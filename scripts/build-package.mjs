@@ -1,9 +1,11 @@
 // Builds the npm package `resocket` into pkg/:
 //   1. wasm-pack (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
+//      and the glue (resocket_wasm.js) turned into a factory of independent instances
 //   2. the public API (src/api/js/index.js + index.d.ts) copied beside it
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
 //      from scripts/package-readme.md (wasm-pack copies the development README there)
-//   4. leftovers of earlier builds removed from pkg/; the module checked to instantiate
+//   4. leftovers of earlier builds removed from pkg/; the module checked to instantiate,
+//      twice, independently, and to be collected once its glue lets go of it
 //   5. sizes printed: each file (raw, gzip), what an app ships (the JS minified and
 //      bundled by esbuild, plus the wasm: min+gzip), and the `npm pack` tarball
 // Needs wasm-pack (and the matching wasm-bindgen, wasm-opt) on PATH; `npm run` scripts
@@ -12,6 +14,8 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -32,6 +36,80 @@ if (built.status !== 0) {
   console.error(`build-package: wasm-pack failed (${built.signal ?? `exit code ${built.status}`})`);
   process.exit(1);
 }
+
+// The glue as wasm-bindgen writes it keeps one instance in module-level state, for good:
+// after a trap (see index.js) a fresh instance needs a fresh glue, and the dead one's
+// memory (up to 4 GiB) stays reachable from the module. So the glue becomes a factory:
+// its default export is a function that runs the whole module body anew each time, and
+// returns what the module exported (plus `module()`, the compiled module, and `drop()`,
+// which lets go of the instance). Every module-level variable is then per instance.
+// The glue's shape is checked, not assumed: anything this does not know (an import,
+// another kind of export, module-level state it does not know how to let go of) stops
+// the build, so that a wasm-bindgen upgrade cannot quietly break it.
+const glueFactory = (source) => {
+  const refuse = (why) => {
+    console.error(`build-package: pkg/${WASM}.js ${why}; the glue-to-factory step of scripts/build-package.mjs must be updated for it`);
+    process.exit(1);
+  };
+  const body = [];
+  const returned = [];
+  const state = [];
+  let exportList = false;
+  for (const line of source.split("\n")) {
+    let m;
+    // A type annotation for the module wasm-bindgen wrote; it does not describe this one.
+    if (line.startsWith("/* @ts-self-types=")) continue;
+    if (/^import\b/.test(line)) refuse(`imports (${line})`);
+    if (/^export\b/.test(line)) {
+      if ((m = /^export ((?:async )?(?:class|function\*?) ([\w$]+)\b.*)$/.exec(line))) {
+        returned.push(m[2]);
+        body.push(m[1]);
+      } else if (!exportList && (m = /^export \{([^}]*)\};?$/.exec(line))) {
+        exportList = true;
+        for (const item of m[1].split(",").map((s) => s.trim()).filter(Boolean)) {
+          const [, name, as] = /^([\w$]+)(?: as ([\w$]+))?$/.exec(item) ?? refuse(`exports ${item}`);
+          returned.push(as ? `${as}: ${name}` : name);
+        }
+      } else refuse(`has an export of an unexpected form (${line})`);
+      continue;
+    }
+    // Module-level variables (a statement at column 0): `let a, b;` or `let a = ...`.
+    if ((m = /^(?:let|var) ([^=;]*)/.exec(line))) {
+      const names = line.includes("=") ? [m[1].trim()] : m[1].split(",").map((s) => s.trim());
+      for (const n of names) if (!/^[\w$]+$/.test(n)) refuse(`declares module-level state in an unexpected form (${line})`);
+      state.push(...names);
+    }
+    body.push(line);
+  }
+  if (!exportList) refuse("has no `export { ... }` list");
+  // What holds the instance (its exports, the compiled module, the promise of the first
+  // init, views of its memory) is let go of by drop(); the rest holds nothing of it.
+  const holds = ["wasm", "wasmInstance", "wasmModule", "__wbg_init_promise"];
+  const views = state.filter((n) => /^cached\w+Memory\d*$/.test(n));
+  const harmless = ["cachedTextDecoder", "numBytesDecoded", "WASM_VECTOR_LEN"];
+  const unknown = state.filter((n) => ![...holds, ...views, ...harmless].includes(n));
+  if (unknown.length) refuse(`has module-level state the factory does not know: ${unknown.join(", ")}`);
+  const missing = [...holds, "__wbg_finalize_init(instance, module)"].filter((n) => !source.includes(n));
+  if (missing.length) refuse(`lacks ${missing.join(", ")}`);
+  // drop(): the dead instance's callbacks that are still registered (a WebSocket's, a
+  // page listener's, a finalizer's) reach `wasm`, now something on which any call does
+  // nothing, instead of throwing into the page.
+  const drop = [
+    "wasm = new Proxy({}, { get: () => () => {} });",
+    views.length ? `${views.join(" = ")} = null;` : "",
+    `${holds.slice(1).join(" = ")} = undefined;`,
+  ].join(" ");
+  return [
+    "// wasm-bindgen's glue for resocket_wasm_bg.wasm, as a factory: each call makes an independent glue (see index.js).",
+    "export default () => {",
+    ...body,
+    `return { ${returned.join(", ")}, module: () => wasmModule, drop() { ${drop} } };`,
+    "};",
+    "",
+  ].join("\n");
+};
+const gluePath = join(pkg, `${WASM}.js`);
+writeFileSync(gluePath, glueFactory(readFileSync(gluePath, "utf8")));
 
 // index.d.ts as is; index.js without its comment lines and indentation (a third of its
 // gzip size). Only whole-line comments go (`// ...` lines and `/** ... */` blocks that
@@ -115,10 +193,11 @@ const readme = readFileSync(join(root, "scripts", "package-readme.md"), "utf8")
 writeFileSync(join(pkg, "README.md"), readme);
 
 // Leftovers of earlier builds (other out-names, removed snippets) would be served by the
-// tests' static servers and confuse whoever looks into pkg/.
+// tests' static servers and confuse whoever looks into pkg/. The glue's own .d.ts goes
+// too: it describes the module wasm-bindgen wrote, not the factory.
 const keep = new Set([
   ...files.map((f) => f.replace(/\/$/, "")),
-  ...["package.json", "README.md", "LICENSE", ".gitignore", `${WASM}.d.ts`, `${WASM}_bg.wasm.d.ts`],
+  ...["package.json", "README.md", "LICENSE", ".gitignore", `${WASM}_bg.wasm.d.ts`],
 ]);
 for (const entry of readdirSync(pkg)) {
   if (!keep.has(entry)) rmSync(join(pkg, entry), { recursive: true, force: true });
@@ -127,12 +206,49 @@ for (const entry of readdirSync(pkg)) {
 // The module must instantiate: an old wasm-opt can corrupt it without any error at build
 // time (binaryen 108, Debian 12's, exports the wrong table for wasm-bindgen's externref
 // table; binaryen 132 from npm does not).
+let glue;
+let compiled;
 try {
-  const glue = await import(pathToFileURL(join(pkg, `${WASM}.js`)).href);
-  glue.initSync({ module: readFileSync(join(pkg, `${WASM}_bg.wasm`)) });
+  glue = (await import(pathToFileURL(join(pkg, `${WASM}.js`)).href)).default;
+  compiled = new WebAssembly.Module(readFileSync(join(pkg, `${WASM}_bg.wasm`)));
+  glue().initSync({ module: compiled });
 } catch (err) {
   console.error(`build-package: pkg/${WASM}_bg.wasm does not instantiate: ${err.message}`);
   console.error("build-package: if wasm-opt ran, check its version (`wasm-opt --version`; 108 is known to break this)");
+  process.exit(1);
+}
+
+// The factory must give independent instances, and drop() must leave nothing of its
+// instance reachable, even while the app still holds objects of its glue: a connection,
+// the glue itself. Checked with the garbage collector (exposed for this check only).
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc");
+const factoryFault = await (async () => {
+  const dead = glue();
+  const fresh = glue();
+  // As index.js makes them: the first by the glue's async init, the next by initSync.
+  let memory = (await dead.default({ module_or_path: compiled })).memory;
+  if (memory === fresh.initSync({ module: compiled }).memory) return "two glues share one memory";
+  // Grown first: the glue's views of the memory, made by the calls below, are then of
+  // its current buffer.
+  memory.grow(1);
+  const held = new dead.Connection("ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket", () => {});
+  held.configure(true, 1, 1, 1, 0, 1, dead.limitFields().map(() => 1));
+  if (dead.liveConnections() != 1 || fresh.liveConnections() != 0) return "two glues share one instance";
+  const refs = [new WeakRef(memory), new WeakRef(memory.buffer)];
+  memory = null;
+  dead.drop();
+  for (let i = 0; i < 5 && refs.some((r) => r.deref()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+  }
+  if (refs.some((r) => r.deref())) return "a dropped instance's memory stays reachable";
+  // What the app still holds of the dropped glue does nothing, and throws nothing.
+  held.free();
+  return fresh.liveConnections() == 0 ? null : "the fresh instance was disturbed";
+})();
+if (factoryFault) {
+  console.error(`build-package: pkg/${WASM}.js as a factory: ${factoryFault}; see the glue-to-factory step`);
   process.exit(1);
 }
 

@@ -5,9 +5,14 @@
 //   - a trap of the WebAssembly module (here: out of memory, its memory grown to the
 //     limit first) is reported once to every socket and Manager, with type "WasmTrap",
 //     whether it happens in a call of the app or in a WebSocket callback; the dead
-//     client fails cleanly afterwards, and a new io() gets a fresh instance that works.
+//     client fails cleanly afterwards, a new io() gets a fresh instance that works, and
+//     the dead instance's memory (4 GiB) is released: its WebAssembly.Memory and buffer
+//     are collected by a forced garbage collection (CDP HeapProfiler.collectGarbage),
+//     watched through WeakRefs, while the page still holds the dead client and an error
+//     it delivered.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 
 import { freePort } from "../../scripts/children.mjs";
 import { clientOptions, e2eSuite, referenceMode } from "./support/browser.mjs";
@@ -15,6 +20,7 @@ import { startSocketIoServer } from "./support/processes.mjs";
 import { startRawEngineServer } from "./support/raw-engine.mjs";
 
 const suite = e2eSuite(import.meta.url);
+const NOTE_WASM_MEMORIES = fileURLToPath(new URL("./support/apps/note-wasm-memories.js", import.meta.url));
 const TEST_TIMEOUT = 60_000;
 
 test("emits made by listeners during an emit: every ack settles exactly once", { timeout: TEST_TIMEOUT }, async (t) => {
@@ -155,11 +161,12 @@ test("credentials live in one place: after socket.auth = null no copy is left, a
   });
 });
 
-// In the page: grows the wasm memory to its limit (4 GiB, reserved, not touched), so that
-// the next allocation the allocator cannot serve from what it already holds fails, as on
-// a device out of memory. The glue's init returns the running instance's exports.
-async function exhaustMemory() {
-  const { memory } = await (await import("/pkg/resocket_wasm.js")).default();
+// In the page: grows the memory of the newest wasm instance to its limit (4 GiB,
+// reserved, not touched), so that the next allocation the allocator cannot serve from
+// what it already holds fails, as on a device out of memory. window.exhausted: WeakRefs
+// to that memory and its buffer, to see them released.
+function exhaustMemory() {
+  const memory = window.wasmMemories.at(-1).deref();
   let pages = 65536;
   for (let i = 0; i < 64 && pages >= 1; i += 1) {
     try {
@@ -168,6 +175,7 @@ async function exhaustMemory() {
       pages >>= 1;
     }
   }
+  window.exhausted = [new WeakRef(memory), new WeakRef(memory.buffer)];
   return memory.buffer.byteLength;
 }
 
@@ -179,8 +187,33 @@ function traps(name, src) {
     .map((e) => (e.name === "disconnect" ? `disconnect:${e.args[0]}` : e.name));
 }
 
-/** Defines exhaustMemory() and traps() in the page. */
-const pageHelpers = (page) => page.evaluate(`window.exhaustMemory = ${exhaustMemory}; window.traps = ${traps};`);
+/**
+ * Reloads the page with ./support/apps/note-wasm-memories.js run before its scripts
+ * (window.wasmMemories), and defines exhaustMemory() and traps() in it.
+ */
+async function pageHelpers(page) {
+  await page.addInitScript({ path: NOTE_WASM_MEMORIES });
+  await page.reload({ timeout: 15_000 });
+  await page.waitForFunction(() => window.e2e && (window.e2e.ready || window.e2e.loadError), null, { timeout: 15_000 });
+  assert.equal(await page.evaluate(() => window.e2e.loadError), null, "the package loaded");
+  await page.evaluate(`window.exhaustMemory = ${exhaustMemory}; window.traps = ${traps};`);
+}
+
+/**
+ * Whether the memory exhaustMemory() grew and its buffer are collected, after garbage
+ * collections forced through CDP (a WeakRef is cleared only once its target is gone).
+ */
+async function exhaustedReleased(ctx) {
+  const cdp = await ctx.cdp();
+  let released = [];
+  for (let i = 0; i < 10; i += 1) {
+    await cdp.send("HeapProfiler.collectGarbage");
+    released = await ctx.page.evaluate(() => window.exhausted.map((ref) => ref.deref() === undefined));
+    if (released.every(Boolean)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return released;
+}
 
 test("a trap in a call of the app: reported once everywhere, the dead client fails cleanly, a new io() works", { timeout: TEST_TIMEOUT }, async (t) => {
   if (referenceMode) return t.skip("resocket's WebAssembly module only");
@@ -196,12 +229,14 @@ test("a trap in a call of the app: reported once everywhere, the dead client fai
         // Reconnecting to a port nobody listens on.
         const reconnecting = e2e.lib.io(closedUrl, { ...opts, forceNew: true, reconnectionDelay: 60_000, reconnectionDelayMax: 60_000 });
         e2e.record(reconnecting, { name: "reconnecting" });
-        await e2e.waitForEvent("socket", "connect_error", 5000, "the first failed attempt", { name: "reconnecting" });
+        // The app keeps the error of the first failed attempt (made in a callback of the
+        // instance, its stack trace through the instance's frames).
+        window.keptError = (await e2e.next(reconnecting, "connect_error", 5000))[0];
         // Never connected: told only once it tries to connect.
         const idle = e2e.lib.io(url, { ...opts, forceNew: true, autoConnect: false });
         e2e.record(idle, { name: "idle" });
 
-        const memory = await exhaustMemory();
+        const memory = exhaustMemory();
         let thrown = null;
         try {
           connected.emit("echo", "x".repeat(64 << 20));
@@ -275,6 +310,10 @@ test("a trap in a call of the app: reported once everywhere, the dead client fai
     assert.deepEqual(result.fresh, { n: 42, sameManager: false, memoryBytes: result.fresh.memoryBytes });
     assert.ok(result.fresh.memoryBytes < 64 * 2 ** 20, `the new client runs on a fresh instance (${result.fresh.memoryBytes} bytes of memory)`);
     assert.deepEqual(result.reported, [], "nothing uncaught");
+    // The page still holds the dead clients (`connected`, `reconnecting`, `idle`) and an
+    // error of the dead instance.
+    assert.deepEqual(await exhaustedReleased(ctx), [true, true], "the dead instance's memory and its buffer were collected");
+    assert.equal(await ctx.page.evaluate(() => e2e.lib.stats().wasmMemoryBytes), result.fresh.memoryBytes, "stats() reads the fresh instance");
     ctx.assertNoErrors();
   });
 });
@@ -290,7 +329,7 @@ test("a trap in a WebSocket callback (a frame too big for the memory left): repo
       await pageHelpers(ctx.page);
       const result = await ctx.page.evaluate(
         async ({ url, rawUrl, opts }) => {
-          const memory = await exhaustMemory();
+          const memory = exhaustMemory();
           const socket = e2e.lib.io(rawUrl, { ...opts, forceNew: true });
           e2e.record(socket, { name: "victim", app: true });
           await e2e.waitFor(() => traps("victim", "manager").length, 5000, "the trap's report", e2e.logs.victim);
@@ -320,6 +359,7 @@ test("a trap in a WebSocket callback (a frame too big for the memory left): repo
       assert.equal(result.n, "after", "a new client works");
       // The browser reports the trap it saw as uncaught; the client reported it as events.
       assert.ok(result.reported.every((m) => /unreachable/.test(m)), JSON.stringify(result.reported));
+      assert.deepEqual(await exhaustedReleased(ctx), [true, true], "the dead instance's memory and its buffer were collected");
       ctx.assertNoErrors({ allowPage: [/unreachable/], allowConsole: [/unreachable/] });
     });
   } finally {

@@ -7,8 +7,11 @@
 //   - esbuild: `esbuild main.js --bundle --format=esm --outdir=…` + the .wasm copied
 //     next to the bundle (what the README tells users), and what happens without it.
 // Plus: what the tarball holds, and that TypeScript resolves the installed package's
-// types (moduleResolution "bundler" and "node16").
-// The app's sources are in ./support/apps/.
+// types (moduleResolution "bundler" and "node16"). And, bundled by Vite and by esbuild,
+// an app whose wasm module traps (out of memory): its client hears "WasmTrap", a new
+// io() connects and receives an event, on a fresh instance made inside the bundle, and
+// the dead instance's memory is collected.
+// The app's sources are in ./support/apps/ (the trap app in ./support/apps/trap/).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -89,14 +92,27 @@ after(async () => {
   if (state.tmp) await rm(state.tmp, { recursive: true, force: true, maxRetries: 3 });
 });
 
+// The check app's report: connected, acks answered, and the server saw this socket.
+function assertChecked(result) {
+  assert.deepEqual(result.echo, { hello: "from the app" });
+  assert.equal(result.whoami.id, result.id);
+  assert.equal(result.whoami.nsp, "/");
+  assert.ok(
+    state.server.log.some((e) => e.event === "connection" && e.id === result.id),
+    `the server has no connection of socket ${result.id}`,
+  );
+}
+
 /**
  * Opens `url` (an app page) with `?server=` pointing at the socket.io server, waits for
- * the app's report and checks it: connected, acks answered, the server saw this socket,
- * no page error, no console error or warning. Resolves to the wasm responses
- * ({ path, status, type }).
+ * the app's report and checks it with `assertResult` (the check app's, by default), and
+ * that there was no page error, no console error or warning. `init`: a script run
+ * before the page's own; `assertPage(page)`: more checks, once the app reported.
+ * Resolves to the wasm responses ({ path, status, type }).
  */
-async function checkApp(t, url) {
+async function checkApp(t, url, { assertResult = assertChecked, init, assertPage } = {}) {
   const context = await state.browser.newContext();
+  if (init) await context.addInitScript({ path: init });
   const page = await context.newPage();
   const problems = [];
   const wasm = [];
@@ -120,14 +136,9 @@ async function checkApp(t, url) {
     }
     assert.ok(app?.done, `the app did not report within 15 s: ${JSON.stringify(problems)}`);
     assert.equal(app.error, null, `the app failed: ${app.error}`);
-    assert.deepEqual(app.result.echo, { hello: "from the app" });
-    assert.equal(app.result.whoami.id, app.result.id);
-    assert.equal(app.result.whoami.nsp, "/");
     assert.deepEqual(problems, []);
-    assert.ok(
-      state.server.log.some((e) => e.event === "connection" && e.id === app.result.id),
-      `the server has no connection of socket ${app.result.id}`,
-    );
+    assertResult(app.result);
+    await assertPage?.(page);
     return wasm;
   } catch (err) {
     const dir = join(ROOT, "test-results", "e2e");
@@ -251,6 +262,67 @@ test("esbuild without the .wasm copied: the import fails, naming the missing fil
     assert.match((await failed).message, /failed to fetch Wasm: 404 .*resocket_wasm_bg\.wasm/);
   } finally {
     await context.close().catch(() => {});
+    await site.close();
+  }
+});
+
+// The trap app's report: the dead client heard the trap once, by a socket "disconnect"
+// and a Manager "error", and the new client, on a fresh instance, got its event.
+function assertTrapped(result) {
+  console.log(`trap app: ${JSON.stringify(result)}`);
+  assert.ok(result.grown >= 2 ** 31, `the memory was grown to its limit (${result.grown} bytes)`);
+  assert.deepEqual(result.reports.sort(), ["disconnect:transport error:WasmTrap", "error:WasmTrap"]);
+  assert.equal(result.dead, false, "the dead client is inactive");
+  assert.equal(result.news, 42, "the new client received the event");
+  assert.ok(result.memory < 64 * 2 ** 20, `the new client runs on a fresh instance (${result.memory} bytes of memory)`);
+  assert.ok(
+    state.server.log.some((e) => e.event === "connection" && e.id === result.fresh),
+    `the server has no connection of socket ${result.fresh}`,
+  );
+}
+
+// The dead instance's memory and its buffer are collected (WeakRefs cleared) by garbage
+// collections forced through CDP, while the app still holds its dead client: the bundler
+// kept what lets go of them.
+async function assertReleased(page) {
+  const cdp = await page.context().newCDPSession(page);
+  let released = [];
+  for (let i = 0; i < 10; i += 1) {
+    await cdp.send("HeapProfiler.collectGarbage");
+    released = await page.evaluate(() => window.exhausted.map((ref) => ref.deref() === undefined));
+    if (released.every(Boolean)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await cdp.detach().catch(() => {});
+  assert.deepEqual(released, [true, true], "the dead instance's memory and its buffer were collected");
+}
+
+const TRAP = { assertResult: assertTrapped, init: join(APP_SOURCES, "note-wasm-memories.js"), assertPage: assertReleased };
+
+test("Vite, default config, an app whose wasm traps: WasmTrap reported, then a new io() works", { skip }, async (t) => {
+  // `vite build trap`: the trap app's own root (its index.html), output in trap/dist.
+  const built = await run(join(BIN, "vite"), ["build", "trap", "--logLevel", "warn"], { cwd: state.app });
+  assert.equal(`${built.stdout}${built.stderr}`.trim(), "", "vite build warned");
+  const site = await serveDirectory(join(state.app, "trap", "dist"));
+  try {
+    assertWasm(await checkApp(t, `${site.url}/`, TRAP), /^\/assets\/resocket_wasm_bg-.+\.wasm$/);
+  } finally {
+    await site.close();
+  }
+});
+
+test("esbuild, an app whose wasm traps: WasmTrap reported, then a new io() works", { skip }, async (t) => {
+  const out = join(state.app, "dist-esbuild-trap");
+  const built = await run(join(BIN, "esbuild"), ["trap/main.js", "--bundle", "--format=esm", `--outdir=${out}`, "--log-level=warning"], {
+    cwd: state.app,
+  });
+  assert.equal(`${built.stdout}${built.stderr}`.trim(), "", "esbuild warned");
+  await copyFile(join(state.app, "node_modules", "resocket", WASM), join(out, WASM));
+  await copyFile(join(state.app, "trap", "index.html"), join(out, "index.html"));
+  const site = await serveDirectory(out);
+  try {
+    assertWasm(await checkApp(t, `${site.url}/`, TRAP), /^\/resocket_wasm_bg\.wasm$/);
+  } finally {
     await site.close();
   }
 });

@@ -320,8 +320,10 @@ declare function lookup(opts?: Partial<ManagerOptions & SocketOptions>): Socket;
 /** Socket.IO protocol version. */
 export declare const protocol: 5;
 
-/** Memory held by the WebAssembly instance, in bytes. */
-/** Diagnostics: the wasm linear memory, and how many connections (Managers) are alive in it. */
+/**
+ * Diagnostics: the wasm linear memory, in bytes, and how many connections (Managers) are
+ * alive in it, of the instance new clients run on (a fresh one after a "WasmTrap").
+ */
 export declare function stats(): { wasmMemoryBytes: number; connections: number };
 
 export { lookup as io, lookup as connect, lookup as default };

@@ -6,17 +6,41 @@
 // volatile drops, recovery and the per-namespace CONNECT all belong to the Rust core.
 // Events come from it through one callback, synchronously and in order; listeners may
 // call back into it (emit, disconnect, ...).
-import init, { Connection, liveConnections, limitFields } from "./resocket_wasm.js";
+import glue from "./resocket_wasm.js";
 
-// The wasm instance new Managers use: its glue's exports, and once it trapped, the error
-// and the load of a fresh instance. Top-level await: `import { io } from "resocket"` needs
-// no explicit init call.
-let inst = { Connection, liveConnections, memory: (await init()).memory };
+// Each instance of the wasm module comes with a glue of its own (the glue module exports
+// a factory): its own memory, table of JS values, closures and Connection class. So an
+// instance that trapped can be let go of whole, its memory with it, while new clients run
+// on a fresh one. The module is compiled once, by the first glue (which fetches it from
+// beside its code); later instances are made from it synchronously, so a fresh one is
+// there as soon as a client needs it. Top-level await: `import { io } from "resocket"`
+// needs no explicit init call. The first instance is made in a function of its own: what
+// a module's top-level code awaits stays reachable from the module, and its memory with it.
+const first = glue();
+let inst = await (async () => ({ g: first, memory: (await first.default()).memory }))();
+const MODULE = first.module();
+
+// The instance new clients run on: a fresh one once the last one trapped.
+const current = () => {
+  if (inst.trap) {
+    try {
+      const g = glue();
+      inst = { g, memory: g.initSync({ module: MODULE }).memory };
+    } catch (cause) {
+      // Memory still exhausted: not even a fresh instance can start (a later call tries again).
+      throw Object.assign(fail(`resocket: the WebAssembly module stopped and cannot start again (${cause.message})`, "WasmTrap"), { cause });
+    }
+  }
+  return inst;
+};
 
 export const protocol = 5;
 
-/** Memory held by the wasm instance (used by the memory test and the benchmarks). */
-export const stats = () => ({ wasmMemoryBytes: inst.memory.buffer.byteLength, connections: inst.liveConnections() });
+/** Memory held by the wasm instance new clients run on (used by the memory test and the benchmarks). */
+export const stats = () => {
+  const { g, memory } = current();
+  return { wasmMemoryBytes: memory.buffer.byteLength, connections: g.liveConnections() };
+};
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
@@ -33,7 +57,14 @@ const call = (fn, self, args) => {
 };
 
 /** An Error with a stable `.type` (the core's code: "TransportError", "TimeoutError", ...). */
-const fail = (message, type) => Object.assign(new Error(message), { type });
+const fail = (message, type) => {
+  const e = Object.assign(new Error(message), { type });
+  // Formatted at once: until then a stack trace holds the wasm instance of its frames
+  // (most errors are made in the core's callback), and so, once the instance trapped, its
+  // memory, for as long as the app keeps the error.
+  e.stack;
+  return e;
+};
 
 // --- traps ------------------------------------------------------------------------------
 
@@ -41,25 +72,27 @@ const fail = (message, type) => Object.assign(new Error(message), { type });
 // halfway, leaving what it was changing half-changed: a RefCell borrowed for good, which
 // answers "Busy" from then on, events never delivered. The instance is given up whole:
 // its clients are told once ("WasmTrap") and never call it again, and new clients get a
-// fresh instance, from the glue module imported anew (its init keeps one instance).
+// fresh instance.
 const isTrap = (e) => e instanceof WebAssembly.RuntimeError || e instanceof RangeError || e?.type == "Busy";
-// Variables, not literals: bundlers would otherwise take the glue for an asset of its own.
-const GLUE = "./resocket_wasm.js";
 const WASM_URL = new URL("./resocket_wasm_bg.wasm", import.meta.url).href;
-let loads = 0;
 
-const trapped = (i, cause) => {
+// Instance `i` trapped (in a call of Manager `m`, if any).
+const trapped = (i, cause, m) => {
   if (i.trap) return;
   const why = `resocket: the WebAssembly module stopped (${cause.message}); this client is dead: create a new one`;
   i.trap = Object.assign(fail(why, "WasmTrap"), { cause });
-  i.next = import(/* @vite-ignore */ `${new URL(GLUE, import.meta.url)}#${++loads}`)
-    .then(async (g) => {
-      const { memory } = await g.default({ module_or_path: WASM_URL });
-      inst = { Connection: g.Connection, liveConnections: g.liveConnections, memory };
-    })
-    // No second copy of the glue (a bundle without its file): new clients throw.
-    .catch(() => {});
-  for (const m of live) if (m._i == i) m._dead();
+  // As for fail()'s errors (the app gets this one as `cause`).
+  cause.stack;
+  m?._dead();
+  for (const x of live) if (x._i == i) x._dead();
+  // Once the connections above are freed (their microtasks come first) and no call into
+  // the instance can be on the stack: its glue lets go of it, so that its memory is
+  // collected even while the app keeps its dead clients, or a connection that could not
+  // be freed keeps listeners (which from then on do nothing).
+  queueMicrotask(() => {
+    i.g.drop();
+    i.g = i.memory = null;
+  });
 };
 
 // A trap where no call of ours is on the stack (a WebSocket or timer callback of the
@@ -91,7 +124,7 @@ const guard = (m, c) => {
           return f.apply(c, args);
         } catch (e) {
           if (!isTrap(e)) throw e;
-          trapped(m._i, e);
+          trapped(m._i, e, m);
         }
       }
       m._dead();
@@ -235,7 +268,7 @@ const setting = (name, v) => {
 const params = (c) => [...Object.values(c).slice(0, 5), c.timeout === false ? Infinity : c.timeout];
 // The `limits` option as configure() takes it: numbers in the core's order, NaN for a
 // limit left at its default.
-const LIMITS = limitFields();
+const LIMITS = first.limitFields();
 const limits = (o) => o && LIMITS.map((k) => o[k] ?? NaN);
 
 // ws(s)://host + path + query, and the URL itself (its pathname is the namespace).
@@ -328,9 +361,8 @@ export class Manager extends Emitter {
     q.set("transport", "websocket");
     const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
 
-    const i = (this._i = inst);
-    if (i.trap) throw fail("resocket: the WebAssembly module stopped and no fresh one is ready (yet): reload the page", "WasmTrap");
-    this._c = guard(this, new i.Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this))));
+    const i = (this._i = current());
+    this._c = guard(this, new i.g.Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this))));
     this._c.configure(...params(cfg), limits(opts.limits));
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
@@ -347,18 +379,18 @@ export class Manager extends Emitter {
     else live.delete(this);
   }
 
-  // The instance trapped; told once. Once the fresh instance is loaded (a listener may
-  // create its new client at once): the Manager hears "error", each socket that wanted a
-  // connection "disconnect" ("transport error") or "connect_error", and pending acks
-  // fail, all with the trap's error. The connection is freed: its WebSocket, timer and
-  // page listeners go.
+  // The instance trapped; told once, from a microtask (the app's call that trapped has
+  // returned; a listener may create its new client at once): the Manager hears "error",
+  // each socket that wanted a connection "disconnect" ("transport error") or
+  // "connect_error", and pending acks fail, all with the trap's error. The connection is
+  // freed first: its WebSocket, timer and page listeners go.
   _dead() {
     if (this._told) return;
     this._told = 1;
     live.delete(this);
     const err = this._i.trap;
     const socks = this._socks.filter(Boolean).map((s) => [s, s._st]);
-    this._i.next.then(() => {
+    queueMicrotask(() => {
       this._c.free();
       this._fire("error", err);
       for (const [s, st] of socks) {
@@ -482,7 +514,7 @@ export class Socket extends Emitter {
     if (trap) {
       // A dead client: each attempt fails, as one to an unreachable server would.
       this.io._dead();
-      this.io._i.next.then(() => this._fire("connect_error", trap));
+      queueMicrotask(() => this._fire("connect_error", trap));
       return this;
     }
     if (!this.connected) this.io._c.connect(this._k);
