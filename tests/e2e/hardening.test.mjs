@@ -168,13 +168,17 @@ test("the wall clock set forward: no ack times out, no queued emit expires, no f
         offline.emit("note", "queued before the jump");
         const real = Date.now;
         Date.now = () => real() + 40_000;
-        // Inputs after the jump: an ack round trip, and a connect that flushes the queue.
+        // After the jump, each client's timer fires (a short ack timeout): every deadline
+        // due by then is handled, and only the short one may be.
         const echo = await e2e.within(socket.emitWithAck("echo", "after"), 5000, "an ack after the jump");
+        const short = await e2e.settle(socket.timeout(300).emitWithAck("noack"));
+        const shortOffline = await e2e.settle(offline.timeout(300).emitWithAck("note", "short-lived"));
         offline.connect();
         await e2e.waitFor(() => offline.connected, 5000, "the queued socket to connect");
         const noted = await e2e.within(offline.emitWithAck("note", "after connect"), 5000, "a note");
         const pending = await e2e.orPending(unanswered, 200, "the unanswered ack");
-        const state = { echo, noted, pending, connected: socket.connected, drops, offlineDrops, log: e2e.logs.main };
+        const timedOut = [short.err?.type, shortOffline.err?.type];
+        const state = { echo, noted, pending, timedOut, connected: socket.connected, drops, offlineDrops, log: e2e.logs.main };
         Date.now = real;
         socket.disconnect();
         offline.disconnect();
@@ -183,6 +187,7 @@ test("the wall clock set forward: no ack times out, no queued emit expires, no f
       { url, opts: clientOptions({ forceNew: true }) },
     );
     assert.equal(result.echo, "after");
+    assert.deepEqual(result.timedOut, ["TimeoutError", "TimeoutError"], "the short timeouts fired");
     assert.deepEqual(result.pending, { pending: true }, "the 30 s ack is still waiting");
     assert.equal(result.connected, true, `no false ping timeout:${formatLog(result.log)}`);
     assert.deepEqual(result.offlineDrops, [], "the queued emit did not expire");
