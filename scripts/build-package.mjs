@@ -233,7 +233,7 @@ const factoryFault = await (async () => {
   // its current buffer.
   memory.grow(1);
   const held = new dead.Connection("ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket", () => {});
-  held.configure(true, 1, 1, 1, 0, 1, dead.limitFields().map(() => 1));
+  held.configure(true, 1, 1, 1, 0, 1, JSON.stringify({ frameBytes: 1 }));
   if (dead.liveConnections() != 1 || fresh.liveConnections() != 0) return "two glues share one instance";
   const refs = [new WeakRef(memory), new WeakRef(memory.buffer)];
   memory = null;

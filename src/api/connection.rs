@@ -14,7 +14,7 @@ use crate::core::{
     QueueLimits, ReconnectionAttempts, SocketConfig, SocketKey,
 };
 use crate::driver::{random_seed, Driver};
-use crate::protocol::JsonText;
+use crate::protocol::{decode_string, parse_unsigned, JsonText};
 
 use super::events::{forward, EventCallback};
 
@@ -66,8 +66,12 @@ impl Connection {
         max_queue: Option<u32>,
         max_queue_age: Option<f64>,
         drop_newest: Option<bool>,
-        volatile_events: Option<Vec<String>>,
+        volatile_events: Option<String>,
     ) -> Result<u32, JsValue> {
+        let volatile_events = match volatile_events {
+            Some(json) => event_names(&json)?,
+            None => Vec::new(),
+        };
         let defaults = QueueLimits::default();
         let config = SocketConfig {
             auth: if deferred_auth {
@@ -87,7 +91,7 @@ impl Connection {
             },
             retries: retries.unwrap_or(0),
             ack_timeout: ack_timeout.map(millis),
-            volatile_events: volatile_events.unwrap_or_default(),
+            volatile_events,
         };
         self.command(|manager, _| manager.socket(namespace, config).0 as u32)
     }
@@ -231,13 +235,14 @@ impl Connection {
         delay_max: f64,
         randomization_factor: f64,
         timeout: f64,
-        limits: Option<Vec<f64>>,
+        limits: Option<String>,
     ) -> Result<(), JsValue> {
-        // The values were validated by the JS wrapper.
+        // The other values were validated by the JS wrapper.
+        let limits = limits.map(|json| incoming_limits(&json)).transpose()?;
         self.command(|manager, _| {
             let config = manager.config_mut();
             if let Some(limits) = limits {
-                config.limits = incoming_limits(&limits);
+                config.limits = limits;
             }
             config.reconnection = reconnection;
             config.reconnection_attempts = reconnection_attempts(attempts);
@@ -263,37 +268,52 @@ impl Connection {
     }
 }
 
-/// The order of the numbers `configure()` takes for the incoming limits; the JS side
-/// reads this list (`limitFields()`), so the two cannot drift apart.
-const LIMIT_FIELDS: [&str; 5] = [
-    "frameBytes",
-    "attachments",
-    "attachmentBytes",
-    "earlyEvents",
-    "earlyBytes",
-];
-
-#[wasm_bindgen(js_name = limitFields)]
-pub fn limit_fields() -> Vec<String> {
-    LIMIT_FIELDS.iter().map(|name| (*name).to_owned()).collect()
+/// The `limits` option, the JSON text of `{ frameBytes, attachments, attachmentBytes,
+/// earlyEvents, earlyBytes }` (any of them): the names are matched here, so JS and Rust
+/// share no field order. A limit left out keeps its default; `null`, what JSON makes of
+/// `Infinity`, lifts it.
+fn incoming_limits(json: &str) -> Result<IncomingLimits, JsValue> {
+    const WHAT: &str = "resocket: option \"limits\" takes an object of non-negative integers \
+        (or Infinity) named frameBytes, attachments, attachmentBytes, earlyEvents, earlyBytes";
+    let invalid = || JsValue::from(js_sys::TypeError::new(WHAT));
+    let object = JsonText::parse(json).map_err(|_| invalid())?;
+    let mut limits = IncomingLimits::default();
+    for (name, value) in object.members().map_err(|_| invalid())? {
+        let field = match name.as_deref() {
+            Some("frameBytes") => &mut limits.frame_bytes,
+            Some("attachments") => &mut limits.attachments,
+            Some("attachmentBytes") => &mut limits.attachment_bytes,
+            Some("earlyEvents") => &mut limits.early_events,
+            Some("earlyBytes") => &mut limits.early_bytes,
+            _ => return Err(invalid()),
+        };
+        *field = match value {
+            "null" => usize::MAX,
+            number => parse_unsigned(number)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(invalid)?,
+        };
+    }
+    Ok(limits)
 }
 
-fn incoming_limits(values: &[f64]) -> IncomingLimits {
-    let defaults = IncomingLimits::default();
-    // `as` saturates: infinity is the largest size. A value left out (NaN) is the default.
-    let value = |index: usize, default: usize| {
-        values
-            .get(index)
-            .filter(|v| !v.is_nan())
-            .map_or(default, |v| *v as usize)
+/// The `volatileEvents` option, the JSON text of an array of event names.
+fn event_names(json: &str) -> Result<Vec<String>, JsValue> {
+    let invalid = || {
+        JsValue::from(js_sys::TypeError::new(
+            "resocket: option \"volatileEvents\" must be an array of event names",
+        ))
     };
-    IncomingLimits {
-        frame_bytes: value(0, defaults.frame_bytes),
-        attachments: value(1, defaults.attachments),
-        attachment_bytes: value(2, defaults.attachment_bytes),
-        early_events: value(3, defaults.early_events),
-        early_bytes: value(4, defaults.early_bytes),
-    }
+    let names = JsonText::parse(json).map_err(|_| invalid())?;
+    let elements = names.array_elements().map_err(|_| invalid())?;
+    elements
+        .into_iter()
+        .map(|name| {
+            decode_string(name)
+                .map(|name| name.into_owned())
+                .ok_or_else(invalid)
+        })
+        .collect()
 }
 
 fn socket_key(key: u32) -> SocketKey {

@@ -4,6 +4,9 @@
 //! array) without building a tree: payloads stay text so the browser's native
 //! `JSON.parse` can build the JavaScript values. It must not know about packets.
 
+#[cfg(target_arch = "wasm32")]
+use std::borrow::Cow;
+
 use super::{scan, write, ProtocolError};
 
 /// `Number.MAX_SAFE_INTEGER`: the largest integer every JavaScript peer reads exactly.
@@ -69,6 +72,18 @@ impl JsonText {
             return Err(ProtocolError::InvalidPayload);
         }
         Ok(scan::members(&self.0).map(|(_, element)| element))
+    }
+
+    /// The decoded key and the value text of each member of a JSON object (the JS API
+    /// reads object options with it).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn members(
+        &self,
+    ) -> Result<impl Iterator<Item = (Option<Cow<'_, str>>, &str)>, ProtocolError> {
+        if self.kind() != JsonKind::Object {
+            return Err(ProtocolError::InvalidPayload);
+        }
+        Ok(scan::members(&self.0).map(|(key, value)| (key.and_then(scan::decode_string), value)))
     }
 
     /// Builds the JSON array `[e1,e2,...]` from elements taken from valid JSON text

@@ -24,3 +24,6 @@ pub use value::Value;
 
 pub(crate) use json::JsonKind;
 pub(crate) use scan::decode_string;
+// The JS API reads numeric options with it.
+#[cfg(target_arch = "wasm32")]
+pub(crate) use scan::parse_unsigned;

@@ -266,10 +266,8 @@ const setting = (name, v) => {
 };
 // Connection's parameters from the settings (`timeout: false` = no handshake timeout).
 const params = (c) => [...Object.values(c).slice(0, 5), c.timeout === false ? Infinity : c.timeout];
-// The `limits` option as configure() takes it: numbers in the core's order, NaN for a
-// limit left at its default.
-const LIMITS = first.limitFields();
-const limits = (o) => o && LIMITS.map((k) => o[k] ?? NaN);
+// The `limits` option as configure() takes it: JSON, its field names read by the core.
+const limits = (o) => o && JSON.stringify(o);
 
 // ws(s)://host + path + query, and the URL itself (its pathname is the namespace).
 const target = (uri) => {
@@ -293,7 +291,8 @@ const checkManager = (o) => {
   if (o.extraHeaders && Object.keys(o.extraHeaders).length)
     unsupported("extraHeaders", 'browser WebSockets cannot send custom headers; use "auth" or "query"');
   const l = o.limits;
-  need("limits", l == null || (typeof l == "object" && Object.keys(l).every((k) => LIMITS.includes(k) && nonNegative(l[k]))), `an object of non-negative numbers with keys among ${LIMITS.join(", ")}`);
+  // Its fields are checked by the core, which names them.
+  need("limits", l == null || (typeof l == "object" && !Array.isArray(l)), "an object");
 };
 
 const withoutAuth = (o) => {
@@ -478,7 +477,7 @@ export class Socket extends Emitter {
     const o = this._o;
     const age = o.maxQueueAge;
     const overflow = o.queueOverflow && o.queueOverflow == "drop-newest";
-    this._k = io._c.socket(nsp, true, o.retries ?? undefined, o.ackTimeout ?? undefined, o.maxQueue ?? undefined, age ?? undefined, o.queueOverflow ? overflow : undefined, o.volatileEvents);
+    this._k = io._c.socket(nsp, true, o.retries ?? undefined, o.ackTimeout ?? undefined, o.maxQueue ?? undefined, age ?? undefined, o.queueOverflow ? overflow : undefined, o.volatileEvents && JSON.stringify(o.volatileEvents));
     io._socks[this._k] = this;
     if (io._auto) this.connect();
   }
