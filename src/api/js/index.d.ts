@@ -165,8 +165,8 @@ export interface ManagerOptions {
   autoUnref: boolean;
   transportOptions: object;
 
-  /** Not supported: browser WebSockets cannot send custom headers (throws a TypeError). */
-  extraHeaders: never;
+  /** Accepted and ignored, as socket.io-client does on WebSocket: a browser WebSocket cannot send custom headers. */
+  extraHeaders: { [header: string]: string };
   /** Not supported: only the default parser exists (throws a TypeError). */
   parser: never;
 }
@@ -283,7 +283,8 @@ export declare class Socket<
    */
   rejoin<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): () => void;
   /** The emits waiting for a connection, oldest first, as `[event, ...args]`. */
-  readonly sendBuffer: any[][];
+  /** Assigning `[]` drops the queue (each emit reported by "emit_dropped", as clearQueue()). */
+  sendBuffer: any[][];
   /** Drops every emit waiting for a connection (each reported by "emit_dropped"). */
   clearQueue(): this;
   /** Accepted for compatibility (no effect). */

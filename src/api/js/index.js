@@ -288,8 +288,9 @@ const checkManager = (o) => {
   if (t != null && !(Array.isArray(t) && t.includes("websocket")))
     unsupported("transports", 'it must include "websocket", the only transport resocket has (no HTTP long-polling, no WebTransport)');
   if (o.parser != null) unsupported("parser", "resocket speaks the default Socket.IO parser (JSON with binary attachments) only");
-  if (o.extraHeaders && Object.keys(o.extraHeaders).length)
-    unsupported("extraHeaders", 'browser WebSockets cannot send custom headers; use "auth" or "query"');
+  // extraHeaders: accepted and ignored, as socket.io-client does on a WebSocket (a
+  // browser WebSocket cannot send custom headers).
+  need("extraHeaders", o.extraHeaders == null || typeof o.extraHeaders == "object", "an object");
   const l = o.limits;
   // Its fields are checked by the core, which names them.
   need("limits", l == null || (typeof l == "object" && !Array.isArray(l)), "an object");
@@ -621,6 +622,12 @@ export class Socket extends Emitter {
   /** The emits waiting for a connection, oldest first, as `[event, ...args]` arrays. */
   get sendBuffer() {
     return JSON.parse(this.io._c.queued(this._k));
+  }
+
+  // socket.io-client's documented way to drop the buffer is `socket.sendBuffer = []`.
+  set sendBuffer(v) {
+    if (!Array.isArray(v) || v.length) throw new TypeError("resocket: sendBuffer can only be assigned [] (it drops the queue, as clearQueue() does)");
+    this.clearQueue();
   }
 
   /**

@@ -1,0 +1,70 @@
+// socket.io-client code that must run unchanged (the same code runs on socket.io-client
+// 4.8.4 with RESOCKET_E2E_CLIENT=socket.io-client, see ./support/static.mjs):
+//   - a volatile emit with an ack callback asks for the ack, and the callback runs;
+//   - `socket.sendBuffer = []` drops what waits for a connection;
+//   - `extraHeaders` is accepted (on a WebSocket, ignored by both clients).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { clientOptions, e2eSuite } from "./support/browser.mjs";
+import { startSocketIoServer } from "./support/processes.mjs";
+
+const suite = e2eSuite(import.meta.url);
+const TEST_TIMEOUT = 60_000;
+
+test("socket.volatile.emit with an ack callback gets its answer", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const answer = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        const answer = await e2e.within(new Promise((resolve) => socket.volatile.emit("echo", "v", resolve)), 5000, "the volatile emit's ack");
+        socket.disconnect();
+        return answer;
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.equal(answer, "v");
+    ctx.assertNoErrors();
+  });
+});
+
+test("socket.sendBuffer = [] drops the emits waiting for a connection", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = e2e.lib.io(url, { ...opts, autoConnect: false });
+        socket.emit("note", "dropped-1");
+        socket.emit("note", "dropped-2");
+        const before = socket.sendBuffer.length;
+        socket.sendBuffer = [];
+        const after = socket.sendBuffer.length;
+        socket.connect();
+        await e2e.waitFor(() => socket.connected, 5000, "the connection");
+        const noted = await e2e.within(socket.emitWithAck("note", "kept"), 5000, "an ack");
+        socket.disconnect();
+        return { before, after, noted };
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.deepEqual(result, { before: 2, after: 0, noted: "noted" });
+    const notes = server.log.filter((e) => e.event === "note").map((e) => e.args[0]);
+    assert.deepEqual(notes, ["kept"]);
+    ctx.assertNoErrors();
+  });
+});
+
+test("extraHeaders is accepted on a WebSocket connection", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const echo = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, { ...opts, extraHeaders: { authorization: "Bearer x" } });
+        const echo = await e2e.within(socket.emitWithAck("echo", "ok"), 5000, "an ack");
+        socket.disconnect();
+        return echo;
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.equal(echo, "ok");
+    ctx.assertNoErrors();
+  });
+});
