@@ -47,13 +47,16 @@ pub struct Driver {
     _page: PageListeners,
 }
 
+/// How often the timer fires at least while a connection is open, to compare the wall
+/// clock with the monotonic one.
+const WALL_CHECK_MS: u64 = 5000;
+
 /// What the sink is given: a notice, and the latest text frame of the transport whose
 /// frame the core was handling when it produced the notice (if it was handling one).
 type Sink = dyn Fn(Notice, Option<&ReceivedText>);
 
 struct Shared {
     core: RefCell<Core>,
-    clock: Clock,
     sink: Box<Sink>,
     undelivered: RefCell<VecDeque<(Notice, Option<Rc<ReceivedText>>)>>,
     delivering: Cell<bool>,
@@ -61,6 +64,7 @@ struct Shared {
 
 struct Core {
     manager: Manager,
+    clock: Clock,
     url: String,
     transports: Vec<(ConnId, WebSocketTransport)>,
     timer: Option<(u64, Timeout)>,
@@ -78,11 +82,11 @@ impl Driver {
         let shared = Rc::new(Shared {
             core: RefCell::new(Core {
                 manager,
+                clock: Clock::default(),
                 url,
                 transports: Vec::new(),
                 timer: None,
             }),
-            clock: Clock::default(),
             sink: Box::new(sink),
             undelivered: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
@@ -91,6 +95,7 @@ impl Driver {
         let page = PageListeners::new(move |event| {
             // Failures mean the driver is gone or busy; a page event then has no one to inform.
             let _ = run(&weak, None, |core, now| {
+                core.catch_up_wall_clock(now);
                 core.manager.handle_network(now, event)
             });
         });
@@ -161,10 +166,7 @@ fn run_once(
             .core
             .try_borrow_mut()
             .map_err(|_| DriverError::Busy)?;
-        let (now, gap) = shared.clock.now();
-        if gap > 0 {
-            core.manager.handle_time_gap(now, gap);
-        }
+        let now = core.clock.now();
         input(&mut core, now);
         // The core never calls out, so `undelivered` is free while it runs.
         core.carry_out(weak, now, &frame, &mut shared.undelivered.borrow_mut());
@@ -186,6 +188,15 @@ fn deliver(shared: &Shared) {
 }
 
 impl Core {
+    /// Tells the core how much time the monotonic clock missed (a sleep, or a clock
+    /// set forward), if any, since the timer or a page event last asked.
+    fn catch_up_wall_clock(&mut self, now: u64) {
+        let gap = self.clock.wall_gap(now);
+        if gap > 0 {
+            self.manager.handle_time_gap(now, gap);
+        }
+    }
+
     /// Drains the core's outputs: transport commands are carried out here, events are
     /// queued in `notices` (with `frame`) for delivery once the core is released.
     /// Re-arms the timer.
@@ -273,9 +284,22 @@ impl Core {
     }
 
     fn arm_timer(&mut self, weak: &Weak<Shared>, now: u64) {
-        let deadline = self.manager.poll_timeout();
-        if self.timer.as_ref().map(|(armed, _)| *armed) == deadline {
-            return;
+        // While a connection is open, the timer also fires every WALL_CHECK_MS so that a
+        // sleep is noticed soon after wake-up (see the clock module).
+        let check = self
+            .manager
+            .handshake()
+            .map(|_| now.saturating_add(WALL_CHECK_MS));
+        let deadline = match (self.manager.poll_timeout(), check) {
+            (Some(due), Some(check)) => Some(due.min(check)),
+            (due, check) => due.or(check),
+        };
+        // A timer armed no later than needed stays: one that fires early only re-arms,
+        // and cancelling and re-arming on every frame would cost more.
+        if let (Some((armed, _)), Some(deadline)) = (&self.timer, deadline) {
+            if *armed <= deadline {
+                return;
+            }
         }
         // Dropping the previous timer cancels it (also from inside its own callback:
         // wasm-bindgen frees a running closure only once it returns).
@@ -291,6 +315,7 @@ impl Core {
                     // This timer is spent: forget it so that the same deadline, if
                     // still pending (fired early), is armed again.
                     core.timer = None;
+                    core.catch_up_wall_clock(now);
                     core.manager.handle_timeout(now);
                 });
             });

@@ -280,3 +280,31 @@ test("an emit larger than the server's maxHttpBufferSize is dropped and reported
     ctx.assertNoErrors();
   });
 });
+
+test("time the monotonic clock missed (a sleep) counts toward the heartbeat: noticed within seconds", { timeout: TEST_TIMEOUT }, async (t) => {
+  if (referenceMode) return t.skip("resocket's monotonic clock");
+  const starting = startSocketIoServer({ pingInterval: 1000, pingTimeout: 1000 });
+  await suite.withServer(t, starting, async (ctx, { url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        // What a machine waking from a 10 s sleep looks like to the page: the wall clock
+        // went 10 s further than performance.now().
+        const real = Date.now;
+        const started = performance.now();
+        Date.now = () => real() + 10_000;
+        const [reason] = await e2e.next(socket, "disconnect", 10_000);
+        const afterMs = performance.now() - started;
+        await e2e.waitFor(() => socket.connected, 5000, "the reconnection", e2e.logs.main);
+        Date.now = real;
+        socket.disconnect();
+        return { reason, afterMs };
+      },
+      { url, opts: clientOptions({ forceNew: true, reconnectionDelay: 100, randomizationFactor: 0 }) },
+    );
+    assert.equal(result.reason, "ping timeout");
+    // The driver compares the clocks at least every 5 s while connected.
+    assert.ok(result.afterMs < 7000, `noticed after ${Math.round(result.afterMs)} ms`);
+    ctx.assertNoErrors();
+  });
+});
