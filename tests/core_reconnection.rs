@@ -4,7 +4,7 @@
 mod fake_server;
 
 use fake_server::Harness;
-use resocket::core::{Backoff, ManagerConfig, NetworkEvent, ReconnectionAttempts};
+use resocket::core::{Backoff, Manager, ManagerConfig, NetworkEvent, Output, ReconnectionAttempts};
 
 fn config(attempts: ReconnectionAttempts) -> ManagerConfig {
     ManagerConfig {
@@ -427,4 +427,34 @@ fn frames_from_a_retired_transport_are_ignored() {
     h.server_open();
     h.server_accept("s2");
     assert!(h.manager.is_connected(h.socket));
+}
+
+#[test]
+fn an_opened_manager_connects_and_reconnects_without_a_socket_until_closed() {
+    let mut manager = Manager::new(config(ReconnectionAttempts::Unlimited), 1);
+    let drain = |manager: &mut Manager| -> Vec<Output> {
+        std::iter::from_fn(|| manager.poll_output()).collect()
+    };
+    let opened = |outputs: &[Output]| {
+        outputs.iter().find_map(|output| match output {
+            Output::OpenTransport(conn) => Some(*conn),
+            _ => None,
+        })
+    };
+    manager.open(0);
+    let conn = opened(&drain(&mut manager)).expect("a transport, without any socket");
+    manager.handle_transport_closed(0, conn, true);
+    let now = manager.poll_timeout().expect("a reconnection is scheduled");
+    manager.handle_timeout(now);
+    let outputs = drain(&mut manager);
+    assert!(opened(&outputs).is_some(), "reconnects: {outputs:?}");
+    manager.close();
+    let outputs = drain(&mut manager);
+    assert!(
+        outputs
+            .iter()
+            .any(|output| matches!(output, Output::CloseTransport(_))),
+        "{outputs:?}"
+    );
+    assert_eq!(manager.poll_timeout(), None, "nothing reconnects it");
 }

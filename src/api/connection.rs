@@ -96,6 +96,17 @@ impl Connection {
         self.command(|manager, _| manager.socket(namespace, config).0 as u32)
     }
 
+    /// socket.io-client's `Manager.open()`: connects now, with or without a socket.
+    pub fn open(&self) -> Result<(), JsValue> {
+        self.command(|manager, now| manager.open(now))
+    }
+
+    /// The end of socket.io-client's `Manager.disconnect()`, once every socket is
+    /// disconnected: nothing keeps or re-establishes the connection any more.
+    pub fn close(&self) -> Result<(), JsValue> {
+        self.command(|manager, _| manager.close())
+    }
+
     pub fn connect(&self, key: u32) -> Result<(), JsValue> {
         self.command(|manager, now| manager.connect(now, socket_key(key)))
     }
@@ -210,13 +221,15 @@ impl Connection {
     }
 
     /// The socket's flags in one number (one export instead of three): 1 connected,
-    /// 2 active (wants a connection), 4 recovered (its last connect restored the session).
+    /// 2 active (wants a connection), 4 recovered (its last connect restored the session);
+    /// and the connection's: 8 opened for its own sake (`open()`), whatever the key.
     pub fn state(&self, key: u32) -> u32 {
         self.inspect(|manager| {
             let key = socket_key(key);
             u32::from(manager.is_connected(key))
                 | u32::from(manager.is_active(key)) << 1
                 | u32::from(manager.recovered(key)) << 2
+                | u32::from(manager.is_opened()) << 3
         })
         .unwrap_or(0)
     }

@@ -70,6 +70,10 @@ pub struct Manager {
     /// Whether the current or next opening is a reconnection (not the first connect).
     reconnecting: bool,
     online: bool,
+    /// The connection was opened for its own sake (socket.io-client's `Manager.open()`,
+    /// which `autoConnect` calls): it is kept, and re-established, without any socket
+    /// wanting it, until a socket lets go of it or the app closes it.
+    opened: bool,
 }
 
 impl Manager {
@@ -86,7 +90,41 @@ impl Manager {
             attempts: 0,
             reconnecting: false,
             online: true,
+            opened: false,
         }
+    }
+
+    /// socket.io-client's `Manager.open()`: connects now, with or without a socket.
+    pub fn open(&mut self, now: u64) {
+        self.opened = true;
+        if let Engine::Closed = self.engine {
+            self.attempts = 0;
+            self.reconnecting = false;
+            self.start_opening(now);
+        }
+    }
+
+    /// socket.io-client's `Manager.disconnect()` once its sockets are disconnected: the
+    /// connection closes and nothing reconnects it.
+    pub fn close(&mut self) {
+        self.release();
+    }
+
+    /// A socket let go of the connection (or the app closed it), as socket.io-client's
+    /// Manager sees it: it closes once no socket wants it, opened for its own sake or not.
+    fn release(&mut self) {
+        self.opened = false;
+        self.close_if_unused();
+    }
+
+    /// Whether the connection was opened for its own sake ([`Manager::open`]).
+    pub fn is_opened(&self) -> bool {
+        self.opened
+    }
+
+    /// Whether the connection is wanted: by a socket, or opened for its own sake.
+    fn is_wanted(&self) -> bool {
+        self.opened || self.sockets.iter().any(Socket::is_active)
     }
 
     pub fn config(&self) -> &ManagerConfig {
@@ -214,7 +252,7 @@ impl Manager {
         let conn = self.open_conn();
         if let Some(socket) = self.sockets.get_mut(key.0) {
             socket.disconnect(conn, &mut self.out);
-            self.close_if_unused();
+            self.release();
         }
     }
 
@@ -279,7 +317,7 @@ impl Manager {
         if socket.handle_auth_failed(now, token, &mut retry, &mut self.out)
             == Consequence::Deactivated
         {
-            self.close_if_unused();
+            self.release();
         }
     }
 
@@ -431,7 +469,7 @@ impl Manager {
                 == Consequence::Deactivated;
         }
         if deactivated {
-            self.close_if_unused();
+            self.release();
         }
     }
 
@@ -554,7 +592,7 @@ impl Manager {
         let limits = &self.config.limits;
         match socket.handle_packet(now, message, conn, limits, &mut self.out) {
             Ok(Consequence::None) => {}
-            Ok(Consequence::Deactivated) => self.close_if_unused(),
+            Ok(Consequence::Deactivated) => self.release(),
             Err(error) => self.fail_protocol(now, error),
         }
     }
@@ -601,7 +639,7 @@ impl Manager {
     }
 
     fn schedule_reconnect(&mut self, now: u64) {
-        if !self.config.reconnection || !self.sockets.iter().any(Socket::is_active) {
+        if !self.config.reconnection || !self.is_wanted() {
             self.reconnecting = false;
             return;
         }
@@ -614,6 +652,7 @@ impl Manager {
                 .push_back(Output::Manager(ManagerEvent::ReconnectFailed));
             self.attempts = 0;
             self.reconnecting = false;
+            self.opened = false;
             for socket in &mut self.sockets {
                 socket.set_active(false);
             }
@@ -647,7 +686,7 @@ impl Manager {
 
     /// Closes the connection once no socket wants it; nothing reconnects after that.
     fn close_if_unused(&mut self) {
-        if self.sockets.iter().any(Socket::is_active) {
+        if self.is_wanted() {
             return;
         }
         self.reconnecting = false;

@@ -2,7 +2,9 @@
 // 4.8.4 with RESOCKET_E2E_CLIENT=socket.io-client, see ./support/static.mjs):
 //   - a volatile emit with an ack callback asks for the ack, and the callback runs;
 //   - `socket.sendBuffer = []` drops what waits for a connection;
-//   - `extraHeaders` is accepted (on a WebSocket, ignored by both clients).
+//   - `extraHeaders` is accepted (on a WebSocket, ignored by both clients);
+//   - a Manager opens its connection without a socket (autoConnect, or open(cb)), and
+//     disconnect() closes it for good.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -65,6 +67,30 @@ test("extraHeaders is accepted on a WebSocket connection", { timeout: TEST_TIMEO
       { url, opts: clientOptions({ forceNew: true }) },
     );
     assert.equal(echo, "ok");
+    ctx.assertNoErrors();
+  });
+});
+
+test("a Manager opens its connection without any socket: at once with autoConnect, or on open(cb)", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const auto = new e2e.lib.Manager(url, opts);
+        await e2e.within(new Promise((resolve) => auto.once("open", resolve)), 5000, "the auto-connected Manager's open");
+        auto.disconnect();
+        const closedAfter = await e2e.orPending(new Promise((resolve) => auto.once("open", resolve)), 500, "no new open");
+
+        const later = new e2e.lib.Manager(url, { ...opts, autoConnect: false });
+        const opened = await e2e.within(new Promise((resolve) => later.open((err) => resolve(err ?? "opened"))), 5000, "open(cb)");
+        const socket = later.socket("/").connect();
+        await e2e.waitFor(() => socket.connected, 5000, "a socket on the opened Manager");
+        socket.disconnect();
+        return { closedAfter, opened };
+      },
+      { url, opts: clientOptions({ reconnectionDelay: 100, randomizationFactor: 0 }) },
+    );
+    assert.deepEqual(result.closedAfter, { pending: true }, "disconnect() closed it for good");
+    assert.equal(result.opened, "opened");
     ctx.assertNoErrors();
   });
 });

@@ -367,13 +367,16 @@ export class Manager extends Emitter {
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
     this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" }, close: () => this._c.closeTransport() });
+    // As socket.io-client's: the connection opens at once, before any socket.
+    if (this._auto) this.open();
   }
 
   _hold() {
     if (this._i.trap) return;
     // Each socket's state() as last seen: a trap is reported from it (the dead instance
     // cannot be asked).
-    let any = 0;
+    // Bit 8 of any key's state(): the connection was opened for its own sake.
+    let any = this._c.state(0) & 8 ? 2 : 0;
     for (const s of this._socks) if (s) any |= s._st = this._c.state(s._k);
     if (any & 2) live.add(this);
     else live.delete(this);
@@ -426,16 +429,18 @@ export class Manager extends Emitter {
     return s;
   }
 
-  // The connection opens when one of its sockets connects (a Socket.IO connection with
-  // no namespace is useless: the server drops it after its connectTimeout); `fn` hears
-  // about the next open or error.
+  // Opens the connection, with or without a socket, as socket.io-client does: it stays,
+  // and is re-established, until a socket disconnects or disconnect() is called. `fn`
+  // hears about the next open or error.
   open(fn) {
     if (fn) {
       const opened = () => (this.off("error", failed), fn());
       const failed = (err) => (this.off("open", opened), fn(err));
       this.once("open", opened).once("error", failed);
     }
+    this._c.open();
     for (const s of this._socks) if (s?.active) s.connect();
+    this._hold();
     return this;
   }
 
@@ -446,6 +451,8 @@ export class Manager extends Emitter {
   /** Disconnects every socket of this manager; the connection then closes. */
   _close() {
     for (const s of this._socks) s?.disconnect();
+    this._c.close();
+    this._hold();
   }
 
   disconnect() {
