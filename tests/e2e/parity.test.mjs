@@ -94,3 +94,25 @@ test("a Manager opens its connection without any socket: at once with autoConnec
     ctx.assertNoErrors();
   });
 });
+
+test("Blob and File arguments are sent, in order with the emits around them", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const described = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        socket.emit("note", "before");
+        socket.emit("note", new Blob([new Uint8Array([1, 2, 3])]));
+        socket.emit("note", "between");
+        socket.emit("note", { file: new File(["hé"], "a.txt"), n: 1 });
+        const described = await e2e.within(socket.emitWithAck("describe", new Blob(["xyz"])), 5000, "the described Blob");
+        socket.disconnect();
+        return described;
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.deepEqual(described, [{ $bytes: "78797a" }]);
+    const notes = server.log.filter((e) => e.event === "note").map((e) => e.args[0]);
+    assert.deepEqual(notes, ["before", { type: "Buffer", data: [1, 2, 3] }, "between", { file: { type: "Buffer", data: [104, 195, 169] }, n: 1 }]);
+    ctx.assertNoErrors();
+  });
+});

@@ -161,7 +161,7 @@ io(new URL("https://example.com/admin"), { timeout: false });
 
 socket.on("reconnect_attempt", (attempt) => console.log(attempt)); // also on the socket
 socket.on("emit_dropped", (reason, packet) => {
-  const why: "overflow" | "expired" | "cleared" | "unacknowledged" | "too-large" = reason;
+  const why: "overflow" | "expired" | "cleared" | "unacknowledged" | "too-large" | "unreadable" = reason;
   console.log(why, packet[0]);
 });
 const stopRejoining: () => void = socket.rejoin("join", "room-42");

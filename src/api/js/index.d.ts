@@ -119,7 +119,7 @@ export interface IncomingLimits {
 }
 
 /** Why an emit never reached the server. */
-export type DropReason = "overflow" | "expired" | "cleared" | "unacknowledged" | "too-large";
+export type DropReason = "overflow" | "expired" | "cleared" | "unacknowledged" | "too-large" | "unreadable";
 
 export interface ManagerOptions {
   /** A new Manager (connection) even if one to this server exists. @default false */

@@ -145,7 +145,23 @@ const NON_NEGATIVE = "a non-negative number";
 
 // --- binary payloads --------------------------------------------------------------------
 
-const isBinary = (o) => o instanceof ArrayBuffer || ArrayBuffer.isView(o) || (typeof Blob == "function" && o instanceof Blob);
+const isBlob = (o) => typeof Blob == "function" && o instanceof Blob;
+const isBinary = (o) => o instanceof ArrayBuffer || ArrayBuffer.isView(o) || isBlob(o);
+const hasBlob = (o) => {
+  if (!o || typeof o != "object") return false;
+  if (isBinary(o)) return isBlob(o);
+  return (Array.isArray(o) ? o : Object.values(o)).some(hasBlob);
+};
+// `data` with each Blob (File included) replaced by its bytes, copying only the arrays
+// and objects on the way to one: the app's own objects are left as they are.
+const withBytes = async (o) => {
+  if (isBlob(o)) return o.arrayBuffer();
+  if (!hasBlob(o)) return o;
+  if (Array.isArray(o)) return Promise.all(o.map(withBytes));
+  const copy = {};
+  for (const [k, v] of Object.entries(o)) copy[k] = await withBytes(v);
+  return copy;
+};
 const hasBinary = (o) => {
   if (o && typeof o == "object") {
     if (isBinary(o)) return true;
@@ -167,7 +183,7 @@ const encode = (data) => {
     if (!isBinary(o)) return value;
     if (o instanceof ArrayBuffer) attachments.push(new Uint8Array(o));
     else if (ArrayBuffer.isView(o)) attachments.push(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
-    else throw new TypeError("resocket: Blob and File cannot be sent as they are; send `await blob.arrayBuffer()`");
+    else throw new TypeError("resocket: a Blob reached the encoder unread");
     return { _placeholder: true, num: attachments.length - 1 };
   });
   return [json, attachments];
@@ -571,11 +587,40 @@ export class Socket extends Emitter {
     const s = this._s;
     const f = this._f;
     const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
-    // With `retries`, the core sends the emit at least once (timing each try out after
-    // `ackTimeout`) and the callback takes an error first, as in socket.io-client.
-    const reliable = s._o.retries > 0 && !f.volatile;
-    const timeout = reliable ? undefined : (f.timeout ?? s._o.ackTimeout);
     const data = [ev, ...args];
+    if (!s._wait && !(hasBinary(data) && hasBlob(data))) return s._send(data, ack, f);
+    // A Blob's (or File's) bytes can only be read asynchronously: this emit, and every
+    // emit after it until they are read, waits its turn, so that none overtakes another.
+    const turn = (s._wait || Promise.resolve())
+      .then(() => withBytes(data))
+      .then(
+        (read) => s._send(read, ack, f),
+        (err) => {
+          report(err);
+          s._fire("emit_dropped", "unreadable", data);
+          if (ack && s._timing(f)[1](ack)) call(ack, s, [fail("a Blob of the emit could not be read", "DroppedError")]);
+        },
+      )
+      .finally(() => {
+        if (s._wait === turn) s._wait = null;
+      });
+    s._wait = turn;
+    return s;
+  }
+
+  // [ack timeout, (ack) => whether the callback takes an error first].
+  // With `retries`, the core sends the emit at least once (timing each try out after
+  // `ackTimeout`); with a timeout, or from emitWithAck, the callback takes an error
+  // first, as in socket.io-client.
+  _timing(f) {
+    const reliable = this._o.retries > 0 && !f.volatile;
+    const timeout = reliable ? undefined : (f.timeout ?? this._o.ackTimeout);
+    return [timeout, (ack) => reliable || timeout != null || !!ack._e];
+  }
+
+  _send(data, ack, f) {
+    const s = this;
+    const [timeout, errorFirst] = s._timing(f);
     // An emit refused at once (a full queue dropping the newest, or a listener's emit
     // pushing it out) is settled inside the call, before its id is known here: `_settle`
     // keeps such outcomes in `_early`, by id, while any emit of this socket is under way.
@@ -592,15 +637,13 @@ export class Socket extends Emitter {
       s._early = outer;
     }
     if (ack) {
-      // With a timeout (or from emitWithAck) the callback takes an error first.
-      const errorFirst = reliable || timeout != null || !!ack._e;
       if (id !== undefined) {
-        s._acks.set(id, [ack, errorFirst]);
+        s._acks.set(id, [ack, errorFirst(ack)]);
         const settled = early.get(id);
         if (settled) s._settle(id, ...settled);
       }
       // A volatile emit dropped while disconnected: no answer can ever come.
-      else if (errorFirst) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
+      else if (errorFirst(ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
     }
     return s;
   }
