@@ -107,6 +107,14 @@ impl Connection {
         self.command(|manager, _| manager.close())
     }
 
+    /// The Engine.IO URL of the next transport (the query may change between attempts).
+    #[wasm_bindgen(js_name = setUrl)]
+    pub fn set_url(&self, engine_url: String) -> Result<(), JsValue> {
+        self.driver
+            .set_url(engine_url)
+            .map_err(|_| js_error("Busy", "the connection is busy or closed"))
+    }
+
     pub fn connect(&self, key: u32) -> Result<(), JsValue> {
         self.command(|manager, now| manager.connect(now, socket_key(key)))
     }

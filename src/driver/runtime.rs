@@ -9,7 +9,9 @@
 //! outputs are drained; events reach the sink after the borrow is released, so a sink
 //! may call back into the driver (emit from a listener, disconnect, ...). Events raised
 //! by such a nested call are queued behind the ones being delivered, so every sink
-//! sees events in the order the core produced them.
+//! sees events in the order the core produced them. A transport the core asks for is
+//! opened once the events produced before it are delivered (so that a listener can still
+//! change the URL), by the outermost call only.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -65,6 +67,8 @@ struct Shared {
 struct Core {
     manager: Manager,
     clock: Clock,
+    /// Transports the core asked for, opened once the events before them are delivered.
+    opening: Vec<ConnId>,
     url: String,
     transports: Vec<(ConnId, WebSocketTransport)>,
     timer: Option<(u64, Timeout)>,
@@ -83,6 +87,7 @@ impl Driver {
             core: RefCell::new(Core {
                 manager,
                 clock: Clock::default(),
+                opening: Vec::new(),
                 url,
                 transports: Vec::new(),
                 timer: None,
@@ -171,13 +176,39 @@ fn run_once(
         // The core never calls out, so `undelivered` is free while it runs.
         core.carry_out(weak, now, &frame, &mut shared.undelivered.borrow_mut());
     }
-    deliver(&shared);
+    if deliver(&shared) {
+        open_transports(weak, &shared);
+    }
     Ok(())
 }
 
-fn deliver(shared: &Shared) {
+/// Opens the transports the core asked for, once the events before them are delivered:
+/// a `reconnect_attempt` listener may still change the URL (a fresh token in the
+/// query), as socket.io-client builds each connection after that event. Only the
+/// outermost call does it, so that an input made by a listener opens nothing early.
+fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
+    loop {
+        {
+            let Ok(mut core) = shared.core.try_borrow_mut() else {
+                return;
+            };
+            if core.opening.is_empty() {
+                return;
+            }
+            let conn = core.opening.remove(0);
+            let now = core.clock.now();
+            core.open(weak, conn, now);
+            core.carry_out(weak, now, &None, &mut shared.undelivered.borrow_mut());
+        }
+        deliver(shared);
+    }
+}
+
+/// Delivers the queued events; `false` when an outer call further up the stack is
+/// delivering (it will get these).
+fn deliver(shared: &Shared) -> bool {
     if shared.delivering.replace(true) {
-        return; // an outer call further up the stack is delivering; it will get these
+        return false;
     }
     loop {
         let next = shared.undelivered.borrow_mut().pop_front();
@@ -185,6 +216,7 @@ fn deliver(shared: &Shared) {
         (shared.sink)(notice, frame.as_deref());
     }
     shared.delivering.set(false);
+    true
 }
 
 impl Core {
@@ -209,8 +241,11 @@ impl Core {
     ) {
         while let Some(output) = self.manager.poll_output() {
             match output {
-                Output::OpenTransport(conn) => self.open(weak, conn, now),
-                Output::CloseTransport(conn) => self.transports.retain(|(id, _)| *id != conn),
+                Output::OpenTransport(conn) => self.opening.push(conn),
+                Output::CloseTransport(conn) => {
+                    self.opening.retain(|id| *id != conn);
+                    self.transports.retain(|(id, _)| *id != conn);
+                }
                 Output::Transmit(conn, frame) => {
                     let sent = self
                         .transports

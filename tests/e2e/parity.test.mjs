@@ -4,7 +4,10 @@
 //   - `socket.sendBuffer = []` drops what waits for a connection;
 //   - `extraHeaders` is accepted (on a WebSocket, ignored by both clients);
 //   - a Manager opens its connection without a socket (autoConnect, or open(cb)), and
-//     disconnect() closes it for good.
+//     disconnect() closes it for good;
+//   - Blob and File arguments are sent, in order;
+//   - the query is read again for every connection (a token refreshed in
+//     `reconnect_attempt` is sent with that attempt).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -113,6 +116,29 @@ test("Blob and File arguments are sent, in order with the emits around them", { 
     assert.deepEqual(described, [{ $bytes: "78797a" }]);
     const notes = server.log.filter((e) => e.event === "note").map((e) => e.args[0]);
     assert.deepEqual(notes, ["before", { type: "Buffer", data: [1, 2, 3] }, "between", { file: { type: "Buffer", data: [104, 195, 169] }, n: 1 }]);
+    ctx.assertNoErrors();
+  });
+});
+
+test("a query token changed in reconnect_attempt is sent with that attempt", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, { ...opts, query: { token: "first" } });
+        socket.io.on("reconnect_attempt", () => {
+          socket.io.opts.query.token = "refreshed";
+        });
+        const again = e2e.next(socket, "connect", 5000);
+        socket.io.engine.close();
+        await again;
+        socket.disconnect();
+      },
+      { url, opts: clientOptions({ forceNew: true, reconnectionDelay: 100, randomizationFactor: 0 }) },
+    );
+    // The server reports a connection after its CONNECT reply: wait for the second.
+    await server.waitForLog((log) => log.filter((e) => e.event === "connection").length >= 2, 5000, "the second connection");
+    const tokens = server.log.filter((e) => e.event === "connection").map((e) => e.queryToken);
+    assert.deepEqual(tokens, ["first", "refreshed"]);
     ctx.assertNoErrors();
   });
 });

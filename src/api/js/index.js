@@ -369,16 +369,9 @@ export class Manager extends Emitter {
     this._n = Object.create(null); // namespace -> Socket
     this._socks = []; // core key -> Socket
 
-    const [url, ws] = target(uri);
-    const q = new URLSearchParams(url.search);
-    const extra = typeof opts.query == "string" ? new URLSearchParams(opts.query) : Object.entries(opts.query || {});
-    for (const [k, v] of extra) q.set(k, v);
-    q.set("EIO", "4");
-    q.set("transport", "websocket");
-    const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
-
+    this._uri = target(uri);
     const i = (this._i = current());
-    this._c = guard(this, new i.g.Connection(`${ws}//${url.host}${path}?${q}`, relay(new WeakRef(this))));
+    this._c = guard(this, new i.g.Connection((this._u = this._url()), relay(new WeakRef(this))));
     this._c.configure(...params(cfg), limits(opts.limits));
     // socket.io-client's `socket.io.engine`: close() drops the transport as a network
     // failure would (the sockets reconnect, and may recover their session).
@@ -431,10 +424,32 @@ export class Manager extends Emitter {
 
   // Manager events: "open", "close"(reason), "error"(err), "ping", and the reconnection
   // events, which every socket of this manager also emits.
+  // The Engine.IO URL from `opts` as they are now: socket.io-client reads `opts.query`
+  // afresh for every connection (a token refreshed in `reconnect_attempt`, say).
+  _url() {
+    const [url, ws] = this._uri;
+    const o = this.opts;
+    const q = new URLSearchParams(url.search);
+    const extra = typeof o.query == "string" ? new URLSearchParams(o.query) : Object.entries(o.query || {});
+    for (const [k, v] of extra) q.set(k, v);
+    q.set("EIO", "4");
+    q.set("transport", "websocket");
+    const path = (o.path || "/socket.io").replace(/\/$/, "") + (o.addTrailingSlash === false ? "" : "/");
+    return `${ws}//${url.host}${path}?${q}`;
+  }
+
+  // Before a connection is opened: the URL follows changes made to `opts` since.
+  _refreshUrl() {
+    const u = this._url();
+    if (u != this._u) this._c.setUrl((this._u = u));
+  }
+
   _ev(name, a, b) {
     const args = a === undefined ? [] : [b === undefined ? a : fail(a, b)];
     this._fire(name, ...args);
     if (name.startsWith("reconnect")) for (const s of this._socks) s?._fire(name, ...args);
+    // The transport of this attempt is opened once its listeners have run.
+    if (name == "reconnect_attempt") this._refreshUrl();
   }
 
   /** The socket of namespace `nsp` (one per namespace per manager). */
@@ -454,6 +469,7 @@ export class Manager extends Emitter {
       const failed = (err) => (this.off("open", opened), fn(err));
       this.once("open", opened).once("error", failed);
     }
+    this._refreshUrl();
     this._c.open();
     for (const s of this._socks) if (s?.active) s.connect();
     this._hold();
@@ -540,7 +556,10 @@ export class Socket extends Emitter {
       queueMicrotask(() => this._fire("connect_error", trap));
       return this;
     }
-    if (!this.connected) this.io._c.connect(this._k);
+    if (!this.connected) {
+      this.io._refreshUrl();
+      this.io._c.connect(this._k);
+    }
     this.io._hold();
     return this;
   }

@@ -19,8 +19,9 @@
 // Output (stdout, one JSON object per line):
 //   first line: {"port": <n>}  once it listens
 //   then one line per thing a test may want to check:
-//     {"event":"connection","nsp":"/","id":"…","connId":"…","recovered":false,"token":…}
-//       (token: the `token` field of the client's auth payload, if any)
+//     {"event":"connection","nsp":"/","id":"…","connId":"…","recovered":false,"token":…,"queryToken":…}
+//       (token: the `token` field of the client's auth payload, if any; queryToken: the
+//       `token` parameter of the connection's query)
 //     {"event":"disconnect","nsp":"/","id":"…","connId":"…","reason":"…"}
 //       (both with "streamLast": <n>, the last number streamed so far, while a stream
 //       of "stream" below runs in this process)
@@ -203,7 +204,8 @@ for (const name of namespaces) {
     // With a stream running, `streamLast` tells how far it was at this moment.
     const streamLast = () => (stream ? { streamLast: stream.last } : {});
     const token = socket.handshake.auth?.token;
-    report({ event: "connection", nsp: name, id: socket.id, connId, recovered: socket.recovered, token, ...streamLast() });
+    const queryToken = socket.handshake.query?.token;
+    report({ event: "connection", nsp: name, id: socket.id, connId, recovered: socket.recovered, token, queryToken, ...streamLast() });
     socket.on("disconnect", (reason) => {
       report({ event: "disconnect", nsp: name, id: socket.id, connId, reason, ...streamLast() });
     });
