@@ -18,6 +18,7 @@ import { freePort } from "../../scripts/children.mjs";
 import { clientOptions, e2eSuite, referenceMode } from "./support/browser.mjs";
 import { startSocketIoServer } from "./support/processes.mjs";
 import { startRawEngineServer } from "./support/raw-engine.mjs";
+import { exhaustMemory } from "./support/apps/exhaust-memory.js";
 
 const suite = e2eSuite(import.meta.url);
 const NOTE_WASM_MEMORIES = fileURLToPath(new URL("./support/apps/note-wasm-memories.js", import.meta.url));
@@ -161,23 +162,6 @@ test("credentials live in one place: after socket.auth = null no copy is left, a
   });
 });
 
-// In the page: grows the memory of the newest wasm instance to its limit (4 GiB,
-// reserved, not touched), so that the next allocation the allocator cannot serve from
-// what it already holds fails, as on a device out of memory. window.exhausted: WeakRefs
-// to that memory and its buffer, to see them released.
-function exhaustMemory() {
-  const memory = window.wasmMemories.at(-1).deref();
-  let pages = 65536;
-  for (let i = 0; i < 64 && pages >= 1; i += 1) {
-    try {
-      memory.grow(pages);
-    } catch {
-      pages >>= 1;
-    }
-  }
-  window.exhausted = [new WeakRef(memory), new WeakRef(memory.buffer)];
-  return memory.buffer.byteLength;
-}
 
 // In the page: a log's "WasmTrap" reports (e2e.record() entries of source `src` with an
 // argument of that type), as event names ("disconnect:<reason>" for a disconnect).

@@ -8,23 +8,11 @@
 // (window.exhausted), for the test to see that memory released all the same.
 import { io, stats } from "resocket";
 
+import { exhaustMemory } from "../exhaust-memory.js";
+
 const within = (promise, ms, what) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
 
-// Grows the newest instance's memory to its limit; returns its size.
-function exhaustMemory() {
-  const memory = window.wasmMemories.at(-1).deref();
-  let pages = 65536;
-  for (let i = 0; i < 64 && pages >= 1; i += 1) {
-    try {
-      memory.grow(pages);
-    } catch {
-      pages >>= 1;
-    }
-  }
-  window.exhausted = [new WeakRef(memory), new WeakRef(memory.buffer)];
-  return memory.buffer.byteLength;
-}
 
 const connected = (socket) =>
   within(
