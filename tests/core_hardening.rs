@@ -240,51 +240,42 @@ fn frames_and_attachments_beyond_the_limits_are_protocol_errors() {
         attachment_bytes: 10,
         ..IncomingLimits::default()
     };
-    let config = || ManagerConfig {
-        limits,
-        ..exact_backoff()
+    // A connected client gets `frames`, `None` standing for a frame the shell found too
+    // large to copy; returns the error the Manager reported.
+    let error_after = |frames: &[Option<Frame>]| {
+        let mut h = Harness::new(ManagerConfig {
+            limits,
+            ..exact_backoff()
+        });
+        h.establish();
+        h.clear();
+        for frame in frames {
+            match frame {
+                Some(frame) => h.server_frame(frame.clone()),
+                None => {
+                    h.manager
+                        .handle_frame_too_large(h.now, h.conn.expect("open"));
+                    h.drain();
+                }
+            }
+        }
+        h.log.iter().find(|l| l.starts_with("error(")).cloned()
     };
-    let error_of = |h: &Harness| h.log.iter().find(|l| l.starts_with("error(")).cloned();
+    let text = |text: &str| Some(Frame::Text(text.to_owned()));
+    let too_large = Some("error(frame larger than the client accepts)".to_owned());
+    let too_many = Some("error(more binary attachments than the client accepts)".to_owned());
 
-    let mut h = Harness::new(config());
-    h.establish();
-    h.clear();
-    h.server_text(&format!(r#"42["big","{}"]"#, "x".repeat(100)));
+    let big = format!(r#"42["big","{}"]"#, "x".repeat(100));
+    assert_eq!(error_after(&[text(&big)]), too_large);
+    assert_eq!(error_after(&[None]), too_large);
+    let three = r#"453-["bin",{"_placeholder":true,"num":0}]"#;
+    assert_eq!(error_after(&[text(three)]), too_many);
+    let two = r#"452-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#;
+    let six_bytes = Some(Frame::Binary(vec![0; 6]));
+    assert_eq!(error_after(&[text(two), six_bytes.clone()]), None);
     assert_eq!(
-        error_of(&h).as_deref(),
-        Some("error(frame larger than the client accepts)")
-    );
-
-    let mut h = Harness::new(config());
-    h.establish();
-    h.clear();
-    h.server_text(r#"453-["bin",{"_placeholder":true,"num":0}]"#);
-    assert_eq!(
-        error_of(&h).as_deref(),
-        Some("error(more binary attachments than the client accepts)")
-    );
-
-    let mut h = Harness::new(config());
-    h.establish();
-    h.clear();
-    h.server_text(r#"452-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#);
-    h.server_frame(Frame::Binary(vec![0; 6]));
-    assert!(h.log.is_empty());
-    h.server_frame(Frame::Binary(vec![0; 6]));
-    assert_eq!(
-        error_of(&h).as_deref(),
-        Some("error(more binary attachments than the client accepts)")
-    );
-
-    let mut h = Harness::new(config());
-    h.establish();
-    h.clear();
-    h.manager
-        .handle_frame_too_large(h.now, h.conn.expect("open"));
-    h.drain();
-    assert_eq!(
-        error_of(&h).as_deref(),
-        Some("error(frame larger than the client accepts)")
+        error_after(&[text(two), six_bytes.clone(), six_bytes]),
+        too_many
     );
 }
 
