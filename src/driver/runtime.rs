@@ -188,19 +188,14 @@ fn run_once(
 /// outermost call does it, so that an input made by a listener opens nothing early.
 fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
     loop {
-        {
-            let Ok(mut core) = shared.core.try_borrow_mut() else {
-                return;
-            };
-            if core.opening.is_empty() {
-                return;
-            }
-            let conn = core.opening.remove(0);
-            let now = core.clock.now();
-            core.open(weak, conn, now);
-            core.carry_out(weak, now, &None, &mut shared.undelivered.borrow_mut());
+        let conn = match shared.core.try_borrow_mut() {
+            Ok(mut core) if !core.opening.is_empty() => core.opening.remove(0),
+            _ => return,
+        };
+        // Opening is an input like any other: what it causes is carried out and delivered.
+        if run_once(weak, None, &mut |core, now| core.open(weak, conn, now)).is_err() {
+            return;
         }
-        deliver(shared);
     }
 }
 
