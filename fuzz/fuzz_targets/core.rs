@@ -580,6 +580,15 @@ impl Harness {
         }
     }
 
+    /// The token of socket `index`'s pending auth request (a stale one if `stale`).
+    fn auth_token(&self, index: usize, stale: bool) -> u64 {
+        match (self.sockets[index].auth_token, stale) {
+            (Some(token), false) => token,
+            (Some(token), true) => token.wrapping_sub(1),
+            (None, _) => 1,
+        }
+    }
+
     fn socket(&self, index: u8) -> usize {
         usize::from(index) % self.keys.len()
     }
@@ -714,22 +723,14 @@ impl Harness {
             } => {
                 let index = self.socket(*socket);
                 let key = self.keys[index];
-                let token = match (self.sockets[index].auth_token, stale) {
-                    (Some(token), false) => token,
-                    (Some(token), true) => token.wrapping_sub(1),
-                    (None, _) => 1,
-                };
+                let token = self.auth_token(index, *stale);
                 let auth = payload.then(|| json(r#"{"token":"deferred"}"#));
                 self.input(true, |m, _| m.handle_auth(key, token, auth.as_ref()));
             }
             Step::AuthFailed { socket, stale } => {
                 let index = self.socket(*socket);
                 let key = self.keys[index];
-                let token = match (self.sockets[index].auth_token, stale) {
-                    (Some(token), false) => token,
-                    (Some(token), true) => token.wrapping_sub(1),
-                    (None, _) => 1,
-                };
+                let token = self.auth_token(index, *stale);
                 self.input(true, |m, now| m.handle_auth_failed(now, key, token));
             }
             Step::CloseTransport => self.input(true, |m, now| m.close_transport(now)),
