@@ -9,7 +9,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use resocket::core::{EmitOptions, Manager, ManagerConfig, Output, SocketConfig};
+use resocket::core::{EmitOptions, Manager, ManagerConfig, Output, SocketConfig, TransportKind};
 use resocket::protocol::{Frame, JsonText};
 
 const HANDSHAKE: &str =
@@ -19,7 +19,7 @@ const FRAMES: u32 = 20_000;
 fn drain(manager: &mut Manager) -> Option<resocket::core::ConnId> {
     let mut opened = None;
     while let Some(output) = manager.poll_output() {
-        if let Output::OpenTransport(conn) = output {
+        if let Output::OpenTransport(conn, ..) = output {
             opened = Some(conn);
         }
     }
@@ -28,7 +28,13 @@ fn drain(manager: &mut Manager) -> Option<resocket::core::ConnId> {
 
 /// Nanoseconds per inbound event frame with `pending` acknowledgements outstanding.
 fn per_frame(pending: u64) -> f64 {
-    let mut manager = Manager::new(ManagerConfig::default(), 1);
+    let mut manager = Manager::new(
+        ManagerConfig {
+            transports: vec![TransportKind::WebSocket],
+            ..ManagerConfig::default()
+        },
+        1,
+    );
     let key = manager.socket("/", SocketConfig::default());
     manager.connect(0, key);
     let conn = drain(&mut manager).expect("the core opens a transport");

@@ -5,7 +5,8 @@
 // One HTTP server on 127.0.0.1 (the "front"), which stays up the whole time and
 //   - serves the page (www/) and the built npm package (pkg/, under /pkg/);
 //   - proxies /socket.io/ (WebSocket upgrades and plain requests) to the socket.io
-//     server node(s), round-robin over the nodes that are alive;
+//     server node(s), round-robin over the nodes that are alive, sticky per Engine.IO
+//     session (long-polling needs every request of a session on its node);
 //   - answers the page's control endpoints (below), which kill and restart the nodes.
 // Each socket.io node is a CHILD PROCESS (this same file, run with --role=node), so
 // that it can be killed like a crashed server and started again while the page stays
@@ -281,6 +282,25 @@ async function runFront() {
     return live[roundRobin];
   }
 
+  // Sticky sessions: every request of an Engine.IO session (long-polling GETs and POSTs,
+  // the WebSocket of an upgrade) must reach the node that holds it, so a request naming
+  // a session goes where its handshake went; the others are spread round-robin.
+  const sessions = new Map(); // Engine.IO sid -> node
+  function nodeFor(url) {
+    const sid = new URL(url, "http://front").searchParams.get("sid");
+    const node = sid && sessions.get(sid);
+    return node?.alive ? node : pickNode();
+  }
+  // Learns the sid of a handshake answered by `node` from the first bytes of its body.
+  function learnSession(node, up) {
+    up.once("data", (chunk) => {
+      const sid = /^0\{"sid":"([^"]+)"/.exec(chunk.toString("latin1"))?.[1];
+      if (!sid) return;
+      if (sessions.size >= 10_000) sessions.clear();
+      sessions.set(sid, node);
+    });
+  }
+
   function status() {
     return {
       mode: cluster ? "cluster" : "single",
@@ -379,12 +399,13 @@ async function runFront() {
   }
 
   function proxyRequest(req, res) {
-    const node = pickNode();
+    const node = nodeFor(req.url);
     if (!node) return json(res, 503, { error: "no socket.io server is running" });
     const upstream = httpRequest(
       { host: "127.0.0.1", port: node.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        learnSession(node, up);
         up.pipe(res);
       },
     );
@@ -401,7 +422,7 @@ async function runFront() {
   }
 
   function proxyUpgrade(req, socket, head) {
-    const node = pickNode();
+    const node = nodeFor(req.url);
     if (!node) return refuseUpgrade(socket, "503 Service Unavailable");
     const upstream = netConnect(node.port, "127.0.0.1");
     node.sockets.add(socket);

@@ -8,9 +8,9 @@ use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use resocket::core::{
     Backoff, EmitOptions, Manager, ManagerConfig, ManagerEvent, ReconnectionAttempts, SocketConfig,
-    SocketEvent, SocketKey,
+    SocketEvent, SocketKey, TransportKind,
 };
-use resocket::driver::{Driver, Notice};
+use resocket::driver::{Driver, Endpoint, Notice};
 use resocket::protocol::JsonText;
 use wasm_bindgen_test::*;
 
@@ -30,8 +30,8 @@ impl Client {
         let (tx, notices) = mpsc::unbounded();
         let mut manager = Manager::new(config, 1);
         let socket = manager.socket("/", SocketConfig::default());
-        let url = format!("{base}/socket.io/?EIO=4&transport=websocket");
-        let driver = Driver::new(manager, url, move |notice, _| {
+        let url = format!("{}/socket.io/?EIO=4", base.replacen("ws://", "http://", 1));
+        let driver = Driver::new(manager, Endpoint::new(url), move |notice, _| {
             let _ = tx.unbounded_send(notice);
         });
         Client {
@@ -114,7 +114,7 @@ async fn connects_and_gets_an_ack_from_the_real_server() {
     client.connect();
     let before = client.connected().await;
     assert!(
-        before.contains(&Notice::Manager(ManagerEvent::Open)),
+        before.contains(&Notice::Manager(ManagerEvent::Open(TransportKind::Polling))),
         "{before:?}"
     );
     let socket = client.socket;
@@ -191,7 +191,7 @@ async fn a_dropped_transport_reconnects_and_recovers_the_session() {
                 resocket::core::DisconnectReason::ForcedClose
             )),
             &Notice::Manager(ManagerEvent::ReconnectAttempt(1)),
-            &Notice::Manager(ManagerEvent::Open),
+            &Notice::Manager(ManagerEvent::Open(TransportKind::Polling)),
             &Notice::Manager(ManagerEvent::Reconnect(1)),
         ]
     );

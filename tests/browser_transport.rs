@@ -66,21 +66,26 @@ impl Client {
         let myself: Rc<OnceCell<Weak<WebSocketTransport>>> = Rc::default();
         let pongs = Rc::new(Cell::new((0, 0)));
         let (handler_self, handler_pongs) = (Rc::clone(&myself), Rc::clone(&pongs));
-        let transport = Rc::new(WebSocketTransport::connect(url, MAX_FRAME, move |event| {
-            if let (true, TransportEvent::Frame(frame, _)) = (answer_pings, &event) {
-                if let Ok(EnginePacket::Ping(data)) = EnginePacket::decode(frame.clone()) {
-                    let (sent, refused) = handler_pongs.get();
-                    let transport = handler_self.get().and_then(Weak::upgrade);
-                    let pong = EnginePacket::Pong(data).encode();
-                    match transport.map(|transport| transport.send(&pong)) {
-                        Some(Ok(())) => handler_pongs.set((sent + 1, refused)),
-                        _ => handler_pongs.set((sent, refused + 1)),
+        let transport = Rc::new(WebSocketTransport::connect(
+            url,
+            &[],
+            MAX_FRAME,
+            move |event| {
+                if let (true, TransportEvent::Frame(frame, _)) = (answer_pings, &event) {
+                    if let Ok(EnginePacket::Ping(data)) = EnginePacket::decode(frame.clone()) {
+                        let (sent, refused) = handler_pongs.get();
+                        let transport = handler_self.get().and_then(Weak::upgrade);
+                        let pong = EnginePacket::Pong(data).encode();
+                        match transport.map(|transport| transport.send(&pong)) {
+                            Some(Ok(())) => handler_pongs.set((sent + 1, refused)),
+                            _ => handler_pongs.set((sent, refused + 1)),
+                        }
                     }
                 }
-            }
-            // The receiver may be gone at the end of a test; nothing to do then.
-            let _ = tx.unbounded_send(event);
-        })?);
+                // The receiver may be gone at the end of a test; nothing to do then.
+                let _ = tx.unbounded_send(event);
+            },
+        )?);
         let _ = myself.set(Rc::downgrade(&transport));
         Ok(Client {
             transport,
@@ -345,10 +350,11 @@ async fn drop_closes_the_socket_and_frees_the_handler() {
 #[wasm_bindgen_test]
 async fn drop_while_connecting_is_silent() {
     let (tx, mut events) = mpsc::unbounded();
-    let transport = WebSocketTransport::connect(&engine_url(SERVER), MAX_FRAME, move |event| {
-        let _ = tx.unbounded_send(event);
-    })
-    .expect("connect");
+    let transport =
+        WebSocketTransport::connect(&engine_url(SERVER), &[], MAX_FRAME, move |event| {
+            let _ = tx.unbounded_send(event);
+        })
+        .expect("connect");
     assert_eq!(transport.ready_state(), ReadyState::Connecting);
     drop(transport);
     assert_eq!(next_event(&mut events, 1_000).await, Next::Ended);
@@ -385,7 +391,7 @@ async fn a_closed_port_reports_error_then_close() {
 
 #[wasm_bindgen_test]
 fn a_malformed_url_is_an_error() {
-    let result = WebSocketTransport::connect("ws://[::1", MAX_FRAME, |_| {});
+    let result = WebSocketTransport::connect("ws://[::1", &[], MAX_FRAME, |_| {});
     assert_eq!(result.err(), Some(TransportError::Create));
 }
 
@@ -393,7 +399,7 @@ fn a_malformed_url_is_an_error() {
 async fn a_frame_over_the_limit_is_reported_without_its_content() {
     let (tx, mut events) = mpsc::unbounded();
     // The Engine.IO open packet is longer than 16 bytes.
-    let _transport = WebSocketTransport::connect(&engine_url(SERVER), 16, move |event| {
+    let _transport = WebSocketTransport::connect(&engine_url(SERVER), &[], 16, move |event| {
         let _ = tx.unbounded_send(event);
     })
     .expect("connect");

@@ -412,7 +412,7 @@ fn debug_output_holds_no_credentials() {
     h.now += 1000;
     h.manager.handle_timeout(h.now);
     while let Some(output) = h.manager.poll_output() {
-        if let resocket::core::Output::OpenTransport(conn) = output {
+        if let resocket::core::Output::OpenTransport(conn, ..) = output {
             h.manager
                 .handle_frame(h.now, conn, Frame::Text(fake_server::HANDSHAKE.into()));
             break;

@@ -4,7 +4,9 @@
 mod fake_server;
 
 use fake_server::Harness;
-use resocket::core::{Backoff, Manager, ManagerConfig, NetworkEvent, Output, ReconnectionAttempts};
+use resocket::core::{
+    Backoff, Manager, ManagerConfig, NetworkEvent, Output, ReconnectionAttempts, TransportKind,
+};
 
 fn config(attempts: ReconnectionAttempts) -> ManagerConfig {
     ManagerConfig {
@@ -14,6 +16,7 @@ fn config(attempts: ReconnectionAttempts) -> ManagerConfig {
             delay_max: 5000,
             randomization_factor: 0.0,
         },
+        transports: vec![TransportKind::WebSocket],
         ..ManagerConfig::default()
     }
 }
@@ -437,7 +440,7 @@ fn an_opened_manager_connects_and_reconnects_without_a_socket_until_closed() {
     };
     let opened = |outputs: &[Output]| {
         outputs.iter().find_map(|output| match output {
-            Output::OpenTransport(conn) => Some(*conn),
+            Output::OpenTransport(conn, ..) => Some(*conn),
             _ => None,
         })
     };

@@ -38,7 +38,7 @@ use libfuzzer_sys::fuzz_target;
 use resocket::core::{
     AuthSource, Backoff, ConnId, ConnectionError, EmitError, EmitOptions, IncomingLimits, Manager,
     ManagerConfig, ManagerEvent, NetworkEvent, Output, Overflow, QueueLimits, ReconnectionAttempts,
-    SocketConfig, SocketEvent, SocketKey,
+    SocketConfig, SocketEvent, SocketKey, TransportKind,
 };
 use resocket::protocol::{
     ConnectReply, EnginePacket, Frame, JsonText, Packet, PacketType, ProtocolError,
@@ -503,6 +503,9 @@ fn manager_config(settings: &ManagerSettings) -> ManagerConfig {
         },
         timeout: 1 + u64::from(settings.timeout),
         limits,
+        // The model speaks WebSocket frames.
+        transports: vec![TransportKind::WebSocket],
+        ..ManagerConfig::default()
     }
 }
 
@@ -1351,7 +1354,7 @@ impl Harness {
     fn drain(&mut self) {
         while let Some(output) = self.manager.poll_output() {
             match output {
-                Output::OpenTransport(conn) => {
+                Output::OpenTransport(conn, ..) => {
                     assert_eq!(self.conn, None, "a second transport opened");
                     assert!(conn.0 > self.last_opened, "transport id {conn:?} reused");
                     self.conn = Some(conn);
@@ -1405,7 +1408,7 @@ impl Harness {
 
     fn manager_event(&mut self, event: &ManagerEvent) {
         match event {
-            ManagerEvent::Open => {
+            ManagerEvent::Open(_) => {
                 assert!(
                     self.conn.is_some() && !self.open,
                     "open without a transport"

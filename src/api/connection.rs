@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use std::rc::Rc;
+
 use crate::core::{
     AuthSource, Backoff, EmitOptions, IncomingLimits, Manager, ManagerConfig, Overflow,
-    QueueLimits, ReconnectionAttempts, SocketConfig, SocketKey,
+    QueueLimits, ReconnectionAttempts, SocketConfig, SocketKey, TransportKind,
 };
-use crate::driver::{random_seed, Driver};
+use crate::driver::{random_seed, Driver, Endpoint, HttpSettings};
 use crate::protocol::{decode_string, parse_unsigned, JsonText};
 
 use super::events::{forward, EventCallback};
@@ -40,13 +42,13 @@ impl Drop for Connection {
 
 #[wasm_bindgen]
 impl Connection {
-    /// `engine_url`: the complete Engine.IO WebSocket URL. `on_event`: see the events
+    /// `engine_url`: the Engine.IO endpoint, `http[s]://host{path}?EIO=4[&query]`. `on_event`: see the events
     /// module. The settings are socket.io-client's defaults until [`Connection::configure`]
     /// (the JS Manager calls it right away, before any socket connects).
     #[wasm_bindgen(constructor)]
     pub fn new(engine_url: String, on_event: EventCallback) -> Connection {
         let manager = Manager::new(ManagerConfig::default(), random_seed());
-        let driver = Driver::new(manager, engine_url, move |notice, frame| {
+        let driver = Driver::new(manager, Endpoint::new(engine_url), move |notice, frame| {
             forward(&on_event, notice, frame)
         });
         LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
@@ -111,7 +113,7 @@ impl Connection {
     #[wasm_bindgen(js_name = setUrl)]
     pub fn set_url(&self, engine_url: String) -> Result<(), JsValue> {
         self.driver
-            .set_url(engine_url)
+            .set_endpoint(|endpoint| endpoint.url = engine_url)
             .map_err(|_| js_error("Busy", "the connection is busy or closed"))
     }
 
@@ -244,8 +246,9 @@ impl Connection {
 
     /// Sets the reconnection settings (the Manager's options, then socket.io-client's
     /// `reconnection*()` setters). `attempts`: a negative or infinite number means
-    /// unlimited. `limits`: the incoming limits, in the order `limitFields()` gives
-    /// (`undefined`: unchanged).
+    /// unlimited. `limits`: the `limits` option as JSON (`undefined`: unchanged).
+    /// `transport`: the transport options as JSON (`undefined`: unchanged), see
+    /// [`TransportOptions`].
     #[wasm_bindgen(js_name = configure)]
     #[allow(clippy::too_many_arguments)]
     pub fn configure(
@@ -257,13 +260,30 @@ impl Connection {
         randomization_factor: f64,
         timeout: f64,
         limits: Option<String>,
+        transport: Option<String>,
     ) -> Result<(), JsValue> {
         // The other values were validated by the JS wrapper.
         let limits = limits.map(|json| incoming_limits(&json)).transpose()?;
+        let transport = transport
+            .map(|json| TransportOptions::parse(&json))
+            .transpose()?;
+        if let Some(options) = &transport {
+            let http = Rc::new(options.http.clone());
+            let protocols = options.protocols.clone();
+            self.driver
+                .set_endpoint(|endpoint| {
+                    endpoint.http = http;
+                    endpoint.protocols = protocols;
+                })
+                .map_err(|_| js_error("Busy", "the connection is busy or closed"))?;
+        }
         self.command(|manager, _| {
             let config = manager.config_mut();
             if let Some(limits) = limits {
                 config.limits = limits;
+            }
+            if let Some(options) = transport {
+                options.apply(config);
             }
             config.reconnection = reconnection;
             config.reconnection_attempts = reconnection_attempts(attempts);
@@ -316,6 +336,114 @@ fn incoming_limits(json: &str) -> Result<IncomingLimits, JsValue> {
         };
     }
     Ok(limits)
+}
+
+/// socket.io-client's transport options, read by name from the JSON text of
+/// `{ transports, upgrade, rememberUpgrade, tryAllTransports, timestampRequests,
+/// timestampParam, extraHeaders, withCredentials, requestTimeout, protocols }` (any of
+/// them; the JS wrapper checked their types). Transports are named `"polling"` and
+/// `"websocket"`.
+struct TransportOptions {
+    transports: Option<Vec<TransportKind>>,
+    flags: [Option<bool>; 3],
+    timestamp_requests: Option<Option<bool>>,
+    timestamp_param: Option<String>,
+    http: HttpSettings,
+    protocols: Vec<String>,
+}
+
+impl TransportOptions {
+    fn parse(json: &str) -> Result<Self, JsValue> {
+        let invalid = || {
+            JsValue::from(js_sys::TypeError::new(
+                "resocket: invalid transport options",
+            ))
+        };
+        let object = JsonText::parse(json).map_err(|_| invalid())?;
+        let mut options = TransportOptions {
+            transports: None,
+            flags: [None; 3],
+            timestamp_requests: None,
+            timestamp_param: None,
+            http: HttpSettings::default(),
+            protocols: Vec::new(),
+        };
+        let flag = |value: &str| match value {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        };
+        for (name, value) in object.members().map_err(|_| invalid())? {
+            match name.as_deref() {
+                Some("transports") => {
+                    let kinds = strings(value)
+                        .ok_or_else(invalid)?
+                        .iter()
+                        .map(|name| match name.as_str() {
+                            "polling" => Some(TransportKind::Polling),
+                            "websocket" => Some(TransportKind::WebSocket),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()
+                        .filter(|kinds| !kinds.is_empty())
+                        .ok_or_else(invalid)?;
+                    options.transports = Some(kinds);
+                }
+                Some("upgrade") => options.flags[0] = flag(value),
+                Some("rememberUpgrade") => options.flags[1] = flag(value),
+                Some("tryAllTransports") => options.flags[2] = flag(value),
+                Some("timestampRequests") => options.timestamp_requests = Some(flag(value)),
+                Some("timestampParam") => {
+                    options.timestamp_param =
+                        Some(decode_string(value).ok_or_else(invalid)?.into_owned())
+                }
+                Some("withCredentials") => {
+                    options.http.with_credentials = flag(value) == Some(true)
+                }
+                Some("requestTimeout") => {
+                    options.http.timeout =
+                        parse_unsigned(value).map_or(0, |ms| u32::try_from(ms).unwrap_or(u32::MAX))
+                }
+                Some("extraHeaders") => {
+                    let headers = JsonText::parse(value).map_err(|_| invalid())?;
+                    for (name, value) in headers.members().map_err(|_| invalid())? {
+                        let value = decode_string(value).ok_or_else(invalid)?;
+                        let name = name.ok_or_else(invalid)?.into_owned();
+                        options.http.headers.push((name, value.into_owned()));
+                    }
+                }
+                Some("protocols") => options.protocols = strings(value).ok_or_else(invalid)?,
+                _ => return Err(invalid()),
+            }
+        }
+        Ok(options)
+    }
+
+    fn apply(self, config: &mut ManagerConfig) {
+        if let Some(transports) = self.transports {
+            config.transports = transports;
+        }
+        let [upgrade, remember, try_all] = self.flags;
+        config.upgrade = upgrade.unwrap_or(config.upgrade);
+        config.remember_upgrade = remember.unwrap_or(config.remember_upgrade);
+        config.try_all_transports = try_all.unwrap_or(config.try_all_transports);
+        if let Some(stamp) = self.timestamp_requests {
+            config.timestamp_requests = stamp;
+        }
+        if let Some(param) = self.timestamp_param {
+            config.timestamp_param = param;
+        }
+    }
+}
+
+/// The strings of a JSON array of strings.
+fn strings(json: &str) -> Option<Vec<String>> {
+    let array = JsonText::parse(json).ok()?;
+    let elements = array.array_elements().ok()?;
+    elements
+        .into_iter()
+        .map(|item| decode_string(item).map(|text| text.into_owned()))
+        .collect()
 }
 
 /// The `volatileEvents` option, the JSON text of an array of event names.

@@ -59,6 +59,8 @@ enum Kind {
     Dropped,
     Auth,
     Sent,
+    Upgrade,
+    UpgradeError,
 }
 
 const CONNECTION: i32 = -1;
@@ -89,7 +91,7 @@ pub fn forward(callback: &EventCallback, notice: Notice, frame: Option<&Received
 fn manager_call(event: ManagerEvent) -> Call {
     let none = || JsValue::UNDEFINED;
     let (kind, a, b) = match event {
-        ManagerEvent::Open => (Kind::Open, none(), none()),
+        ManagerEvent::Open(kind) => (Kind::Open, kind.name().into(), none()),
         ManagerEvent::Close(reason) => (Kind::Close, reason.as_str().into(), none()),
         ManagerEvent::Error(error) => (Kind::Error, error.message().into(), error.code().into()),
         ManagerEvent::Ping => (Kind::Ping, none(), none()),
@@ -101,6 +103,8 @@ fn manager_call(event: ManagerEvent) -> Call {
             error.code().into(),
         ),
         ManagerEvent::ReconnectFailed => (Kind::ReconnectFailed, none(), none()),
+        ManagerEvent::Upgrade(kind) => (Kind::Upgrade, kind.name().into(), none()),
+        ManagerEvent::UpgradeError(kind) => (Kind::UpgradeError, kind.name().into(), none()),
     };
     Call::new(kind, CONNECTION, [a, b, none(), none()])
 }

@@ -14,7 +14,7 @@ use crate::core::{
     AckError, ConnectError, DisconnectReason, DropReason, EmitError, EmitOptions, Manager,
     ManagerConfig, ManagerEvent, SocketConfig, SocketEvent, SocketKey,
 };
-use crate::driver::{random_seed, Driver, Notice};
+use crate::driver::{random_seed, Driver, Endpoint, Notice};
 use crate::protocol::{BinaryMessage, JsonText, Packet, PacketType, ProtocolError, Value};
 
 /// How to connect: the core's settings (socket.io-client's options and defaults) and
@@ -116,16 +116,20 @@ impl Socket {
         let sink_acks = Rc::clone(&acks);
         let namespace = target.namespace.clone();
         let handler = RefCell::new(on_event);
-        let driver = Driver::new(manager, target.engine_url, move |notice, _| {
-            // The driver never delivers re-entrantly (events raised by the handler's own
-            // calls are queued behind this one), so the handler is always free here.
-            if let (Some(event), Ok(mut handler)) = (
-                translate(&namespace, &sink_acks, notice),
-                handler.try_borrow_mut(),
-            ) {
-                handler(event);
-            }
-        });
+        let driver = Driver::new(
+            manager,
+            Endpoint::new(target.engine_url),
+            move |notice, _| {
+                // The driver never delivers re-entrantly (events raised by the handler's own
+                // calls are queued behind this one), so the handler is always free here.
+                if let (Some(event), Ok(mut handler)) = (
+                    translate(&namespace, &sink_acks, notice),
+                    handler.try_borrow_mut(),
+                ) {
+                    handler(event);
+                }
+            },
+        );
         let socket = Socket {
             driver,
             key,

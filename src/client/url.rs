@@ -1,12 +1,12 @@
 //! Where to connect: a Socket.IO URL (`https://example.com/chat?x=1`) split into the
-//! Engine.IO WebSocket endpoint and the namespace, as socket.io-client reads it.
+//! Engine.IO endpoint and the namespace, as socket.io-client reads it.
 //!
 //! Pure string work, no IO; it must not know anything of connections or the browser.
 
 /// The Engine.IO endpoint and the namespace of a Socket.IO URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// `ws[s]://host[:port]{path}?EIO=4&transport=websocket[&query]`.
+    /// `http[s]://host[:port]{path}?EIO=4[&query]` (WebSockets go to its `ws[s]:` twin).
     pub engine_url: String,
     /// The URL's path, `"/"` when empty.
     pub namespace: String,
@@ -51,10 +51,10 @@ pub fn target(url: &str, path: &str) -> Result<Target, UrlError> {
     if host.is_empty() {
         return Err(UrlError::Host);
     }
-    let mut engine_url = String::from(if secure { "wss://" } else { "ws://" });
+    let mut engine_url = String::from(if secure { "https://" } else { "http://" });
     engine_url.push_str(host);
     engine_url.push_str(path.trim_end_matches('/'));
-    engine_url.push_str("/?EIO=4&transport=websocket");
+    engine_url.push_str("/?EIO=4");
     if !query.is_empty() {
         engine_url.push('&');
         engine_url.push_str(query);
@@ -78,21 +78,17 @@ mod tests {
         assert_eq!(
             split("https://example.com:8443/chat?token=1#frag"),
             Ok(Target {
-                engine_url: "wss://example.com:8443/socket.io/?EIO=4&transport=websocket&token=1"
-                    .into(),
+                engine_url: "https://example.com:8443/socket.io/?EIO=4&token=1".into(),
                 namespace: "/chat".into(),
             })
         );
         assert_eq!(
             split("http://127.0.0.1:3000").map(|t| (t.engine_url, t.namespace)),
-            Ok((
-                "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket".into(),
-                "/".into()
-            ))
+            Ok(("http://127.0.0.1:3000/socket.io/?EIO=4".into(), "/".into()))
         );
         assert_eq!(
             target("ws://h/admin", "/custom/").map(|t| t.engine_url),
-            Ok("ws://h/custom/?EIO=4&transport=websocket".into())
+            Ok("http://h/custom/?EIO=4".into())
         );
     }
 

@@ -4,6 +4,7 @@
 //! (types, ranges, error messages) belongs to the API layer that builds these values.
 
 use super::backoff::Backoff;
+use super::event::TransportKind;
 use super::outbox::QueueLimits;
 use crate::protocol::JsonText;
 
@@ -36,6 +37,21 @@ pub struct ManagerConfig {
     pub timeout: u64,
     /// What the client accepts from the server.
     pub limits: IncomingLimits,
+    /// The transports to use, in order of preference: a connection opens with the first
+    /// (see `try_all_transports`, `remember_upgrade`) and may upgrade to a later one.
+    /// Never empty.
+    pub transports: Vec<TransportKind>,
+    /// Whether a connection opened with polling probes WebSocket and moves to it.
+    pub upgrade: bool,
+    /// After a WebSocket connection worked, open the next ones with WebSocket directly.
+    pub remember_upgrade: bool,
+    /// When the first transport cannot open, try the next ones before giving up.
+    pub try_all_transports: bool,
+    /// Whether requests carry a unique parameter that defeats HTTP caches: `None` is
+    /// socket.io-client's default (polling requests do, WebSocket handshakes do not).
+    pub timestamp_requests: Option<bool>,
+    /// That parameter's name.
+    pub timestamp_param: String,
 }
 
 impl Default for ManagerConfig {
@@ -46,6 +62,12 @@ impl Default for ManagerConfig {
             backoff: Backoff::default(),
             timeout: 20_000,
             limits: IncomingLimits::default(),
+            transports: vec![TransportKind::Polling, TransportKind::WebSocket],
+            upgrade: true,
+            remember_upgrade: false,
+            try_all_transports: false,
+            timestamp_requests: None,
+            timestamp_param: "t".to_owned(),
         }
     }
 }
@@ -55,7 +77,7 @@ impl Default for ManagerConfig {
 /// transport is dropped and the client reconnects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IncomingLimits {
-    /// Largest frame, text or binary, in bytes.
+    /// Largest frame, text or binary, or long-polling response, in bytes.
     pub frame_bytes: usize,
     /// Most binary attachments one packet may announce.
     pub attachments: usize,

@@ -6,8 +6,9 @@
 use super::outbox::DropReason;
 use crate::protocol::{Frame, JsonText, ProtocolError};
 
-/// Identifies one transport (WebSocket) the core asked the shell to open. Inputs that
-/// carry an id the core no longer uses are stale and ignored.
+/// Identifies one transport (a WebSocket, or an HTTP long-polling session) the core asked
+/// the shell to open. Inputs that carry an id the core no longer uses are stale and
+/// ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
 
@@ -15,14 +16,51 @@ pub struct ConnId(pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SocketKey(pub(crate) usize);
 
+/// The Engine.IO transports (socket.io-client's `transports` names them `"polling"` and
+/// `"websocket"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// HTTP long-polling: a GET always waiting for what the server sends, and POSTs of
+    /// what the client sends.
+    Polling,
+    WebSocket,
+}
+
+impl TransportKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Polling => "polling",
+            Self::WebSocket => "websocket",
+        }
+    }
+}
+
+/// One HTTP request of a long-polling transport, to the Engine.IO endpoint with `query`
+/// appended to its query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub query: String,
+    /// The payload of a POST; `None` for the GET that waits for the server's packets.
+    /// Answer with [`Manager::handle_polled`](super::Manager::handle_polled),
+    /// [`Manager::handle_posted`](super::Manager::handle_posted) or
+    /// [`Manager::handle_request_failed`](super::Manager::handle_request_failed).
+    pub body: Option<String>,
+}
+
 /// One output of the core, drained with [`Manager::poll_output`](super::Manager::poll_output).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Open a WebSocket to the Engine.IO endpoint and report on it with this id.
-    OpenTransport(ConnId),
-    /// Close this transport; no further input about it is needed.
+    /// Open transport `conn` to the Engine.IO endpoint with `query` appended to its query
+    /// string: a WebSocket, or, for polling, the first GET (the handshake). Report on it
+    /// with this id.
+    OpenTransport(ConnId, TransportKind, String),
+    /// Send this request on polling transport `conn`, which is open already.
+    Request(ConnId, HttpRequest),
+    /// Close this transport; no further input about it is needed. A polling
+    /// transport's GET is aborted; a POST already sent is let finish (it may carry the
+    /// client's last packets), its outcome unheard.
     CloseTransport(ConnId),
-    /// Send one frame on this transport.
+    /// Send one frame on this WebSocket transport.
     Transmit(ConnId, Frame),
     Manager(ManagerEvent),
     Socket(SocketKey, SocketEvent),
@@ -31,8 +69,8 @@ pub enum Output {
 /// Events of the connection as a whole (socket.io-client's `socket.io.on(...)`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ManagerEvent {
-    /// The Engine.IO handshake completed.
-    Open,
+    /// The Engine.IO handshake completed, on this transport.
+    Open(TransportKind),
     /// The Engine.IO connection was lost or closed.
     Close(DisconnectReason),
     /// An attempt to open the connection failed.
@@ -45,6 +83,10 @@ pub enum ManagerEvent {
     ReconnectError(ConnectionError),
     /// The attempts allowed by `reconnectionAttempts` are used up; nothing more is tried.
     ReconnectFailed,
+    /// The connection moved to a better transport (polling to WebSocket).
+    Upgrade(TransportKind),
+    /// A probe of a better transport failed; the connection goes on where it was.
+    UpgradeError(TransportKind),
 }
 
 /// Events of one namespace socket (socket.io-client's `socket.on(...)`).
@@ -124,8 +166,12 @@ impl DisconnectReason {
 pub enum ConnectionError {
     /// The handshake did not complete within `timeout`.
     Timeout,
-    /// The WebSocket failed or closed before the handshake completed.
+    /// The WebSocket failed or closed.
     Transport,
+    /// A long-polling GET failed (network error, or an HTTP status other than 200).
+    Poll,
+    /// A long-polling POST failed.
+    Post,
     /// The server's handshake could not be understood.
     Protocol(ProtocolError),
     /// The shell could not produce the CONNECT payload (the app's auth function failed).
@@ -138,6 +184,8 @@ impl ConnectionError {
         match self {
             Self::Timeout => "timeout",
             Self::Transport => "websocket error",
+            Self::Poll => "xhr poll error",
+            Self::Post => "xhr post error",
             Self::Protocol(error) => error.message(),
             Self::Auth => "auth failed",
         }
@@ -147,7 +195,7 @@ impl ConnectionError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Timeout => "TimeoutError",
-            Self::Transport => "TransportError",
+            Self::Transport | Self::Poll | Self::Post => "TransportError",
             Self::Protocol(_) => "ParseError",
             Self::Auth => "AuthError",
         }

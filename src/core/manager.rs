@@ -1,21 +1,23 @@
 //! The Engine.IO connection shared by all namespace sockets, and its reconnection
 //! (socket.io-client's Manager): handshake, heartbeat, timeouts, backoff, attempt
-//! limits, network awareness, and routing of packets to namespaces.
+//! limits, network awareness, the choice of transport and of an upgrade, and routing of
+//! packets to namespaces. How each transport carries packets is `wire`'s.
 //!
 //! Pure state machine: inputs arrive through `handle_*` with the current time, outputs
 //! leave through [`Manager::poll_output`] and [`Manager::poll_timeout`]. It never touches a
 //! clock, a socket or the platform; per-namespace rules live in `socket`.
 
-use std::collections::VecDeque;
-
 use super::config::{ManagerConfig, SocketConfig};
 use super::event::{
     ConnId, ConnectError, ConnectionError, DisconnectReason, ManagerEvent, Output, SocketKey,
+    TransportKind,
 };
 use super::rng::Rng;
 use super::socket::{Consequence, EmitError, EmitOptions, RetryPolicy, Socket};
+use super::wire::Wire;
 use crate::protocol::{
-    BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Packet, ProtocolError, Reassembler,
+    decode_payload, BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Packet, PayloadPacket,
+    ProtocolError, Reassembler,
 };
 
 /// What the browser tells about the network and the page.
@@ -38,12 +40,11 @@ enum Engine {
     },
     /// A reconnection is due but the browser is offline: wait for `online`.
     Suspended,
+    /// The carrier (see `wire`) is waiting for the handshake.
     Opening {
-        conn: ConnId,
         deadline: u64,
     },
     Open {
-        conn: ConnId,
         handshake: Handshake,
         ping_deadline: u64,
     },
@@ -63,7 +64,7 @@ pub struct Manager {
     engine: Engine,
     next_conn: u64,
     sockets: Vec<Socket>,
-    out: VecDeque<Output>,
+    wire: Wire,
     reassembler: Reassembler,
     /// Reconnection attempts made since the connection was last open.
     attempts: u32,
@@ -85,7 +86,9 @@ impl Manager {
             engine: Engine::Closed,
             next_conn: 0,
             sockets: Vec::new(),
-            out: VecDeque::new(),
+            // Its own stream of randomness, so that request parameters do not shift the
+            // backoff jitter.
+            wire: Wire::new(!seed),
             reassembler: Reassembler::default(),
             attempts: 0,
             reconnecting: false,
@@ -188,7 +191,7 @@ impl Manager {
     /// [`SocketEvent::Dropped`](super::SocketEvent::Dropped).
     pub fn clear_queue(&mut self, key: SocketKey) {
         if let Some(socket) = self.sockets.get_mut(key.0) {
-            socket.clear_queue(&mut self.out);
+            socket.clear_queue(&mut self.wire);
         }
     }
 
@@ -203,7 +206,7 @@ impl Manager {
     ) -> Result<u64, EmitError> {
         let conn = self.open_conn();
         match self.sockets.get_mut(key.0) {
-            Some(socket) => socket.add_rejoin(data, attachments, conn, &mut self.out),
+            Some(socket) => socket.add_rejoin(data, attachments, conn, &mut self.wire),
             None => Err(EmitError::InvalidData),
         }
     }
@@ -235,11 +238,17 @@ impl Manager {
                 self.reconnecting = false;
                 self.start_opening(now);
             }
-            Engine::Open {
-                conn, handshake, ..
-            } => {
-                let (conn, max_payload) = (*conn, handshake.max_payload);
-                socket.begin_handshake(now, self.config.timeout, conn, max_payload, &mut self.out);
+            Engine::Open { handshake, .. } => {
+                let max_payload = handshake.max_payload;
+                if let Some(conn) = self.wire.carrier() {
+                    socket.begin_handshake(
+                        now,
+                        self.config.timeout,
+                        conn,
+                        max_payload,
+                        &mut self.wire,
+                    );
+                }
             }
             // The socket joins in when the connection (re)opens.
             Engine::Opening { .. } | Engine::Waiting { .. } | Engine::Suspended => {}
@@ -251,7 +260,7 @@ impl Manager {
     pub fn disconnect(&mut self, key: SocketKey) {
         let conn = self.open_conn();
         if let Some(socket) = self.sockets.get_mut(key.0) {
-            socket.disconnect(conn, &mut self.out);
+            socket.disconnect(conn, &mut self.wire);
             self.release();
         }
     }
@@ -279,7 +288,7 @@ impl Manager {
     ) -> Result<Option<u64>, EmitError> {
         let conn = self.open_conn();
         match self.sockets.get_mut(key.0) {
-            Some(socket) => socket.emit(now, data, attachments, options, conn, &mut self.out),
+            Some(socket) => socket.emit(now, data, attachments, options, conn, &mut self.wire),
             None => Err(EmitError::InvalidData),
         }
     }
@@ -288,7 +297,7 @@ impl Manager {
     pub fn ack(&mut self, key: SocketKey, id: u64, args: JsonText, attachments: Vec<Vec<u8>>) {
         let conn = self.open_conn();
         if let Some(socket) = self.sockets.get_mut(key.0) {
-            socket.ack(id, args, attachments, conn, &mut self.out);
+            socket.ack(id, args, attachments, conn, &mut self.wire);
         }
     }
 
@@ -298,7 +307,7 @@ impl Manager {
             return;
         };
         if let Some(socket) = self.sockets.get_mut(key.0) {
-            socket.handle_auth(token, auth, conn, &mut self.out);
+            socket.handle_auth(token, auth, conn, &mut self.wire);
         }
     }
 
@@ -314,19 +323,22 @@ impl Manager {
             config: &self.config,
             rng: &mut self.rng,
         };
-        if socket.handle_auth_failed(now, token, &mut retry, &mut self.out)
+        if socket.handle_auth_failed(now, token, &mut retry, &mut self.wire)
             == Consequence::Deactivated
         {
             self.release();
         }
     }
 
-    /// A frame arrived on transport `conn`.
+    /// A frame arrived on WebSocket transport `conn`.
     pub fn handle_frame(&mut self, now: u64, conn: ConnId, frame: Frame) {
         if let Frame::Text(text) = &frame {
-            if is_message(text) {
+            if is_message(text) || self.wire.is_probe(conn) {
                 return self.handle_text(now, conn, text);
             }
+        }
+        if self.wire.is_probe(conn) {
+            return self.wire.probe_frame(None);
         }
         if !self.accepts_frame(now, conn, frame.len()) {
             return;
@@ -340,6 +352,9 @@ impl Manager {
     /// A text frame arrived on transport `conn`, read in place: a Socket.IO packet is
     /// decoded from the shell's own copy of the frame, which it keeps.
     pub fn handle_text(&mut self, now: u64, conn: ConnId, text: &str) {
+        if self.wire.is_probe(conn) {
+            return self.wire.probe_frame(Some(text));
+        }
         if !is_message(text) {
             return self.handle_frame(now, conn, Frame::Text(text.to_owned()));
         }
@@ -397,8 +412,16 @@ impl Manager {
         self.handle_timeout(now);
     }
 
-    /// Transport `conn` closed (`error`: it failed rather than closed normally).
+    /// WebSocket transport `conn` is open.
+    pub fn handle_transport_open(&mut self, conn: ConnId) {
+        self.wire.probe_opened(conn);
+    }
+
+    /// WebSocket transport `conn` closed (`error`: it failed rather than closed normally).
     pub fn handle_transport_closed(&mut self, now: u64, conn: ConnId, error: bool) {
+        if self.wire.is_probe(conn) {
+            return self.wire.fail_probe();
+        }
         if self.current_conn() != Some(conn) {
             return;
         }
@@ -407,7 +430,52 @@ impl Manager {
         } else {
             DisconnectReason::TransportClose
         };
-        self.retire_transport(now, reason, ConnectionError::Transport);
+        self.lose_transport(now, reason, ConnectionError::Transport);
+    }
+
+    /// The GET of polling transport `conn` answered `body` (HTTP 200): the server's
+    /// packets, read in place.
+    pub fn handle_polled(&mut self, now: u64, conn: ConnId, body: &str) {
+        if !self.wire.take_polled(conn) {
+            return;
+        }
+        if body.len() > self.config.limits.frame_bytes {
+            return self.fail_protocol(now, ProtocolError::FrameTooLarge);
+        }
+        for packet in decode_payload(body) {
+            // A packet may have ended the connection: the rest of the body is stale.
+            if self.current_conn() != Some(conn) {
+                return;
+            }
+            match packet {
+                Ok(PayloadPacket::Text(text)) => self.handle_text(now, conn, text),
+                Ok(PayloadPacket::Binary(bytes)) => {
+                    self.handle_frame(now, conn, Frame::Binary(bytes))
+                }
+                Err(error) => return self.fail_protocol(now, error),
+            }
+        }
+        self.wire.polled(conn);
+    }
+
+    /// A POST of polling transport `conn` was accepted (HTTP 200).
+    pub fn handle_posted(&mut self, conn: ConnId) {
+        self.wire.posted(conn);
+    }
+
+    /// A request of polling transport `conn` failed: a network error, an HTTP status
+    /// other than 200 (the server forgot the session, say), or the request timeout.
+    /// `post`: the POST failed, rather than the GET.
+    pub fn handle_request_failed(&mut self, now: u64, conn: ConnId, post: bool) {
+        if !self.wire.request_failed(conn, post) {
+            return;
+        }
+        let error = if post {
+            ConnectionError::Post
+        } else {
+            ConnectionError::Poll
+        };
+        self.lose_transport(now, DisconnectReason::TransportError, error);
     }
 
     pub fn handle_network(&mut self, now: u64, event: NetworkEvent) {
@@ -438,6 +506,7 @@ impl Manager {
 
     /// Handles every deadline that has passed at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
+        self.wire.handle_timeout(now);
         match self.engine {
             Engine::Opening { deadline, .. } if deadline <= now => {
                 self.retire_transport(
@@ -450,7 +519,7 @@ impl Manager {
                 self.retire_transport(now, DisconnectReason::PingTimeout, ConnectionError::Timeout);
             }
             Engine::Waiting { deadline } if deadline <= now => {
-                self.out
+                self.wire
                     .push_back(Output::Manager(ManagerEvent::ReconnectAttempt(
                         self.attempts,
                     )));
@@ -465,7 +534,7 @@ impl Manager {
             rng: &mut self.rng,
         };
         for socket in &mut self.sockets {
-            deactivated |= socket.handle_timeout(now, conn, &mut retry, &mut self.out)
+            deactivated |= socket.handle_timeout(now, conn, &mut retry, &mut self.wire)
                 == Consequence::Deactivated;
         }
         if deactivated {
@@ -475,7 +544,7 @@ impl Manager {
 
     /// The next output, in the order it must be acted upon.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        self.wire.pop_front()
     }
 
     /// When [`Manager::handle_timeout`] is next due, if anything waits on time.
@@ -489,31 +558,65 @@ impl Manager {
             .iter()
             .filter_map(Socket::deadline)
             .chain(engine)
+            .chain(self.wire.deadline())
             .min()
     }
 
+    /// The transport that carries the connection, while one is opening or open.
     fn current_conn(&self) -> Option<ConnId> {
         match self.engine {
-            Engine::Opening { conn, .. } | Engine::Open { conn, .. } => Some(conn),
+            Engine::Opening { .. } | Engine::Open { .. } => self.wire.carrier(),
             _ => None,
         }
     }
 
     fn open_conn(&self) -> Option<ConnId> {
         match self.engine {
-            Engine::Open { conn, .. } => Some(conn),
+            Engine::Open { .. } => self.wire.carrier(),
             _ => None,
         }
     }
 
+    /// The transport of the open connection (`"polling"`, `"websocket"`), if any.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.open_conn().and(self.wire.carrier_kind())
+    }
+
     fn start_opening(&mut self, now: u64) {
+        let kind = self.wire.first_transport(&self.config);
+        self.open_transport(kind, now.saturating_add(self.config.timeout));
+    }
+
+    /// Opens a transport of `kind` for the connection; the handshake is due by `deadline`.
+    fn open_transport(&mut self, kind: TransportKind, deadline: u64) {
         self.next_conn += 1;
-        let conn = ConnId(self.next_conn);
-        self.out.push_back(Output::OpenTransport(conn));
-        self.engine = Engine::Opening {
-            conn,
-            deadline: now.saturating_add(self.config.timeout),
-        };
+        self.wire.open(ConnId(self.next_conn), kind, &self.config);
+        self.engine = Engine::Opening { deadline };
+    }
+
+    /// The transport after the current one in `transports`, when `try_all_transports`
+    /// lets a connection that could not open on one try the next.
+    fn fallback_transport(&self) -> Option<TransportKind> {
+        if !self.config.try_all_transports || !matches!(self.engine, Engine::Opening { .. }) {
+            return None;
+        }
+        let current = self.wire.carrier_kind()?;
+        let transports = &self.config.transports;
+        let index = transports.iter().position(|kind| *kind == current)?;
+        transports.get(index + 1).copied()
+    }
+
+    /// The transport failed: a connection still opening tries the next transport when
+    /// allowed to, else the connection is lost.
+    fn lose_transport(&mut self, now: u64, reason: DisconnectReason, error: ConnectionError) {
+        match (self.fallback_transport(), &self.engine) {
+            (Some(kind), Engine::Opening { deadline }) => {
+                let deadline = *deadline;
+                self.wire.close(false);
+                self.open_transport(kind, deadline);
+            }
+            _ => self.retire_transport(now, reason, error),
+        }
     }
 
     fn handle_engine_packet(&mut self, now: u64, conn: ConnId, packet: EnginePacket) {
@@ -533,8 +636,8 @@ impl Manager {
                     *ping_deadline = heartbeat_deadline(now, handshake);
                 }
                 let pong = EnginePacket::Pong(data).encode();
-                self.out.push_back(Output::Transmit(conn, pong));
-                self.out.push_back(Output::Manager(ManagerEvent::Ping));
+                self.wire.push_back(Output::Transmit(conn, pong));
+                self.wire.push_back(Output::Manager(ManagerEvent::Ping));
             }
             EnginePacket::Close => self.retire_transport(
                 now,
@@ -547,28 +650,42 @@ impl Manager {
                 let assembled = self.reassembler.push_attachment(bytes, limit);
                 self.route(now, conn, assembled);
             }
-            // The client never pings; upgrades do not apply to a WebSocket-only client.
+            // The client never pings; the server sends an upgrade only on a probe, and a
+            // noop to end a long poll.
             EnginePacket::Pong(_) | EnginePacket::Upgrade(_) | EnginePacket::Noop(_) => {}
         }
     }
 
     fn on_open(&mut self, now: u64, conn: ConnId, handshake: Handshake) {
         let ping_deadline = heartbeat_deadline(now, &handshake);
+        self.wire.handshake(&handshake.sid, handshake.max_payload);
+        let probe = self.config.upgrade
+            && self.wire.carrier_kind() == Some(TransportKind::Polling)
+            && self.config.transports.contains(&TransportKind::WebSocket)
+            && handshake.upgrades.iter().any(|name| name == "websocket");
         self.engine = Engine::Open {
-            conn,
             handshake,
             ping_deadline,
         };
-        self.out.push_back(Output::Manager(ManagerEvent::Open));
+        let transport = self.wire.carrier_kind().unwrap_or(TransportKind::WebSocket);
+        self.wire
+            .push_back(Output::Manager(ManagerEvent::Open(transport)));
         if self.reconnecting {
-            self.out
+            self.wire
                 .push_back(Output::Manager(ManagerEvent::Reconnect(self.attempts)));
         }
         self.attempts = 0;
         self.reconnecting = false;
         let max_payload = self.handshake().map_or(u64::MAX, |h| h.max_payload);
         for socket in &mut self.sockets {
-            socket.begin_handshake(now, self.config.timeout, conn, max_payload, &mut self.out);
+            socket.begin_handshake(now, self.config.timeout, conn, max_payload, &mut self.wire);
+        }
+        // As engine.io-client: the namespaces' CONNECTs are on their way before the probe.
+        if probe {
+            self.next_conn += 1;
+            let deadline = now.saturating_add(self.config.timeout);
+            self.wire
+                .start_probe(ConnId(self.next_conn), deadline, &self.config);
         }
     }
 
@@ -590,7 +707,7 @@ impl Manager {
             return;
         };
         let limits = &self.config.limits;
-        match socket.handle_packet(now, message, conn, limits, &mut self.out) {
+        match socket.handle_packet(now, message, conn, limits, &mut self.wire) {
             Ok(Consequence::None) => {}
             Ok(Consequence::Deactivated) => self.release(),
             Err(error) => self.fail_protocol(now, error),
@@ -608,31 +725,38 @@ impl Manager {
     /// Ends the current transport for `reason`, settles what waited on it, and decides
     /// about reconnection. `error` describes the failure if the handshake was under way.
     fn retire_transport(&mut self, now: u64, reason: DisconnectReason, error: ConnectionError) {
-        let (conn, was_open) = match self.engine {
-            Engine::Opening { conn, .. } => (conn, false),
-            Engine::Open { conn, .. } => (conn, true),
+        let was_open = match self.engine {
+            Engine::Opening { .. } => false,
+            Engine::Open { .. } => true,
             _ => return,
         };
         self.engine = Engine::Closed;
         self.reassembler.reset();
-        self.out.push_back(Output::CloseTransport(conn));
+        // The client ends these itself: a polling server hears it at once.
+        let clean = matches!(
+            reason,
+            DisconnectReason::ForcedClose
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ParseError
+        );
+        self.wire.close(clean);
         // Sockets hear of it first, as in socket.io-client, where each socket's own
         // listener on the Manager was registered before the app's.
         let failure = ConnectError::Connection(error.clone());
         for socket in &mut self.sockets {
-            socket.handle_attempt_failed(&failure, &mut self.out);
-            socket.handle_connection_lost(reason, &mut self.out);
+            socket.handle_attempt_failed(&failure, &mut self.wire);
+            socket.handle_connection_lost(reason, &mut self.wire);
         }
         if was_open {
-            self.out
+            self.wire
                 .push_back(Output::Manager(ManagerEvent::Close(reason)));
         }
         if !was_open || matches!(error, ConnectionError::Protocol(_)) {
-            self.out
+            self.wire
                 .push_back(Output::Manager(ManagerEvent::Error(error.clone())));
         }
         if self.reconnecting {
-            self.out
+            self.wire
                 .push_back(Output::Manager(ManagerEvent::ReconnectError(error)));
         }
         self.schedule_reconnect(now);
@@ -648,7 +772,7 @@ impl Manager {
             .reconnection_attempts
             .exhausted_by(self.attempts)
         {
-            self.out
+            self.wire
                 .push_back(Output::Manager(ManagerEvent::ReconnectFailed));
             self.attempts = 0;
             self.reconnecting = false;
@@ -676,7 +800,7 @@ impl Manager {
         if matches!(self.engine, Engine::Waiting { .. } | Engine::Suspended) {
             self.attempts = 1;
             self.reconnecting = true;
-            self.out
+            self.wire
                 .push_back(Output::Manager(ManagerEvent::ReconnectAttempt(
                     self.attempts,
                 )));
@@ -692,11 +816,11 @@ impl Manager {
         self.reconnecting = false;
         self.attempts = 0;
         match std::mem::replace(&mut self.engine, Engine::Closed) {
-            Engine::Opening { conn, .. } => self.out.push_back(Output::CloseTransport(conn)),
-            Engine::Open { conn, .. } => {
+            Engine::Opening { .. } => self.wire.close(false),
+            Engine::Open { .. } => {
                 self.reassembler.reset();
-                self.out.push_back(Output::CloseTransport(conn));
-                self.out.push_back(Output::Manager(ManagerEvent::Close(
+                self.wire.close(true);
+                self.wire.push_back(Output::Manager(ManagerEvent::Close(
                     DisconnectReason::ForcedClose,
                 )));
             }

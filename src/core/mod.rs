@@ -21,12 +21,13 @@ mod recovery;
 mod reliable;
 mod rng;
 mod socket;
+mod wire;
 
 pub use backoff::Backoff;
 pub use config::{AuthSource, IncomingLimits, ManagerConfig, ReconnectionAttempts, SocketConfig};
 pub use event::{
-    AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, IncomingEvent, ManagerEvent,
-    Output, Payload, SocketEvent, SocketKey,
+    AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, HttpRequest, IncomingEvent,
+    ManagerEvent, Output, Payload, SocketEvent, SocketKey, TransportKind,
 };
 pub use manager::{Manager, NetworkEvent};
 pub use outbox::{DropReason, Overflow, QueueLimits};

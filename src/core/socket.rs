@@ -5,8 +5,6 @@
 //! Driven by the manager, which owns the Engine.IO connection and decides about
 //! reconnection; a socket never opens or closes a transport itself.
 
-use std::collections::VecDeque;
-
 use super::acks::{PendingAck, PendingAcks};
 use super::config::{AuthSource, IncomingLimits, ManagerConfig, SocketConfig};
 use super::early::EarlyEvents;
@@ -18,6 +16,7 @@ use super::outbox::{DropReason, Outbox, Queued};
 use super::recovery::{split_offset, Arrival, RecoveryPoint};
 use super::reliable::{Finished, ReliableQueue, Settled};
 use super::rng::Rng;
+use super::wire::Wire;
 use crate::protocol::{
     decode_string, BinaryMessage, ConnectErrorPayload, ConnectReply, JsonKind, JsonText, Packet,
     PacketType, ProtocolError, RESERVED_EVENTS,
@@ -194,7 +193,7 @@ impl Socket {
         timeout: u64,
         conn: ConnId,
         max_payload: u64,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         self.max_payload = max_payload;
         if !self.active || self.state != State::Idle {
@@ -222,7 +221,7 @@ impl Socket {
         token: u64,
         auth: Option<&JsonText>,
         conn: ConnId,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         if let State::AwaitingAuth {
             token: expected,
@@ -240,17 +239,14 @@ impl Socket {
         auth: Option<&JsonText>,
         deadline: u64,
         conn: ConnId,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         let payload = self.connect_payload(auth);
         self.recovering = self
             .recovery
             .as_ref()
             .is_some_and(RecoveryPoint::can_recover);
-        out.push_back(Output::Transmit(
-            conn,
-            Packet::connect(&self.namespace, payload).to_frame(),
-        ));
+        out.transmit(conn, Packet::connect(&self.namespace, payload).to_frame());
         self.state = State::Connecting { deadline };
     }
 
@@ -269,7 +265,7 @@ impl Socket {
         attachments: Vec<Vec<u8>>,
         options: EmitOptions,
         conn: Option<ConnId>,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Result<Option<u64>, EmitError> {
         validate_event_data(&data)?;
         let connected_conn = conn.filter(|_| self.is_connected());
@@ -332,7 +328,7 @@ impl Socket {
         message: &BinaryMessage,
         report_sent: bool,
         conn: ConnId,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> bool {
         let frames = message.frames();
         if frames
@@ -342,7 +338,7 @@ impl Socket {
             return false;
         }
         for frame in frames {
-            out.push_back(Output::Transmit(conn, frame));
+            out.transmit(conn, frame);
         }
         if let (true, Some(data)) = (report_sent, &message.packet.data) {
             let payload = Payload {
@@ -361,7 +357,7 @@ impl Socket {
         ack_id: Option<u64>,
         report_sent: bool,
         conn: ConnId,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         if !self.transmit_event(&message, report_sent, conn, out) {
             self.drop_emit(message, ack_id, DropReason::TooLarge, out);
@@ -376,7 +372,7 @@ impl Socket {
         attachments: Vec<Vec<u8>>,
         options: EmitOptions,
         conn: Option<ConnId>,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Option<u64> {
         let with_ack = options.with_ack;
         let handle = self.take_ack_id();
@@ -393,7 +389,7 @@ impl Socket {
         with_ack.then_some(handle)
     }
 
-    fn send_reliable_head(&mut self, now: u64, conn: Option<ConnId>, out: &mut VecDeque<Output>) {
+    fn send_reliable_head(&mut self, now: u64, conn: Option<ConnId>, out: &mut Wire) {
         let Some(conn) = conn.filter(|_| self.is_connected()) else {
             return;
         };
@@ -455,7 +451,7 @@ impl Socket {
         message: BinaryMessage,
         ack_id: Option<u64>,
         reason: DropReason,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         if let Some(id) = ack_id {
             self.pending_acks.remove(id);
@@ -469,7 +465,7 @@ impl Socket {
     }
 
     /// Drops every emit of the offline queue (the app's choice), reporting each.
-    pub(crate) fn clear_queue(&mut self, out: &mut VecDeque<Output>) {
+    pub(crate) fn clear_queue(&mut self, out: &mut Wire) {
         for dropped in self.outbox.take_all() {
             self.drop_emit(dropped.message, dropped.ack_id, DropReason::Cleared, out);
         }
@@ -483,7 +479,7 @@ impl Socket {
         data: JsonText,
         attachments: Vec<Vec<u8>>,
         conn: Option<ConnId>,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Result<u64, EmitError> {
         validate_event_data(&data)?;
         let message = self.event_message(data, None, attachments);
@@ -496,7 +492,7 @@ impl Socket {
     }
 
     /// Sends a rejoin emit; one too large to send is reported (and stays declared).
-    fn send_rejoin(&self, message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {
+    fn send_rejoin(&self, message: &BinaryMessage, conn: ConnId, out: &mut Wire) {
         if self.transmit_event(message, false, conn, out) {
             return;
         }
@@ -520,7 +516,7 @@ impl Socket {
         args: JsonText,
         attachments: Vec<Vec<u8>>,
         conn: Option<ConnId>,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         // An answer to a previous connection's request means nothing to the server now.
         let Some(conn) = conn.filter(|_| self.is_connected()) else {
@@ -533,7 +529,7 @@ impl Socket {
         transmit(&message, conn, out);
     }
 
-    fn send_queued(&mut self, queued: Queued, conn: ConnId, out: &mut VecDeque<Output>) {
+    fn send_queued(&mut self, queued: Queued, conn: ConnId, out: &mut Wire) {
         if let Some(id) = queued.ack_id {
             self.pending_acks.mark_sent(id);
         }
@@ -547,7 +543,7 @@ impl Socket {
         message: BinaryMessage,
         conn: ConnId,
         limits: &IncomingLimits,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Result<Consequence, ProtocolError> {
         let BinaryMessage {
             packet,
@@ -618,13 +614,7 @@ impl Socket {
         }
     }
 
-    fn on_connected(
-        &mut self,
-        now: u64,
-        reply: ConnectReply,
-        conn: ConnId,
-        out: &mut VecDeque<Output>,
-    ) {
+    fn on_connected(&mut self, now: u64, reply: ConnectReply, conn: ConnId, out: &mut Wire) {
         let previous_pid = self.recovery.as_ref().map(RecoveryPoint::pid);
         self.recovered = reply.pid.is_some() && reply.pid.as_deref() == previous_pid;
         if !self.recovered {
@@ -664,7 +654,7 @@ impl Socket {
         event: IncomingEvent,
         offset: Option<String>,
         arrival: Arrival,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) {
         if let (Some(point), Some(offset)) = (self.recovery.as_mut(), offset.as_deref()) {
             if !point.record_delivery(offset, arrival) {
@@ -705,20 +695,12 @@ impl Socket {
     }
 
     /// The Engine.IO connection is gone: settle what waited on it.
-    pub(crate) fn handle_connection_lost(
-        &mut self,
-        reason: DisconnectReason,
-        out: &mut VecDeque<Output>,
-    ) {
+    pub(crate) fn handle_connection_lost(&mut self, reason: DisconnectReason, out: &mut Wire) {
         self.lose_connection(reason, out);
     }
 
     /// An attempt to connect failed before this socket was connected.
-    pub(crate) fn handle_attempt_failed(
-        &mut self,
-        error: &ConnectError,
-        out: &mut VecDeque<Output>,
-    ) {
+    pub(crate) fn handle_attempt_failed(&mut self, error: &ConnectError, out: &mut Wire) {
         if self.active && !self.is_connected() {
             self.reset_to_idle();
             out.push_back(self.event(SocketEvent::ConnectError(error.clone())));
@@ -726,18 +708,15 @@ impl Socket {
     }
 
     /// The app's `socket.disconnect()`.
-    pub(crate) fn disconnect(&mut self, conn: Option<ConnId>, out: &mut VecDeque<Output>) {
+    pub(crate) fn disconnect(&mut self, conn: Option<ConnId>, out: &mut Wire) {
         if let (Some(conn), true) = (conn, self.is_connected()) {
-            out.push_back(Output::Transmit(
-                conn,
-                Packet::disconnect(&self.namespace).to_frame(),
-            ));
+            out.transmit(conn, Packet::disconnect(&self.namespace).to_frame());
         }
         self.lose_connection(DisconnectReason::IoClientDisconnect, out);
         self.active = false;
     }
 
-    fn lose_connection(&mut self, reason: DisconnectReason, out: &mut VecDeque<Output>) {
+    fn lose_connection(&mut self, reason: DisconnectReason, out: &mut Wire) {
         let was_connected = self.is_connected();
         self.reset_to_idle();
         if was_connected {
@@ -759,12 +738,7 @@ impl Socket {
     /// Settles acknowledgement `id` (no-op if unknown). An at-least-once emit that
     /// failed with tries left stays at the head of its queue, for the next
     /// [`Socket::send_reliable_head`].
-    fn settle_ack(
-        &mut self,
-        id: u64,
-        result: Result<Payload, AckError>,
-        out: &mut VecDeque<Output>,
-    ) {
+    fn settle_ack(&mut self, id: u64, result: Result<Payload, AckError>, out: &mut Wire) {
         let Some(pending) = self.pending_acks.remove(id) else {
             return;
         };
@@ -820,7 +794,7 @@ impl Socket {
         now: u64,
         conn: Option<ConnId>,
         retry: &mut RetryPolicy,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Consequence {
         for id in self.pending_acks.expired(now) {
             self.settle_ack(id, Err(AckError::Timeout), out);
@@ -855,7 +829,7 @@ impl Socket {
         now: u64,
         error: ConnectionError,
         retry: &mut RetryPolicy,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Consequence {
         self.reset_to_idle();
         out.push_back(self.event(SocketEvent::ConnectError(ConnectError::Connection(error))));
@@ -880,7 +854,7 @@ impl Socket {
         now: u64,
         token: u64,
         retry: &mut RetryPolicy,
-        out: &mut VecDeque<Output>,
+        out: &mut Wire,
     ) -> Consequence {
         match self.state {
             State::AwaitingAuth {
@@ -912,9 +886,9 @@ fn names_library_event(data: &JsonText) -> bool {
     event_name(data).is_some_and(|name| LIBRARY_EVENTS.contains(&&*name))
 }
 
-fn transmit(message: &BinaryMessage, conn: ConnId, out: &mut VecDeque<Output>) {
+fn transmit(message: &BinaryMessage, conn: ConnId, out: &mut Wire) {
     for frame in message.frames() {
-        out.push_back(Output::Transmit(conn, frame));
+        out.transmit(conn, frame);
     }
 }
 

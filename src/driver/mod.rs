@@ -1,6 +1,7 @@
 //! The browser shell around the core (wasm32 only).
 //!
-//! The driver owns every web-sys object: the WebSocket (see [`WebSocketTransport`]),
+//! The driver owns every web-sys object: the WebSocket (see [`WebSocketTransport`]) and
+//! the long-polling requests (see [`PollingTransport`]),
 //! and, as they arrive, the one timer armed for the core's next deadline and the
 //! network and page-visibility listeners. It turns what the browser reports into the
 //! core's `handle_*` inputs, stamped with the current time, and carries out what the
@@ -19,11 +20,13 @@ mod clock;
 mod entropy;
 mod listener;
 mod page;
+mod polling;
 mod received;
 mod runtime;
 mod websocket;
 
 pub use entropy::random_seed;
+pub use polling::{HttpSettings, PollEvent, PollingTransport};
 pub use received::ReceivedText;
-pub use runtime::{Driver, DriverError, Notice};
+pub use runtime::{Driver, DriverError, Endpoint, Notice};
 pub use websocket::{ReadyState, TransportError, TransportEvent, WebSocketTransport};

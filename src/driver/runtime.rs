@@ -1,5 +1,6 @@
-//! The core running in the browser: one [`Manager`] fed by a WebSocket, a timer, a
-//! clock and the page's listeners, its events handed to a sink.
+//! The core running in the browser: one [`Manager`] fed by its transports (WebSockets
+//! and long-polling requests), a timer, a clock and the page's listeners, its events
+//! handed to a sink.
 //!
 //! Owns the transports the core asked for (by [`ConnId`]), the ONE timer armed for the
 //! core's next deadline, and the page listeners; all are released on `Drop`. It makes
@@ -21,9 +22,12 @@ use gloo_timers::callback::Timeout;
 
 use super::clock::Clock;
 use super::page::PageListeners;
+use super::polling::{HttpSettings, PollEvent, PollingTransport};
 use super::received::ReceivedText;
 use super::websocket::{TransportEvent, WebSocketTransport};
-use crate::core::{ConnId, Manager, ManagerEvent, Output, SocketEvent, SocketKey};
+use crate::core::{
+    ConnId, HttpRequest, Manager, ManagerEvent, Output, SocketEvent, SocketKey, TransportKind,
+};
 use crate::protocol::Frame;
 
 /// An event for the layer above the driver.
@@ -68,19 +72,59 @@ struct Core {
     manager: Manager,
     clock: Clock,
     /// Transports the core asked for, opened once the events before them are delivered.
-    opening: Vec<ConnId>,
-    url: String,
-    transports: Vec<(ConnId, WebSocketTransport)>,
+    opening: Vec<(ConnId, TransportKind, String)>,
+    endpoint: Endpoint,
+    transports: Vec<(ConnId, Transport)>,
     timer: Option<(u64, Timeout)>,
 }
 
+enum Transport {
+    WebSocket(WebSocketTransport),
+    Polling(PollingTransport),
+}
+
+/// Where and how transports connect.
+pub struct Endpoint {
+    /// The Engine.IO endpoint, `http[s]://host[:port]{path}?EIO=4[&query]`: polling
+    /// requests go there, WebSockets to its `ws[s]:` twin; the core's parameters
+    /// (transport, session, cache-buster) are appended.
+    pub url: String,
+    pub http: Rc<HttpSettings>,
+    /// The WebSocket subprotocols asked for (socket.io-client's `protocols`).
+    pub protocols: Vec<String>,
+}
+
+impl Endpoint {
+    pub fn new(url: String) -> Self {
+        Self {
+            url,
+            http: Rc::default(),
+            protocols: Vec::new(),
+        }
+    }
+
+    /// The URL of a transport of `kind` with the core's `query` appended.
+    fn url(&self, kind: TransportKind, query: &str) -> String {
+        let mut url = String::with_capacity(self.url.len() + query.len() + 2);
+        if kind == TransportKind::WebSocket {
+            // `http` becomes `ws`, `https` becomes `wss`.
+            url.push_str("ws");
+            url.push_str(self.url.get(4..).unwrap_or_default());
+        } else {
+            url.push_str(&self.url);
+        }
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(query);
+        url
+    }
+}
+
 impl Driver {
-    /// Runs `manager` against the Engine.IO endpoint `url` (a complete `ws:`/`wss:` URL
-    /// with the Engine.IO query), handing its events to `sink`, each with the latest
-    /// text frame when a frame's handling produced it.
+    /// Runs `manager` against `endpoint`, handing its events to `sink`, each with the
+    /// latest text received (frame or polling response) when its handling produced it.
     pub fn new(
         manager: Manager,
-        url: String,
+        endpoint: Endpoint,
         sink: impl Fn(Notice, Option<&ReceivedText>) + 'static,
     ) -> Self {
         let shared = Rc::new(Shared {
@@ -88,7 +132,7 @@ impl Driver {
                 manager,
                 clock: Clock::default(),
                 opening: Vec::new(),
-                url,
+                endpoint,
                 transports: Vec::new(),
                 timer: None,
             }),
@@ -130,14 +174,15 @@ impl Driver {
         Ok(read(&core.manager))
     }
 
-    /// The Engine.IO endpoint used for the next connection.
-    pub fn set_url(&self, url: String) -> Result<(), DriverError> {
+    /// Changes the endpoint for the transports opened from now on (the query may
+    /// change between attempts).
+    pub fn set_endpoint(&self, change: impl FnOnce(&mut Endpoint)) -> Result<(), DriverError> {
         let mut core = self
             .shared
             .core
             .try_borrow_mut()
             .map_err(|_| DriverError::Busy)?;
-        core.url = url;
+        change(&mut core.endpoint);
         Ok(())
     }
 }
@@ -188,12 +233,17 @@ fn run_once(
 /// outermost call does it, so that an input made by a listener opens nothing early.
 fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
     loop {
-        let conn = match shared.core.try_borrow_mut() {
-            Ok(mut core) if !core.opening.is_empty() => core.opening.remove(0),
+        let mut next = match shared.core.try_borrow_mut() {
+            Ok(mut core) if !core.opening.is_empty() => Some(core.opening.remove(0)),
             _ => return,
         };
         // Opening is an input like any other: what it causes is carried out and delivered.
-        if run_once(weak, None, &mut |core, now| core.open(weak, conn, now)).is_err() {
+        let opened = run_once(weak, None, &mut |core, now| {
+            if let Some((conn, kind, query)) = next.take() {
+                core.open(weak, conn, kind, &query, now);
+            }
+        });
+        if opened.is_err() {
             return;
         }
     }
@@ -236,19 +286,31 @@ impl Core {
     ) {
         while let Some(output) = self.manager.poll_output() {
             match output {
-                Output::OpenTransport(conn) => self.opening.push(conn),
+                Output::OpenTransport(conn, kind, query) => self.opening.push((conn, kind, query)),
                 Output::CloseTransport(conn) => {
-                    self.opening.retain(|id| *id != conn);
+                    self.opening.retain(|(id, ..)| *id != conn);
                     self.transports.retain(|(id, _)| *id != conn);
                 }
                 Output::Transmit(conn, frame) => {
-                    let sent = self
-                        .transports
-                        .iter()
-                        .find(|(id, _)| *id == conn)
-                        .map(|(_, transport)| transport.send(&frame));
-                    if let Some(Err(_)) = sent {
+                    let sent = match self.transport(conn) {
+                        Some(Transport::WebSocket(socket)) => socket.send(&frame).is_ok(),
+                        _ => true,
+                    };
+                    if !sent {
                         self.manager.handle_transport_closed(now, conn, true);
+                    }
+                }
+                Output::Request(conn, HttpRequest { query, body }) => {
+                    let url = self.endpoint.url(TransportKind::Polling, &query);
+                    let sent = match self.transport(conn) {
+                        Some(Transport::Polling(polling)) => {
+                            polling.send(&url, body.as_deref()).is_ok()
+                        }
+                        _ => true,
+                    };
+                    if !sent {
+                        self.manager
+                            .handle_request_failed(now, conn, body.is_some());
                     }
                 }
                 Output::Manager(event) => {
@@ -262,7 +324,58 @@ impl Core {
         self.arm_timer(weak, now);
     }
 
-    fn open(&mut self, weak: &Weak<Shared>, conn: ConnId, now: u64) {
+    fn transport(&self, conn: ConnId) -> Option<&Transport> {
+        self.transports
+            .iter()
+            .find(|(id, _)| *id == conn)
+            .map(|(_, transport)| transport)
+    }
+
+    /// Opens transport `conn` of `kind`, the core's `query` appended to the endpoint.
+    fn open(
+        &mut self,
+        weak: &Weak<Shared>,
+        conn: ConnId,
+        kind: TransportKind,
+        query: &str,
+        now: u64,
+    ) {
+        let url = self.endpoint.url(kind, query);
+        match kind {
+            TransportKind::WebSocket => self.open_websocket(weak, conn, &url, now),
+            TransportKind::Polling => self.open_polling(weak, conn, &url, now),
+        }
+    }
+
+    /// Opens a polling transport: its first GET is the handshake.
+    fn open_polling(&mut self, weak: &Weak<Shared>, conn: ConnId, url: &str, now: u64) {
+        let handler_weak = weak.clone();
+        let handler = move |event: PollEvent| {
+            // A failure means the driver is gone: nothing is left to inform.
+            let _ = match event {
+                PollEvent::Polled(text, js) => {
+                    let body = Rc::new(ReceivedText::new(text, js));
+                    run(&handler_weak, Some(Rc::clone(&body)), |core, now| {
+                        core.manager.handle_polled(now, conn, body.text())
+                    })
+                }
+                PollEvent::Posted => run(&handler_weak, None, |core, _| {
+                    core.manager.handle_posted(conn)
+                }),
+                PollEvent::Failed { post } => run(&handler_weak, None, |core, now| {
+                    core.manager.handle_request_failed(now, conn, post)
+                }),
+            };
+        };
+        let max_body = self.manager.config().limits.frame_bytes;
+        let polling = PollingTransport::new(Rc::clone(&self.endpoint.http), max_body, handler);
+        if polling.send(url, None).is_err() {
+            return self.manager.handle_request_failed(now, conn, false);
+        }
+        self.transports.push((conn, Transport::Polling(polling)));
+    }
+
+    fn open_websocket(&mut self, weak: &Weak<Shared>, conn: ConnId, url: &str, now: u64) {
         let handler_weak = weak.clone();
         // The latest text frame of this transport goes with the notices of the frames
         // after it too: a binary event completes on its last attachment, a binary frame.
@@ -291,7 +404,7 @@ impl Core {
                         core.manager.handle_text(now, conn, frame.text());
                     }
                 }
-                Some(TransportEvent::Open) => {}
+                Some(TransportEvent::Open) => core.manager.handle_transport_open(conn),
                 Some(TransportEvent::Frame(frame, _)) => {
                     core.manager.handle_frame(now, conn, frame)
                 }
@@ -307,8 +420,9 @@ impl Core {
             });
         };
         let max_frame_bytes = self.manager.config().limits.frame_bytes;
-        match WebSocketTransport::connect(&self.url, max_frame_bytes, handler) {
-            Ok(transport) => self.transports.push((conn, transport)),
+        let protocols = &self.endpoint.protocols;
+        match WebSocketTransport::connect(url, protocols, max_frame_bytes, handler) {
+            Ok(socket) => self.transports.push((conn, Transport::WebSocket(socket))),
             Err(_) => self.manager.handle_transport_closed(now, conn, true),
         }
     }

@@ -152,7 +152,8 @@ pub struct WebSocketTransport {
 }
 
 impl WebSocketTransport {
-    /// Starts opening a WebSocket to `url` (`ws:` or `wss:`). Events, starting with
+    /// Starts opening a WebSocket to `url` (`ws:` or `wss:`), asking for the subprotocols
+    /// `protocols` (none when empty). Events, starting with
     /// [`TransportEvent::Open`] or [`TransportEvent::Error`], go to `handler`, always
     /// from a later turn of the browser's event loop, never from inside this call.
     ///
@@ -163,10 +164,20 @@ impl WebSocketTransport {
     /// [`TransportEvent::FrameTooLarge`] before anything is copied out of it.
     pub fn connect(
         url: &str,
+        protocols: &[String],
         max_frame_bytes: usize,
         handler: impl FnMut(TransportEvent) + 'static,
     ) -> Result<Self, TransportError> {
-        let socket = WebSocket::new(url).map_err(|_| TransportError::Create)?;
+        let socket = if protocols.is_empty() {
+            WebSocket::new(url)
+        } else {
+            let protocols: js_sys::Array = protocols
+                .iter()
+                .map(|name| JsString::from(name.as_str()))
+                .collect();
+            WebSocket::new_with_str_sequence(url, &protocols)
+        }
+        .map_err(|_| TransportError::Create)?;
         socket.set_binary_type(BinaryType::Arraybuffer);
         let dispatcher = Rc::new(Dispatcher::new(Box::new(handler)));
 

@@ -50,6 +50,8 @@ pub enum ProtocolError {
     AttachmentsTooLarge,
     /// More events before a CONNECT reply (a recovery replay) than the client holds.
     TooManyEarlyEvents,
+    /// A binary packet of a long-polling payload whose base64 is malformed.
+    InvalidBase64,
 }
 
 impl ProtocolError {
@@ -77,6 +79,7 @@ impl ProtocolError {
             Self::TooManyEarlyEvents => {
                 "more events before the CONNECT reply than the client holds"
             }
+            Self::InvalidBase64 => "invalid base64 in a long-polling payload",
         }
     }
 }

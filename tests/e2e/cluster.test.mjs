@@ -55,7 +55,9 @@ async function stopCluster(cluster) {
 /** Node-side: opens the client through the proxy, waits until it is in room-1 and the stream flows. */
 async function openClient(ctx, cluster) {
   const url = `http://127.0.0.1:${cluster.proxy.port}`;
-  const opts = clientOptions({ reconnectionDelay: 300, reconnectionDelayMax: 1000 });
+  // WebSocket only: the proxy below is not sticky, which long-polling needs (see
+  // cluster-polling.test.mjs).
+  const opts = clientOptions({ transports: ["websocket"], reconnectionDelay: 300, reconnectionDelayMax: 1000 });
   await ctx.page.evaluate(
     async ({ url, opts }) => {
       const socket = await e2e.open(url, opts, "main", { wait: 0, trace: "n" });

@@ -1,5 +1,5 @@
 // The package under a strict Content Security Policy: a page served with
-//   default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws://<server>
+//   default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' http://<server> ws://<server>
 // (no 'unsafe-eval', no 'unsafe-inline') and nothing inline imports the built package
 // (pkg/), connects to a real socket.io server on 127.0.0.1, receives an event and gets
 // an acknowledgement, with no `securitypolicyviolation` event and no console error.
@@ -57,9 +57,9 @@ function policy(port, { wasm, server = true }) {
     // module) and nothing more: eval() and new Function() stay forbidden.
     `script-src 'self'${wasm ? " 'wasm-unsafe-eval'" : ""}`,
     // 'self': the package fetches its .wasm file from where it is served. The
-    // socket.io server's WebSocket origin: resocket speaks WebSocket only, so no http://
-    // origin is needed for it (there is no long-polling).
-    `connect-src 'self'${server ? ` ws://127.0.0.1:${port}` : ""}`,
+    // socket.io server's origins: http:// for long-polling (the default first
+    // transport), ws:// for the upgrade, as for socket.io-client.
+    `connect-src 'self'${server ? ` http://127.0.0.1:${port} ws://127.0.0.1:${port}` : ""}`,
   ].join("; ");
 }
 
@@ -138,7 +138,7 @@ test("the same policy without 'wasm-unsafe-eval': the WebAssembly compilation is
   t.diagnostic(`refused as expected: ${app.error}`);
 });
 
-test("the strict policy without the server in connect-src: the WebSocket is refused, connect_error, nothing connects", { skip }, async (t) => {
+test("the strict policy without the server in connect-src: the request is refused, connect_error, nothing connects", { skip }, async (t) => {
   const csp = policy(state.server.port, { wasm: true, server: false });
   const connectionsBefore = state.server.count((e) => e.event === "connection");
   const { app, header } = await openUnder(t, csp);
@@ -146,7 +146,7 @@ test("the strict policy without the server in connect-src: the WebSocket is refu
   assert.equal(app.result, null, "the app must not have connected");
   assert.ok(app.error, "connect_error reached the app");
   assert.ok(
-    app.violations.some((v) => v.directive === "connect-src" && v.blocked.startsWith(`ws://127.0.0.1:${state.server.port}/`)),
+    app.violations.some((v) => v.directive === "connect-src" && v.blocked.startsWith(`http://127.0.0.1:${state.server.port}/`)),
     `the page recorded the violation: ${JSON.stringify(app.violations)}`,
   );
   assert.equal(state.server.count((e) => e.event === "connection"), connectionsBefore, "no connection reached the server");

@@ -7,10 +7,10 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use resocket::core::{
-    AckError, ConnId, ConnectError, Manager, ManagerConfig, ManagerEvent, Output, SocketConfig,
-    SocketEvent, SocketKey,
+    AckError, ConnId, ConnectError, HttpRequest, Manager, ManagerConfig, ManagerEvent, Output,
+    SocketConfig, SocketEvent, SocketKey, TransportKind,
 };
-use resocket::protocol::Frame;
+use resocket::protocol::{Frame, SEPARATOR};
 
 pub const HANDSHAKE: &str = r#"0{"sid":"eio-1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
@@ -18,20 +18,42 @@ pub struct Harness {
     pub manager: Manager,
     pub socket: SocketKey,
     pub now: u64,
-    /// The transport the client opened last, while the client has it open.
+    /// The transport that carries the connection, while the client has it open.
     pub conn: Option<ConnId>,
+    /// A WebSocket opened beside polling as an upgrade probe, while it is open.
+    pub probe: Option<ConnId>,
     /// Every event and transport command, rendered, in order.
     pub log: Vec<String>,
-    /// Every text frame sent (binary frames as `<bin:N bytes>`), in order.
+    /// Every packet sent on the connection, WebSocket frame or part of a POST (binary
+    /// as `<bin:N bytes>`), in order.
     pub sent: Vec<String>,
+    /// The frames sent on the probe.
+    pub probe_sent: Vec<String>,
+    /// The polling transport whose GET waits for an answer.
+    pub pending_get: Option<ConnId>,
+    /// The polling transport whose POST waits for an answer, and its body.
+    pub pending_post: Option<(ConnId, String)>,
+    /// The query of every transport opened and request sent, in order.
+    pub queries: Vec<String>,
 }
 
 impl Harness {
+    /// A client on WebSocket only: the scenarios of the connection's life, whatever
+    /// carries it.
     pub fn new(config: ManagerConfig) -> Self {
         Self::with_socket(config, "/", SocketConfig::default())
     }
 
     pub fn with_socket(config: ManagerConfig, namespace: &str, socket: SocketConfig) -> Self {
+        let config = ManagerConfig {
+            transports: vec![TransportKind::WebSocket],
+            ..config
+        };
+        Self::with_transports(config, namespace, socket)
+    }
+
+    /// A client with `config`'s transports as they are.
+    pub fn with_transports(config: ManagerConfig, namespace: &str, socket: SocketConfig) -> Self {
         let mut manager = Manager::new(config, 0x5eed);
         let socket = manager.socket(namespace, socket);
         Self {
@@ -39,8 +61,13 @@ impl Harness {
             socket,
             now: 0,
             conn: None,
+            probe: None,
             log: Vec::new(),
             sent: Vec::new(),
+            probe_sent: Vec::new(),
+            pending_get: None,
+            pending_post: None,
+            queries: Vec::new(),
         }
     }
 
@@ -55,21 +82,74 @@ impl Harness {
         let start = self.log.len();
         while let Some(output) = self.manager.poll_output() {
             match output {
-                Output::OpenTransport(conn) => {
+                Output::OpenTransport(conn, kind, query) => {
+                    self.queries.push(query);
+                    if self.conn.is_some() {
+                        assert_eq!(kind, TransportKind::WebSocket, "a second carrier");
+                        self.probe = Some(conn);
+                        self.log.push("open_probe".into());
+                        continue;
+                    }
                     self.conn = Some(conn);
-                    self.log.push("open_transport".into());
+                    if kind == TransportKind::Polling {
+                        self.pending_get = Some(conn);
+                        self.log.push("open_polling".into());
+                    } else {
+                        self.log.push("open_transport".into());
+                    }
+                }
+                Output::Request(conn, HttpRequest { query, body }) => {
+                    self.queries.push(query);
+                    match body {
+                        None => {
+                            assert_eq!(self.pending_get, None, "two GETs at once");
+                            self.pending_get = Some(conn);
+                        }
+                        Some(body) => {
+                            assert!(self.pending_post.is_none(), "two POSTs at once");
+                            self.sent.extend(body.split(SEPARATOR).map(render_packet));
+                            self.pending_post = Some((conn, body));
+                        }
+                    }
                 }
                 Output::CloseTransport(conn) => {
+                    if self.pending_get == Some(conn) {
+                        self.pending_get = None;
+                    }
+                    if self
+                        .pending_post
+                        .as_ref()
+                        .is_some_and(|(id, _)| *id == conn)
+                    {
+                        self.pending_post = None;
+                    }
+                    if self.probe == Some(conn) {
+                        self.probe = None;
+                        self.log.push("close_probe".into());
+                        continue;
+                    }
                     if self.conn == Some(conn) {
                         self.conn = None;
                     }
                     self.log.push("close_transport".into());
                 }
-                Output::Transmit(_, Frame::Text(text)) => self.sent.push(text),
-                Output::Transmit(_, Frame::Binary(bytes)) => {
-                    self.sent.push(format!("<bin:{} bytes>", bytes.len()))
+                Output::Transmit(conn, frame) => {
+                    let text = match frame {
+                        Frame::Text(text) => text,
+                        Frame::Binary(bytes) => format!("<bin:{} bytes>", bytes.len()),
+                    };
+                    if self.probe == Some(conn) {
+                        self.probe_sent.push(text);
+                    } else {
+                        self.sent.push(text);
+                    }
                 }
-                Output::Manager(event) => self.log.push(render_manager(&event)),
+                Output::Manager(event) => {
+                    if let ManagerEvent::Upgrade(_) = event {
+                        self.conn = self.probe.take();
+                    }
+                    self.log.push(render_manager(&event));
+                }
                 Output::Socket(_, event) => self.log.push(render_socket(&event)),
             }
         }
@@ -106,9 +186,58 @@ impl Harness {
         self.server_frame(Frame::Text(text.to_owned()));
     }
 
+    /// The server sends a frame: on the WebSocket, or as the answer to the waiting GET.
     pub fn server_frame(&mut self, frame: Frame) {
+        if self.pending_get.is_some() && self.pending_get == self.conn {
+            let body = match frame {
+                Frame::Text(text) => text,
+                Frame::Binary(bytes) => format!("b{}", base64(&bytes)),
+            };
+            return self.server_poll(&body);
+        }
         let conn = self.conn.expect("no open transport to send on");
         self.manager.handle_frame(self.now, conn, frame);
+        self.drain();
+    }
+
+    /// The waiting GET is answered with `body`.
+    pub fn server_poll(&mut self, body: &str) {
+        let conn = self.pending_get.take().expect("no GET waiting");
+        self.manager.handle_polled(self.now, conn, body);
+        self.drain();
+    }
+
+    /// The waiting POST is accepted; returns its body.
+    pub fn server_accept_post(&mut self) -> String {
+        let (conn, body) = self.pending_post.take().expect("no POST waiting");
+        self.manager.handle_posted(conn);
+        self.drain();
+        body
+    }
+
+    /// The waiting GET (`post`: POST) fails.
+    pub fn request_fails(&mut self, post: bool) {
+        let conn = if post {
+            self.pending_post.take().map(|(conn, _)| conn)
+        } else {
+            self.pending_get.take()
+        };
+        let conn = conn.expect("no such request waiting");
+        self.manager.handle_request_failed(self.now, conn, post);
+        self.drain();
+    }
+
+    /// The probe opens.
+    pub fn probe_opens(&mut self) {
+        let conn = self.probe.expect("no probe");
+        self.manager.handle_transport_open(conn);
+        self.drain();
+    }
+
+    /// The server sends `text` on the probe.
+    pub fn probe_receives(&mut self, text: &str) {
+        let conn = self.probe.expect("no probe");
+        self.manager.handle_text(self.now, conn, text);
         self.drain();
     }
 
@@ -159,7 +288,7 @@ impl Harness {
 
 pub fn render_manager(event: &ManagerEvent) -> String {
     match event {
-        ManagerEvent::Open => "open".into(),
+        ManagerEvent::Open(_) => "open".into(),
         ManagerEvent::Close(reason) => format!("close({})", reason.as_str()),
         ManagerEvent::Error(error) => format!("error({})", error.message()),
         ManagerEvent::Ping => "ping".into(),
@@ -167,7 +296,40 @@ pub fn render_manager(event: &ManagerEvent) -> String {
         ManagerEvent::Reconnect(n) => format!("reconnect({n})"),
         ManagerEvent::ReconnectError(error) => format!("reconnect_error({})", error.message()),
         ManagerEvent::ReconnectFailed => "reconnect_failed".into(),
+        ManagerEvent::Upgrade(kind) => format!("upgrade({})", kind.name()),
+        ManagerEvent::UpgradeError(kind) => format!("upgrade_error({})", kind.name()),
     }
+}
+
+/// One packet of a POST body as `sent` shows it.
+fn render_packet(packet: &str) -> String {
+    match packet.strip_prefix('b') {
+        Some(encoded) => format!(
+            "<bin:{} bytes>",
+            encoded.trim_end_matches('=').len() * 3 / 4
+        ),
+        None => packet.to_owned(),
+    }
+}
+
+/// Standard base64 with padding, as the server writes binary packets.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::new();
+    for chunk in bytes.chunks(3) {
+        let group = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |group, (i, b)| group | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            text.push(if i <= chunk.len() {
+                char::from(ALPHABET[(group >> (18 - 6 * i) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    text
 }
 
 pub fn render_socket(event: &SocketEvent) -> String {

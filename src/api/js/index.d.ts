@@ -149,23 +149,37 @@ export interface ManagerOptions {
   /** What the client accepts from the server (resocket's own). */
   limits: IncomingLimits;
 
-  /** Must include "websocket", the only transport (accepted and otherwise ignored). */
-  transports: string[];
-  /** Accepted and ignored (they concern transports other than WebSocket). */
+  /** The transports, in order: the connection opens with the first and may upgrade to a later one. @default ["polling", "websocket"] */
+  transports: Array<"polling" | "websocket" | "webtransport" | TransportExport>;
+  /** Whether a connection opened with polling moves to WebSocket. @default true */
   upgrade: boolean;
+  /** After a WebSocket worked, open the next connections with it directly. @default false */
   rememberUpgrade: boolean;
+  /** When the first transport cannot open, try the next ones. @default false */
   tryAllTransports: boolean;
+  /** Send cookies on cross-origin polling requests. @default false */
   withCredentials: boolean;
+  /** A cache-busting parameter on each request (default: polling requests only). */
   timestampRequests: boolean;
+  /** @default "t" */
   timestampParam: string;
+  /** Milliseconds after which a polling request fails; 0: none. @default 0 */
+  requestTimeout: number;
+  /** `polling.extraHeaders` and `polling.withCredentials` are read; the rest is ignored. */
+  transportOptions: { polling?: { extraHeaders?: { [header: string]: string }; withCredentials?: boolean } };
+  /** The WebSocket subprotocols. */
+  protocols: string | string[];
+  /** Without a URL: the server's host, port and scheme (default: the page's). */
+  hostname: string;
+  port: string | number;
+  secure: boolean;
+  /** Accepted and ignored. */
   closeOnBeforeunload: boolean;
   forceBase64: boolean;
-  requestTimeout: number;
   useNativeTimers: boolean;
   autoUnref: boolean;
-  transportOptions: object;
 
-  /** Accepted and ignored, as socket.io-client does on WebSocket: a browser WebSocket cannot send custom headers. */
+  /** Sent with every polling request; a browser WebSocket cannot send custom headers (as with socket.io-client, they are not sent there). */
   extraHeaders: { [header: string]: string };
   /** Not supported: only the default parser exists (throws a TypeError). */
   parser: never;
@@ -210,9 +224,24 @@ export type Last<T extends any[]> = T extends [...infer H, infer L] ? L : any;
 export type AllButLast<T extends any[]> = T extends [...infer H, infer L] ? H : any[];
 export type FirstArg<T> = T extends (arg: infer Param) => infer Result ? Param : any;
 
-/** socket.io-client's `socket.io.engine`, reduced to what the WebSocket transport has. */
+/** socket.io-client's transport exports, usable in `transports`. */
+export interface TransportExport {
+  readonly name: "polling" | "websocket" | "webtransport";
+}
+export declare const WebSocket: TransportExport;
+export declare const Polling: TransportExport;
+export declare const XHR: TransportExport;
+export declare const Fetch: TransportExport;
+export declare const NodeXHR: TransportExport;
+export declare const NodeWebSocket: TransportExport;
+export declare const WebTransport: TransportExport;
+export declare const transports: { websocket: TransportExport; polling: TransportExport; webtransport: TransportExport };
+
+/** socket.io-client's `socket.io.engine`: events "open", "close", "upgrade", "upgradeError". */
 export interface Engine extends Emitter<DefaultEventsMap, DefaultEventsMap> {
-  readonly transport: { readonly name: "websocket" };
+  /** The transport of the open connection (`null` before the first). */
+  readonly transport: { readonly name: "polling" | "websocket" } | null;
+  readonly readyState: "open" | "closed";
   /** Drops the transport as a network failure would: the sockets reconnect (and may recover). */
   close(): void;
 }

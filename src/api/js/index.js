@@ -285,15 +285,58 @@ const params = (c) => [...Object.values(c).slice(0, 5), c.timeout === false ? In
 // The `limits` option as configure() takes it: JSON, its field names read by the core.
 const limits = (o) => o && JSON.stringify(o);
 
-// ws(s)://host + path + query, and the URL itself (its pathname is the namespace).
-const target = (uri) => {
+// The URL to connect to (its pathname is the namespace), and the scheme of its Engine.IO
+// endpoint, http: or https: (WebSockets go to the ws: or wss: twin). Without a URL: the
+// page's origin, or socket.io-client's `hostname`, `port` and `secure` options.
+const target = (uri, o) => {
   const loc = globalThis.location;
-  uri = uri == null ? `${loc.protocol}//${loc.host}` : String(uri);
+  if (uri == null) {
+    const secure = o.secure ?? loc?.protocol == "https:";
+    const port = o.port ?? (o.hostname ? "" : loc?.port);
+    uri = `${secure ? "https:" : "http:"}//${o.hostname ?? loc?.hostname}${port ? `:${port}` : ""}`;
+  }
+  uri = String(uri);
   if (uri[0] != "/" && !/^(https?|wss?):\/\//i.test(uri)) uri = `${loc ? loc.protocol : "https:"}//${uri}`;
   const url = new URL(uri, loc?.href);
-  const ws = url.protocol.replace("http", "ws");
-  if (!/^wss?:$/.test(ws)) throw new TypeError(`resocket: cannot connect to "${uri}" (http, https, ws or wss only)`);
-  return [url, ws];
+  const http = url.protocol.replace("ws", "http");
+  if (!/^https?:$/.test(http)) throw new TypeError(`resocket: cannot connect to "${uri}" (http, https, ws or wss only)`);
+  return [url, http];
+};
+
+// --- transports -----------------------------------------------------------------------------
+
+// socket.io-client's transport exports, for `transports: [WebSocket, XHR]`: each names the
+// Engine.IO transport it stands for. XHR, Fetch and NodeXHR are all HTTP long-polling
+// here (requests go through XMLHttpRequest).
+const transport = (name, title) => Object.freeze({ name, [Symbol.toStringTag]: title });
+export const WebSocket = transport("websocket", "WebSocket");
+export const Polling = transport("polling", "Polling");
+export const XHR = transport("polling", "XHR");
+export const Fetch = transport("polling", "Fetch");
+export const NodeXHR = transport("polling", "NodeXHR");
+export const NodeWebSocket = transport("websocket", "NodeWebSocket");
+export const WebTransport = transport("webtransport", "WebTransport");
+export const transports = { websocket: WebSocket, polling: XHR, webtransport: WebTransport };
+
+const transportName = (t) => (typeof t == "string" ? t : t?.name);
+// The transport options as the core reads them (by name, as JSON).
+const transportOptions = (o) => {
+  const names = (o.transports ?? ["polling", "websocket"]).map(transportName).filter((n) => n != "webtransport");
+  const polling = o.transportOptions?.polling ?? {};
+  const headers = { ...o.extraHeaders, ...polling.extraHeaders };
+  const protocols = o.protocols == null ? [] : [].concat(o.protocols);
+  return JSON.stringify({
+    transports: names,
+    upgrade: o.upgrade !== false,
+    rememberUpgrade: !!o.rememberUpgrade,
+    tryAllTransports: !!o.tryAllTransports,
+    timestampRequests: o.timestampRequests ?? null,
+    timestampParam: o.timestampParam ?? "t",
+    extraHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
+    withCredentials: !!(polling.withCredentials ?? o.withCredentials),
+    requestTimeout: o.requestTimeout || 0,
+    protocols,
+  });
 };
 
 const checkManager = (o) => {
@@ -301,12 +344,18 @@ const checkManager = (o) => {
   need("path", o.path == null || typeof o.path == "string", "a string");
   need("query", o.query == null || typeof o.query == "object" || typeof o.query == "string", "an object or a string");
   const t = o.transports;
-  if (t != null && !(Array.isArray(t) && t.includes("websocket")))
-    unsupported("transports", 'it must include "websocket", the only transport resocket has (no HTTP long-polling, no WebTransport)');
+  need("transports", t == null || (Array.isArray(t) && t.every((x) => ["polling", "websocket", "webtransport"].includes(transportName(x)))), 'an array of "polling", "websocket" (or the transport exports)');
+  if (t != null && !t.some((x) => transportName(x) != "webtransport"))
+    unsupported("transports", 'it must include "polling" or "websocket" (resocket has no WebTransport)');
   if (o.parser != null) unsupported("parser", "resocket speaks the default Socket.IO parser (JSON with binary attachments) only");
-  // extraHeaders: accepted and ignored, as socket.io-client does on a WebSocket (a
-  // browser WebSocket cannot send custom headers).
-  need("extraHeaders", o.extraHeaders == null || typeof o.extraHeaders == "object", "an object");
+  // extraHeaders go with every polling request; a browser WebSocket cannot send them (as
+  // with socket.io-client, they are not sent there).
+  for (const k of ["extraHeaders", "transportOptions"]) need(k, o[k] == null || typeof o[k] == "object", "an object");
+  for (const k of ["upgrade", "rememberUpgrade", "tryAllTransports", "withCredentials", "secure"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
+  need("timestampRequests", o.timestampRequests == null || typeof o.timestampRequests == "boolean", "a boolean");
+  need("timestampParam", o.timestampParam == null || typeof o.timestampParam == "string", "a string");
+  need("requestTimeout", o.requestTimeout == null || nonNegative(o.requestTimeout), NON_NEGATIVE);
+  need("protocols", o.protocols == null || typeof o.protocols == "string" || (Array.isArray(o.protocols) && o.protocols.every((p) => typeof p == "string")), "a string or an array of strings");
   const l = o.limits;
   // Its fields are checked by the core, which names them.
   need("limits", l == null || (typeof l == "object" && !Array.isArray(l)), "an object");
@@ -336,7 +385,7 @@ const checkSocket = (o) => {
 const live = new Set();
 const HOLD_EVENTS = ["connect", "connect_error", "disconnect", "reconnect_failed"];
 // The core's events by number, in the order of `Kind` in src/api/events.rs.
-const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent"];
+const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError"];
 // The wasm Connection's event callback. Made out here so that its closure holds the
 // WeakRef alone (a closure made in the constructor would share its scope, `this` included).
 const relay = (manager) => (kind, key, a, b, c, d) => {
@@ -369,13 +418,14 @@ export class Manager extends Emitter {
     this._n = Object.create(null); // namespace -> Socket
     this._socks = []; // core key -> Socket
 
-    this._uri = target(uri);
+    this._uri = target(uri, opts);
     const i = (this._i = current());
     this._c = guard(this, new i.g.Connection((this._u = this._url()), relay(new WeakRef(this))));
-    this._c.configure(...params(cfg), limits(opts.limits));
-    // socket.io-client's `socket.io.engine`: close() drops the transport as a network
-    // failure would (the sockets reconnect, and may recover their session).
-    this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" }, close: () => this._c.closeTransport() });
+    this._c.configure(...params(cfg), limits(opts.limits), transportOptions(opts));
+    // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
+    // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
+    // would (the sockets reconnect, and may recover their session).
+    this.engine = Object.assign(new Emitter(), { transport: null, readyState: "closed", close: () => this._c.closeTransport() });
     // As socket.io-client's: the connection opens at once, before any socket.
     if (this._auto) this.open();
   }
@@ -427,15 +477,14 @@ export class Manager extends Emitter {
   // The Engine.IO URL from `opts` as they are now: socket.io-client reads `opts.query`
   // afresh for every connection (a token refreshed in `reconnect_attempt`, say).
   _url() {
-    const [url, ws] = this._uri;
+    const [url, http] = this._uri;
     const o = this.opts;
     const q = new URLSearchParams(url.search);
     const extra = typeof o.query == "string" ? new URLSearchParams(o.query) : Object.entries(o.query || {});
     for (const [k, v] of extra) q.set(k, v);
     q.set("EIO", "4");
-    q.set("transport", "websocket");
     const path = (o.path || "/socket.io").replace(/\/$/, "") + (o.addTrailingSlash === false ? "" : "/");
-    return `${ws}//${url.host}${path}?${q}`;
+    return `${http}//${url.host}${path}?${q}`;
   }
 
   // Before a connection is opened: the URL follows changes made to `opts` since.
@@ -445,6 +494,21 @@ export class Manager extends Emitter {
   }
 
   _ev(name, a, b) {
+    const e = this.engine;
+    // The engine's own events: the transport it is on, and the upgrade.
+    if (name == "upgrade" || name == "upgradeError") {
+      if (name == "upgrade") e.transport = { name: a };
+      return e._fire(name, name == "upgrade" ? e.transport : Object.assign(fail("probe error", "TransportError"), { transport: a }));
+    }
+    if (name == "open") {
+      Object.assign(e, { transport: { name: a }, readyState: "open" });
+      e._fire("open");
+      a = undefined;
+    }
+    if (name == "close") {
+      e.readyState = "closed";
+      e._fire("close", a);
+    }
     const args = a === undefined ? [] : [b === undefined ? a : fail(a, b)];
     this._fire(name, ...args);
     if (name.startsWith("reconnect")) for (const s of this._socks) s?._fire(name, ...args);
@@ -870,9 +934,9 @@ export function io(uri, opts) {
   if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
   opts = opts || {};
   checkSocket(opts);
-  const [url, ws] = target(uri);
+  const [url, http] = target(uri, opts);
   const nsp = url.pathname || "/";
-  const id = `${ws}//${url.host}${opts.path || "/socket.io"}`;
+  const id = `${http}//${url.host}${opts.path || "/socket.io"}`;
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)

@@ -14,11 +14,13 @@ import { packageBuilt, referenceMode, ROOT, startStaticServer } from "./static.m
 export { referenceMode };
 
 /**
- * Client options for `io()`. resocket speaks WebSocket only; socket.io-client (the
- * reference mode of ./static.mjs) starts with HTTP long-polling unless told otherwise.
+ * Client options for `io()`: WebSocket only, for both clients (each starts with HTTP
+ * long-polling unless told otherwise). These scenarios are about the connection's life,
+ * whatever carries it; long-polling and the upgrade have tests of their own
+ * (polling.test.mjs and the files it names), which pass their own `transports`.
  */
 export function clientOptions(extra = {}) {
-  return referenceMode ? { transports: ["websocket"], ...extra } : { ...extra };
+  return { transports: ["websocket"], ...extra };
 }
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
