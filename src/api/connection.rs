@@ -225,6 +225,14 @@ impl Connection {
         self.command(|manager, now| manager.handle_auth_failed(now, socket_key(key), token as u64))
     }
 
+    /// The Engine.IO session id of the open connection (socket.io-client's
+    /// `socket.io.engine.id`).
+    #[wasm_bindgen(js_name = engineId)]
+    pub fn engine_id(&self) -> Option<String> {
+        self.inspect(|manager| manager.handshake().map(|handshake| handshake.sid.clone()))
+            .flatten()
+    }
+
     pub fn sid(&self, key: u32) -> Option<String> {
         self.inspect(|manager| manager.sid(socket_key(key)).map(str::to_owned))
             .flatten()

@@ -242,6 +242,8 @@ export interface Engine extends Emitter<DefaultEventsMap, DefaultEventsMap> {
   /** The transport of the open connection (`null` before the first). */
   readonly transport: { readonly name: "polling" | "websocket" } | null;
   readonly readyState: "open" | "closed";
+  /** The Engine.IO session id while a connection is open, else `null`. */
+  readonly id: string | null;
   /** Drops the transport as a network failure would: the sockets reconnect (and may recover). */
   close(): void;
 }

@@ -425,7 +425,8 @@ export class Manager extends Emitter {
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
     // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
     // would (the sockets reconnect, and may recover their session).
-    this.engine = Object.assign(new Emitter(), { transport: null, readyState: "closed", close: () => this._c.closeTransport() });
+    const c = this._c;
+    this.engine = Object.defineProperty(Object.assign(new Emitter(), { transport: null, readyState: "closed", close: () => c.closeTransport() }), "id", { get: () => c.engineId() ?? null });
     // As socket.io-client's: the connection opens at once, before any socket.
     if (this._auto) this.open();
   }
