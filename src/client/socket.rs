@@ -6,7 +6,7 @@
 //! must not decide anything about the connection: that is the core's job.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::url::{target, UrlError};
@@ -116,17 +116,27 @@ impl Socket {
         let sink_acks = Rc::clone(&acks);
         let namespace = target.namespace.clone();
         let handler = RefCell::new(on_event);
+        let pending = RefCell::new(VecDeque::new());
         let driver = Driver::new(
             manager,
             Endpoint::new(target.engine_url),
             move |notice, _| {
-                // The driver never delivers re-entrantly (events raised by the handler's own
-                // calls are queued behind this one), so the handler is always free here.
-                if let (Some(event), Ok(mut handler)) = (
-                    translate(&namespace, &sink_acks, notice),
-                    handler.try_borrow_mut(),
-                ) {
-                    handler(event);
+                let Some(event) = translate(&namespace, &sink_acks, notice) else {
+                    return;
+                };
+                pending.borrow_mut().push_back(event);
+                // The driver delivers the events of a call made by the handler before that
+                // call returns; a Rust handler cannot run inside itself, so those wait
+                // until it returns, and come in order.
+                let Ok(mut handler) = handler.try_borrow_mut() else {
+                    return;
+                };
+                loop {
+                    let next = pending.borrow_mut().pop_front();
+                    match next {
+                        Some(event) => handler(event),
+                        None => break,
+                    }
                 }
             },
         );

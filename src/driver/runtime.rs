@@ -8,9 +8,10 @@
 //!
 //! Re-entrancy rule: the core is borrowed only while an input is handled and its
 //! outputs are drained; events reach the sink after the borrow is released, so a sink
-//! may call back into the driver (emit from a listener, disconnect, ...). Events raised
-//! by such a nested call are queued behind the ones being delivered, so every sink
-//! sees events in the order the core produced them. A transport the core asks for is
+//! may call back into the driver (emit from a listener, disconnect, ...). The events of
+//! such a nested call are delivered before it returns, as socket.io-client's emitter
+//! does: `disconnect()` called in a `connect` listener has fired `disconnect` when it
+//! returns, before the next `connect` listener runs. A transport the core asks for is
 //! opened once the events produced before it are delivered (so that a listener can still
 //! change the URL), by the outermost call only.
 
@@ -64,7 +65,7 @@ type Sink = dyn Fn(Notice, Option<&ReceivedText>);
 struct Shared {
     core: RefCell<Core>,
     sink: Box<Sink>,
-    undelivered: RefCell<VecDeque<(Notice, Option<Rc<ReceivedText>>)>>,
+    /// An outer call is delivering events: a nested one opens no transport.
     delivering: Cell<bool>,
 }
 
@@ -137,7 +138,6 @@ impl Driver {
                 timer: None,
             }),
             sink: Box::new(sink),
-            undelivered: RefCell::new(VecDeque::new()),
             delivering: Cell::new(false),
         });
         let weak = Rc::downgrade(&shared);
@@ -211,6 +211,7 @@ fn run_once(
     input: &mut dyn FnMut(&mut Core, u64),
 ) -> Result<(), DriverError> {
     let shared = weak.upgrade().ok_or(DriverError::Gone)?;
+    let mut notices = VecDeque::new();
     {
         let mut core = shared
             .core
@@ -218,10 +219,14 @@ fn run_once(
             .map_err(|_| DriverError::Busy)?;
         let now = core.clock.now();
         input(&mut core, now);
-        // The core never calls out, so `undelivered` is free while it runs.
-        core.carry_out(weak, now, &frame, &mut shared.undelivered.borrow_mut());
+        core.carry_out(weak, now, &frame, &mut notices);
     }
-    if deliver(&shared) {
+    let outermost = !shared.delivering.replace(true);
+    for (notice, frame) in notices {
+        (shared.sink)(notice, frame.as_deref());
+    }
+    if outermost {
+        shared.delivering.set(false);
         open_transports(weak, &shared);
     }
     Ok(())
@@ -247,21 +252,6 @@ fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
             return;
         }
     }
-}
-
-/// Delivers the queued events; `false` when an outer call further up the stack is
-/// delivering (it will get these).
-fn deliver(shared: &Shared) -> bool {
-    if shared.delivering.replace(true) {
-        return false;
-    }
-    loop {
-        let next = shared.undelivered.borrow_mut().pop_front();
-        let Some((notice, frame)) = next else { break };
-        (shared.sink)(notice, frame.as_deref());
-    }
-    shared.delivering.set(false);
-    true
 }
 
 impl Core {

@@ -7,7 +7,9 @@
 //     disconnect() closes it for good;
 //   - Blob and File arguments are sent, in order;
 //   - the query is read again for every connection (a token refreshed in
-//     `reconnect_attempt` is sent with that attempt).
+//     `reconnect_attempt` is sent with that attempt);
+//   - events of a call made by a listener are delivered before the call returns
+//     (disconnect() in a connect listener), so the reopen of a cached socket stops.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -139,6 +141,45 @@ test("a query token changed in reconnect_attempt is sent with that attempt", { t
     await server.waitForLog((log) => log.filter((e) => e.event === "connection").length >= 2, 5000, "the second connection");
     const tokens = server.log.filter((e) => e.event === "connection").map((e) => e.queryToken);
     assert.deepEqual(tokens, ["first", "refreshed"]);
+    ctx.assertNoErrors();
+  });
+});
+
+test("disconnect() in a connect listener fires disconnect before it returns; a cached socket reopened then stops", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { server, url }) => {
+    const order = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const order = [];
+        const manager = new e2e.lib.Manager(url, opts);
+        const socket = manager.socket("/");
+        socket.on("connect", () => {
+          order.push("connect");
+          socket.disconnect();
+          order.push("disconnect() returned");
+        });
+        const second = new Promise((resolve) => {
+          socket.once("disconnect", () => {
+            order.push("disconnect");
+            // socket.io-client's own suite ("should reopen a cached socket"): the cached
+            // socket, reopened, connects once more; its listener then disconnects it.
+            const again = manager.socket("/");
+            order.push(again === socket && again.active ? "reopened" : "not reopened");
+            again.on("connect", () => {
+              again.disconnect();
+              resolve();
+            });
+          });
+        });
+        await e2e.within(second, 5000, "the second connect");
+        // Long enough for a loop of reconnections to show.
+        await e2e.sleep(1000);
+        return order;
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.deepEqual(order.slice(0, 4), ["connect", "disconnect", "reopened", "disconnect() returned"]);
+    const connections = server.log.filter((e) => e.event === "connection").length;
+    assert.equal(connections, 2, "two connections, then it stops");
     ctx.assertNoErrors();
   });
 });

@@ -781,6 +781,9 @@ export class Socket extends Emitter {
   _ev(name, a, b, c, d) {
     switch (name) {
       case "event": {
+        // An event that came with a connection a listener has just left (disconnect()
+        // in a "connect" listener) is not delivered, as with socket.io-client.
+        if (!this._up) return;
         // The payload is `a` from index `b` on: `a` may be the whole frame it came in.
         const args = decode(b ? a.slice(b) : a, c);
         if (d !== undefined) args.push(this._reply(d));
@@ -795,6 +798,7 @@ export class Socket extends Emitter {
         // An emit that went on the wire, for the onAnyOutgoing listeners.
         return this._notify(decode(a, b));
       case "connect":
+        this._up = true;
         return this._fire(name);
       case "dropped":
         // An emit that never reached the server (offline queue overflow or expiry,
@@ -811,6 +815,7 @@ export class Socket extends Emitter {
       case "auth":
         return this._auth(a);
       default: // "disconnect"(reason)
+        this._up = false;
         return this._fire(name, a);
     }
   }
