@@ -90,6 +90,31 @@ else
   has_version wasm-bindgen "$WASM_BINDGEN_VERSION" || die "wasm-bindgen $WASM_BINDGEN_VERSION is still not the one on PATH ($(command -v wasm-bindgen))"
 fi
 
+# --- Python packages: definitions -------------------------------------------------------
+# The python-socketio server of the end-to-end tests (tests/e2e/support/python/) runs in a
+# virtualenv under target/ (ignored by git) holding exactly the pinned requirements; a
+# copy of the requirements file in it marks a finished install, so that an interrupted
+# one, or a changed file, is done again from scratch.
+PY_VENV=target/python-venv
+PY_REQUIREMENTS=tests/e2e/support/python/requirements.txt
+PY_STAMP=$PY_VENV/requirements.installed
+py_ready() {
+  [[ -x $PY_VENV/bin/python ]] && cmp -s "$PY_REQUIREMENTS" "$PY_STAMP" && "$PY_VENV/bin/python" -c '' 2>/dev/null
+}
+# A python3 (3.11 or later, as the pins require) that can make a virtualenv with pip:
+# Debian's needs its python3-venv package for that (ensurepip).
+venv_python() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    py=$(command -v "$py" 2>/dev/null) || continue
+    if "$py" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      printf '%s\n' "$py"
+      return 0
+    fi
+  done
+  return 1
+}
+
 # --- Debian packages --------------------------------------------------------------------
 # The installed version of a Debian package, or nothing (dpkg-query fails when unknown).
 deb_version() { { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null || true; } | sed -n 's/^install ok installed //p'; }
@@ -108,6 +133,9 @@ if [[ -x /usr/bin/redis-server ]]; then
 else
   apt_missing+=(redis-server)
 fi
+if ! py_ready && ! venv_python >/dev/null; then
+  apt_missing+=(python3 python3-venv)
+fi
 if ((${#apt_missing[@]})); then
   say "installing ${apt_missing[*]} (apt-get)"
   sudo=()
@@ -121,6 +149,19 @@ if ((${#apt_missing[@]})); then
   for tool in /usr/bin/chromium /usr/bin/chromedriver /usr/bin/redis-server; do
     [[ -x $tool ]] || die "$tool is still missing after apt-get install ${apt_missing[*]}"
   done
+fi
+
+# --- Python packages: install ------------------------------------------------------------
+if py_ready; then
+  say "ok python packages ($PY_VENV)"
+else
+  say "installing python packages into $PY_VENV (venv + pip, a few seconds)"
+  python=$(venv_python) || die "no python3 >= 3.11 that can make a virtualenv (Debian: apt-get install python3 python3-venv)"
+  rm -rf "$PY_VENV"
+  "$python" -m venv "$PY_VENV"
+  "$PY_VENV/bin/python" -m pip install --quiet --no-input --disable-pip-version-check -r "$PY_REQUIREMENTS" </dev/null >/dev/null
+  cp "$PY_REQUIREMENTS" "$PY_STAMP"
+  py_ready || die "$PY_VENV is still not ready after the install"
 fi
 
 # --- npm packages -----------------------------------------------------------------------

@@ -256,7 +256,7 @@ impl Connection {
     /// `reconnection*()` setters). `attempts`: a negative or infinite number means
     /// unlimited. `limits`: the `limits` option as JSON (`undefined`: unchanged).
     /// `transport`: the transport options as JSON (`undefined`: unchanged), see
-    /// [`TransportOptions`].
+    /// `TransportOptions`.
     #[wasm_bindgen(js_name = configure)]
     #[allow(clippy::too_many_arguments)]
     pub fn configure(
@@ -286,6 +286,9 @@ impl Connection {
                 .map_err(|_| js_error("Busy", "the connection is busy or closed"))?;
         }
         self.command(|manager, _| {
+            if transport.as_ref().is_some_and(|options| options.packets) {
+                manager.report_packets();
+            }
             let config = manager.config_mut();
             if let Some(limits) = limits {
                 config.limits = limits;
@@ -358,6 +361,9 @@ struct TransportOptions {
     timestamp_param: Option<String>,
     http: HttpSettings,
     protocols: Vec<String>,
+    /// The app listens to packets (engine `packet`, `packetCreate`, `drain`; Manager
+    /// `packet`).
+    packets: bool,
 }
 
 impl TransportOptions {
@@ -375,6 +381,7 @@ impl TransportOptions {
             timestamp_param: None,
             http: HttpSettings::default(),
             protocols: Vec::new(),
+            packets: false,
         };
         let flag = |value: &str| match value {
             "true" => Some(true),
@@ -421,6 +428,7 @@ impl TransportOptions {
                     }
                 }
                 Some("protocols") => options.protocols = strings(value).ok_or_else(invalid)?,
+                Some("packets") => options.packets = flag(value) == Some(true),
                 _ => return Err(invalid()),
             }
         }

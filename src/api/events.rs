@@ -16,6 +16,7 @@ use crate::core::{
     AckError, ConnectError, IncomingEvent, ManagerEvent, Payload, SocketEvent, SocketKey,
 };
 use crate::driver::{Notice, ReceivedText};
+use crate::protocol::Frame;
 
 #[wasm_bindgen]
 extern "C" {
@@ -61,6 +62,8 @@ enum Kind {
     Sent,
     Upgrade,
     UpgradeError,
+    Packet,
+    Drain,
 }
 
 const CONNECTION: i32 = -1;
@@ -105,6 +108,14 @@ fn manager_call(event: ManagerEvent) -> Call {
         ManagerEvent::ReconnectFailed => (Kind::ReconnectFailed, none(), none()),
         ManagerEvent::Upgrade(kind) => (Kind::Upgrade, kind.name().into(), none()),
         ManagerEvent::UpgradeError(kind) => (Kind::UpgradeError, kind.name().into(), none()),
+        ManagerEvent::Packet { outgoing, frame } => {
+            let data = match frame {
+                Frame::Text(text) => JsValue::from(text),
+                Frame::Binary(bytes) => Uint8Array::from(bytes.as_slice()).buffer().into(),
+            };
+            (Kind::Packet, outgoing.into(), data)
+        }
+        ManagerEvent::Drain => (Kind::Drain, none(), none()),
     };
     Call::new(kind, CONNECTION, [a, b, none(), none()])
 }

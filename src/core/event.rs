@@ -87,6 +87,17 @@ pub enum ManagerEvent {
     Upgrade(TransportKind),
     /// A probe of a better transport failed; the connection goes on where it was.
     UpgradeError(TransportKind),
+    /// An Engine.IO packet of the connection, as its transport carries it, received
+    /// (`outgoing: false`) or written: socket.io-client's engine `packet` and
+    /// `packetCreate` events. Reported only when asked for
+    /// ([`Manager::report_packets`](super::Manager::report_packets)).
+    Packet {
+        outgoing: bool,
+        frame: Frame,
+    },
+    /// Everything written so far has left: socket.io-client's engine `drain` event
+    /// (reported with the packets).
+    Drain,
 }
 
 /// Events of one namespace socket (socket.io-client's `socket.on(...)`).

@@ -343,6 +343,7 @@ impl Manager {
         if !self.accepts_frame(now, conn, frame.len()) {
             return;
         }
+        self.report_received(|| frame.clone());
         match EnginePacket::decode(frame) {
             Ok(packet) => self.handle_engine_packet(now, conn, packet),
             Err(error) => self.fail_protocol(now, error),
@@ -361,7 +362,25 @@ impl Manager {
         // `get`, not indexing: the digit is one byte, and a panicking slice would bring
         // its formatted message (2 KB and more of wasm) along.
         if let (true, Some(packet)) = (self.accepts_frame(now, conn, text.len()), text.get(1..)) {
+            self.report_received(|| Frame::Text(text.to_owned()));
             self.handle_message(now, conn, packet);
+        }
+    }
+
+    /// Reports every Engine.IO packet of the connection, received and written, and
+    /// every drain, from now on ([`ManagerEvent::Packet`], [`ManagerEvent::Drain`]).
+    pub fn report_packets(&mut self) {
+        self.wire.report_packets = true;
+    }
+
+    /// A received packet, reported when asked for.
+    fn report_received(&mut self, frame: impl FnOnce() -> Frame) {
+        if self.wire.report_packets {
+            let frame = frame();
+            self.wire.push_back(Output::Manager(ManagerEvent::Packet {
+                outgoing: false,
+                frame,
+            }));
         }
     }
 

@@ -33,6 +33,8 @@ pub(crate) struct Wire {
     closing: Vec<(ConnId, Option<HttpRequest>)>,
     /// Whether the last WebSocket tried worked (`remember_upgrade`).
     websocket_worked: bool,
+    /// Every packet written is reported ([`ManagerEvent::Packet`]), and every drain.
+    pub(crate) report_packets: bool,
     /// Draws the cache-busting parameter.
     rng: Rng,
 }
@@ -81,6 +83,7 @@ impl Wire {
             probe: None,
             closing: Vec::new(),
             websocket_worked: false,
+            report_packets: false,
             rng: Rng::new(seed),
         }
     }
@@ -174,12 +177,28 @@ impl Wire {
         if carrier.conn != conn {
             return;
         }
+        if self.report_packets {
+            self.out.push_back(Output::Manager(ManagerEvent::Packet {
+                outgoing: true,
+                frame: frame.clone(),
+            }));
+        }
         match &mut carrier.polling {
-            None => self.out.push_back(Output::Transmit(conn, frame)),
+            None => {
+                self.out.push_back(Output::Transmit(conn, frame));
+                self.report_drain();
+            }
             Some(polling) => {
                 polling.held.push(frame);
                 self.post_held();
             }
+        }
+    }
+
+    /// A WebSocket hands a frame to the network at once; polling once its POST is done.
+    fn report_drain(&mut self) {
+        if self.report_packets {
+            self.out.push_back(Output::Manager(ManagerEvent::Drain));
         }
     }
 
@@ -222,8 +241,11 @@ impl Wire {
             return;
         };
         polling.post_in_flight = false;
+        let drained = polling.held.is_empty();
         if polling.paused {
             self.switch_if_paused();
+        } else if drained {
+            self.report_drain();
         } else {
             self.post_held();
         }

@@ -183,3 +183,32 @@ test("disconnect() in a connect listener fires disconnect before it returns; a c
     ctx.assertNoErrors();
   });
 });
+
+test("packets: the engine's packet, packetCreate and drain events, and the Manager's packet event", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer(), async (ctx, { url }) => {
+    const seen = await ctx.page.evaluate(
+      async ({ url, opts }) => {
+        const socket = await e2e.open(url, opts);
+        const seen = { created: [], received: [], managed: [], drains: 0 };
+        const engine = socket.io.engine;
+        // socket.io-client adds `options` ({ compress }) to what it writes.
+        engine.on("packetCreate", ({ type, data }) => seen.created.push({ type, data }));
+        engine.on("packet", ({ type, data }) => seen.received.push({ type, data }));
+        engine.on("drain", () => (seen.drains += 1));
+        socket.io.on("packet", (p) => seen.managed.push(p));
+        // A plain callback: socket.io-client's emitWithAck puts an error slot into the
+        // packet it has already handed to "packet" listeners.
+        const answer = await e2e.within(new Promise((resolve) => socket.emit("echo", "p", resolve)), 5000, "an echo");
+        socket.disconnect();
+        return { ...seen, answer };
+      },
+      { url, opts: clientOptions({ forceNew: true }) },
+    );
+    assert.equal(seen.answer, "p");
+    assert.deepEqual(seen.created, [{ type: "message", data: '20["echo","p"]' }, { type: "message", data: "1" }]);
+    assert.deepEqual(seen.received, [{ type: "message", data: '30["p"]' }]);
+    assert.deepEqual(seen.managed, [{ type: 3, nsp: "/", id: 0, data: ["p"] }]);
+    assert.ok(seen.drains >= 1, "drain fired");
+    ctx.assertNoErrors();
+  });
+});

@@ -202,8 +202,8 @@ export interface ManagerReservedEvents {
   open: () => void;
   error: (err: ExtendedError) => void;
   ping: () => void;
-  /** Never emitted by resocket (packets are not exposed); typed for compatibility. */
-  packet: (packet: any) => void;
+  /** Each Socket.IO packet received: `{ type, nsp, id?, data? }` (binary attachments stay placeholders). */
+  packet: (packet: { type: number; nsp: string; id?: number; data?: any }) => void;
   close: (reason: string, description?: DisconnectDescription) => void;
   reconnect_failed: () => void;
   reconnect_attempt: (attempt: number) => void;
@@ -237,7 +237,7 @@ export declare const NodeWebSocket: TransportExport;
 export declare const WebTransport: TransportExport;
 export declare const transports: { websocket: TransportExport; polling: TransportExport; webtransport: TransportExport };
 
-/** socket.io-client's `socket.io.engine`: events "open", "close", "upgrade", "upgradeError". */
+/** socket.io-client's `socket.io.engine`: events "open", "close", "upgrade", "upgradeError", "packet" and "packetCreate" (`{ type, data }`), "drain". */
 export interface Engine extends Emitter<DefaultEventsMap, DefaultEventsMap> {
   /** The transport of the open connection (`null` before the first). */
   readonly transport: { readonly name: "polling" | "websocket" } | null;

@@ -319,8 +319,9 @@ export const WebTransport = transport("webtransport", "WebTransport");
 export const transports = { websocket: WebSocket, polling: XHR, webtransport: WebTransport };
 
 const transportName = (t) => (typeof t == "string" ? t : t?.name);
-// The transport options as the core reads them (by name, as JSON).
-const transportOptions = (o) => {
+// The transport options as the core reads them (by name, as JSON); `packets`: the app
+// listens to packets.
+const transportOptions = (o, packets) => {
   const names = (o.transports ?? ["polling", "websocket"]).map(transportName).filter((n) => n != "webtransport");
   const polling = o.transportOptions?.polling ?? {};
   const headers = { ...o.extraHeaders, ...polling.extraHeaders };
@@ -336,8 +337,45 @@ const transportOptions = (o) => {
     withCredentials: !!(polling.withCredentials ?? o.withCredentials),
     requestTimeout: o.requestTimeout || 0,
     protocols,
+    packets: !!packets,
   });
 };
+
+// Packets cost a crossing each: the core reports them once the app listens to one of
+// these events (of the engine; "packet" of the Manager too).
+const PACKET_EVENTS = ["packet", "packetCreate", "drain"];
+const ENGINE_TYPES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"];
+
+// An Engine.IO packet as socket.io-client's engine hands it to listeners.
+const enginePacket = (data) => (typeof data == "string" ? { type: ENGINE_TYPES[data[0]], data: data.slice(1) || undefined } : { type: "message", data });
+
+// The Socket.IO packet of an Engine.IO message, as socket.io-client's Manager hands it to
+// "packet" listeners: { type, nsp, id, data } (binary attachments stay placeholders).
+const socketPacket = (text) => {
+  const m = /^(\d)(?:\d+-)?(\/[^,]*,)?(\d+)?([^]*)$/.exec(text);
+  if (!m) return undefined;
+  const packet = { type: +m[1], nsp: m[2] ? m[2].slice(0, -1) : "/" };
+  if (m[3]) packet.id = +m[3];
+  if (m[4]) packet.data = JSON.parse(m[4]);
+  return packet;
+};
+
+class Engine extends Emitter {
+  constructor(manager) {
+    super();
+    const c = manager._c;
+    Object.assign(this, { transport: null, readyState: "closed", close: () => c.closeTransport(), _m: manager });
+  }
+
+  get id() {
+    return this._m._c.engineId() ?? null;
+  }
+
+  on(ev, fn) {
+    if (PACKET_EVENTS.includes(ev)) this._m._packets();
+    return super.on(ev, fn);
+  }
+}
 
 const checkManager = (o) => {
   for (const k of ["autoConnect", "forceNew", "multiplex", "addTrailingSlash"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
@@ -385,7 +423,7 @@ const checkSocket = (o) => {
 const live = new Set();
 const HOLD_EVENTS = ["connect", "connect_error", "disconnect", "reconnect_failed"];
 // The core's events by number, in the order of `Kind` in src/api/events.rs.
-const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError"];
+const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain"];
 // The wasm Connection's event callback. Made out here so that its closure holds the
 // WeakRef alone (a closure made in the constructor would share its scope, `this` included).
 const relay = (manager) => (kind, key, a, b, c, d) => {
@@ -425,8 +463,7 @@ export class Manager extends Emitter {
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
     // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
     // would (the sockets reconnect, and may recover their session).
-    const c = this._c;
-    this.engine = Object.defineProperty(Object.assign(new Emitter(), { transport: null, readyState: "closed", close: () => c.closeTransport() }), "id", { get: () => c.engineId() ?? null });
+    this.engine = new Engine(this);
     // As socket.io-client's: the connection opens at once, before any socket.
     if (this._auto) this.open();
   }
@@ -494,8 +531,28 @@ export class Manager extends Emitter {
     if (u != this._u) this._c.setUrl((this._u = u));
   }
 
+  // The app listens to packets: the core reports them from now on.
+  _packets() {
+    if (this._pk) return;
+    this._pk = 1;
+    this._c.configure(...params(this._cfg), undefined, transportOptions(this.opts, true));
+  }
+
+  on(ev, fn) {
+    if (ev == "packet") this._packets();
+    return super.on(ev, fn);
+  }
+
   _ev(name, a, b) {
     const e = this.engine;
+    if (name == "packet") {
+      e._fire(a ? "packetCreate" : "packet", enginePacket(b));
+      // The Manager's "packet": each Socket.IO packet received.
+      const packet = !a && typeof b == "string" && b[0] == "4" && socketPacket(b.slice(1));
+      if (packet) this._fire("packet", packet);
+      return;
+    }
+    if (name == "drain") return e._fire("drain");
     // The engine's own events: the transport it is on, and the upgrade.
     if (name == "upgrade" || name == "upgradeError") {
       if (name == "upgrade") e.transport = { name: a };
