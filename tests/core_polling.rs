@@ -514,3 +514,43 @@ fn the_heartbeat_works_over_polling() {
         h.log
     );
 }
+
+#[test]
+fn packets_and_drains_are_reported_once_asked_for() {
+    let mut h = client(polling_only());
+    connect_on_polling(&mut h, HANDSHAKE);
+    h.clear();
+    emit(&mut h, r#"["quiet"]"#);
+    assert!(
+        !h.log.iter().any(|line| line.starts_with("packet")),
+        "{:?}",
+        h.log
+    );
+    h.server_accept_post();
+
+    h.manager.report_packets();
+    h.clear();
+    emit(&mut h, r#"["a"]"#);
+    emit(&mut h, r#"["b"]"#);
+    assert_eq!(h.log, [r#"packet_out(42["a"])"#, r#"packet_out(42["b"])"#]);
+    h.server_accept_post();
+    assert_eq!(
+        h.log.last().unwrap(),
+        r#"packet_out(42["b"])"#,
+        "one still held"
+    );
+    h.server_accept_post();
+    assert_eq!(h.log.last().unwrap(), "drain");
+    h.clear();
+    h.server_poll("2\u{1e}42[\"x\"]");
+    assert_eq!(
+        h.log,
+        [
+            "packet_in(2)",
+            "packet_out(3)",
+            "ping",
+            r#"packet_in(42["x"])"#,
+            r#"event(["x"])"#
+        ]
+    );
+}

@@ -655,7 +655,7 @@ impl Manager {
                     *ping_deadline = heartbeat_deadline(now, handshake);
                 }
                 let pong = EnginePacket::Pong(data).encode();
-                self.wire.push_back(Output::Transmit(conn, pong));
+                self.wire.transmit(conn, pong);
                 self.wire.push_back(Output::Manager(ManagerEvent::Ping));
             }
             EnginePacket::Close => self.retire_transport(

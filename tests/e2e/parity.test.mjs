@@ -212,3 +212,26 @@ test("packets: the engine's packet, packetCreate and drain events, and the Manag
     ctx.assertNoErrors();
   });
 });
+
+test("long-polling: the heartbeat is answered, the connection stays up across many pings", { timeout: TEST_TIMEOUT }, async (t) => {
+  await suite.withServer(t, startSocketIoServer({ pingInterval: 300, pingTimeout: 400 }), async (ctx, { server, url }) => {
+    const result = await ctx.page.evaluate(
+      async ({ url }) => {
+        const socket = await e2e.open(url, { forceNew: true, transports: ["polling"] });
+        let pings = 0;
+        socket.io.on("ping", () => (pings += 1));
+        await e2e.sleep(3000);
+        const answer = await e2e.within(socket.emitWithAck("echo", "still"), 5000, "an echo");
+        const out = { pings, answer, connected: socket.connected, log: e2e.logs.main };
+        socket.disconnect();
+        return out;
+      },
+      { url },
+    );
+    assert.ok(result.pings >= 5, `pings answered: ${result.pings}`);
+    assert.equal(result.answer, "still");
+    assert.equal(result.connected, true);
+    assert.equal(server.log.filter((e) => e.event === "connection").length, 1, "never reconnected");
+    ctx.assertNoErrors();
+  });
+});

@@ -35,6 +35,8 @@ pub struct Harness {
     pub pending_post: Option<(ConnId, String)>,
     /// The query of every transport opened and request sent, in order.
     pub queries: Vec<String>,
+    /// Every polling transport opened: no WebSocket frame may be sent on one.
+    pub polling: Vec<ConnId>,
 }
 
 impl Harness {
@@ -68,6 +70,7 @@ impl Harness {
             pending_get: None,
             pending_post: None,
             queries: Vec::new(),
+            polling: Vec::new(),
         }
     }
 
@@ -92,6 +95,7 @@ impl Harness {
                     }
                     self.conn = Some(conn);
                     if kind == TransportKind::Polling {
+                        self.polling.push(conn);
                         self.pending_get = Some(conn);
                         self.log.push("open_polling".into());
                     } else {
@@ -134,6 +138,10 @@ impl Harness {
                     self.log.push("close_transport".into());
                 }
                 Output::Transmit(conn, frame) => {
+                    assert!(
+                        !self.polling.contains(&conn),
+                        "a frame on a polling transport"
+                    );
                     let text = match frame {
                         Frame::Text(text) => text,
                         Frame::Binary(bytes) => format!("<bin:{} bytes>", bytes.len()),
@@ -298,6 +306,14 @@ pub fn render_manager(event: &ManagerEvent) -> String {
         ManagerEvent::ReconnectFailed => "reconnect_failed".into(),
         ManagerEvent::Upgrade(kind) => format!("upgrade({})", kind.name()),
         ManagerEvent::UpgradeError(kind) => format!("upgrade_error({})", kind.name()),
+        ManagerEvent::Packet { outgoing, frame } => {
+            let direction = if *outgoing { "out" } else { "in" };
+            match frame {
+                Frame::Text(text) => format!("packet_{direction}({text})"),
+                Frame::Binary(bytes) => format!("packet_{direction}(<bin:{} bytes>)", bytes.len()),
+            }
+        }
+        ManagerEvent::Drain => "drain".into(),
     }
 }
 
