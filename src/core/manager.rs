@@ -631,7 +631,7 @@ impl Manager {
         match (self.fallback_transport(), &self.engine) {
             (Some(kind), Engine::Opening { deadline }) => {
                 let deadline = *deadline;
-                self.wire.close(false);
+                self.wire.close();
                 self.open_transport(kind, deadline);
             }
             _ => self.retire_transport(now, reason, error),
@@ -751,14 +751,7 @@ impl Manager {
         };
         self.engine = Engine::Closed;
         self.reassembler.reset();
-        // The client ends these itself: a polling server hears it at once.
-        let clean = matches!(
-            reason,
-            DisconnectReason::ForcedClose
-                | DisconnectReason::PingTimeout
-                | DisconnectReason::ParseError
-        );
-        self.wire.close(clean);
+        self.wire.close();
         // Sockets hear of it first, as in socket.io-client, where each socket's own
         // listener on the Manager was registered before the app's.
         let failure = ConnectError::Connection(error.clone());
@@ -835,10 +828,10 @@ impl Manager {
         self.reconnecting = false;
         self.attempts = 0;
         match std::mem::replace(&mut self.engine, Engine::Closed) {
-            Engine::Opening { .. } => self.wire.close(false),
+            Engine::Opening { .. } => self.wire.close(),
             Engine::Open { .. } => {
                 self.reassembler.reset();
-                self.wire.close(true);
+                self.wire.close();
                 self.wire.push_back(Output::Manager(ManagerEvent::Close(
                     DisconnectReason::ForcedClose,
                 )));

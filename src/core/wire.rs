@@ -257,7 +257,16 @@ impl Wire {
         if post && self.closing_posted(conn) {
             return false;
         }
-        self.polling_of(conn).is_some()
+        let Some(polling) = self.polling_of(conn) else {
+            return false;
+        };
+        // That request is over: the close packet need not wait for it.
+        if post {
+            polling.post_in_flight = false;
+        } else {
+            polling.get_in_flight = false;
+        }
+        true
     }
 
     /// A POST of `conn`, a transport closing cleanly, completed: the last one goes, or,
@@ -352,17 +361,20 @@ impl Wire {
         }
     }
 
-    /// Closes every transport. `clean`: a polling carrier first sends what it holds and
-    /// the close packet, so the server closes the session at once (a WebSocket's close
-    /// handshake tells it as much).
-    pub(crate) fn close(&mut self, clean: bool) {
+    /// Closes every transport. A polling carrier with a session first sends what it
+    /// holds and the close packet, whatever ended it (one of its requests failing, say),
+    /// as engine.io-client does: a server that still holds the session closes it at once
+    /// and keeps it for connection state recovery, where it would otherwise wait for its
+    /// heartbeat to expire and refuse to restore a session it still thinks alive. A
+    /// WebSocket's closing handshake tells the server as much.
+    pub(crate) fn close(&mut self) {
         if let Some(probe) = self.probe.take() {
             self.out.push_back(Output::CloseTransport(probe.conn));
         }
         let Some(Carrier { conn, polling }) = self.carrier.take() else {
             return;
         };
-        let Some(mut polling) = polling.filter(|polling| clean && polling.sid.is_some()) else {
+        let Some(mut polling) = polling.filter(|polling| polling.sid.is_some()) else {
             return self.out.push_back(Output::CloseTransport(conn));
         };
         polling.held.push(EnginePacket::Close.encode());

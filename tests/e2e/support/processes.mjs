@@ -16,8 +16,10 @@ const SERVER_SCRIPT = fileURLToPath(new URL("./server.mjs", import.meta.url));
  * Starts ./server.mjs. `options`: { port, namespaces: ["/", "/admin"], refuse: ["/"],
  * stall: ["/slow"],
  * pingInterval, pingTimeout, recovery, maxDisconnectionDuration, holdMs,
- * redis: "redis://…", name (in messages; default "server"), startupMs (how long it may
- * take to announce its port; default 15 000) }. Resolves to the handle of startChild().
+ * redis: "redis://…", transports: ["polling"], requireHeader: "authorization:Bearer t0k",
+ * cookie: "io", corsOrigin: "http://127.0.0.1:<port>", corsCredentials, logRequests,
+ * noKeepAlive, name (in messages; default "server"), startupMs (how long it may take to announce its
+ * port; default 15 000) }. Resolves to the handle of startChild().
  */
 export function startServer(options = {}) {
   const args = [`--port=${options.port ?? 0}`];
@@ -30,6 +32,13 @@ export function startServer(options = {}) {
   if (options.maxDisconnectionDuration) args.push(`--max-disconnection-duration=${options.maxDisconnectionDuration}`);
   if (options.holdMs) args.push(`--hold-ms=${options.holdMs}`);
   if (options.redis) args.push(`--redis=${options.redis}`);
+  if (options.transports) args.push(`--transports=${options.transports.join(",")}`);
+  if (options.requireHeader) args.push(`--require-header=${options.requireHeader}`);
+  if (options.cookie) args.push(`--cookie=${options.cookie}`);
+  if (options.corsOrigin) args.push(`--cors-origin=${options.corsOrigin}`);
+  if (options.corsCredentials) args.push("--cors-credentials");
+  if (options.logRequests) args.push("--log-requests");
+  if (options.noKeepAlive) args.push("--no-keep-alive");
   // A port just released by a killed server is normally free at once; retry briefly
   // in case the kernel has not caught up.
   return startChild(SERVER_SCRIPT, args, {

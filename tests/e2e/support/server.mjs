@@ -15,13 +15,41 @@
 //   --hold-ms=<ms>          how long "hold" waits before acknowledging (default 0)
 //   --redis=<url>           use @socket.io/redis-streams-adapter over node-redis at url
 //                           (a cluster node; reports {"event":"redis-error"} on errors)
+//   --transports=polling    the Engine.IO transports the server accepts, comma-separated
+//                           (default "polling,websocket", socket.io's); with "polling"
+//                           alone the handshake offers no upgrade
+//   --require-header=authorization:Bearer t0k
+//                           every namespace's middleware refuses a connection whose
+//                           handshake request lacks that header with exactly that value,
+//                           with Error("missing header") and data { code: 401 }
+//   --cookie=<name>         socket.io's `cookie` option: the handshake answer sets the
+//                           cookie <name>=<Engine.IO id> (path /, HttpOnly, SameSite=Lax)
+//   --cors-origin=<origin>  the one origin CORS allows (default "*": any)
+//   --cors-credentials      CORS allows credentials (needs --cors-origin)
+//   --log-requests          reports every HTTP request to the Socket.IO path (see below)
+//   --no-keep-alive         every HTTP answer carries `Connection: close` (one request per
+//                           TCP connection): a browser silently resends a request that
+//                           died on a reused keep-alive connection before any byte of its
+//                           answer came, so a long-poll answer the server had written
+//                           would vanish unseen when a proxy cuts that connection
 //
 // Output (stdout, one JSON object per line):
 //   first line: {"port": <n>}  once it listens
 //   then one line per thing a test may want to check:
-//     {"event":"connection","nsp":"/","id":"…","connId":"…","recovered":false,"token":…,"queryToken":…}
+//     {"event":"connection","nsp":"/","id":"…","connId":"…","recovered":false,"token":…,"queryToken":…,
+//      "transport":"polling"|"websocket"}
 //       (token: the `token` field of the client's auth payload, if any; queryToken: the
-//       `token` parameter of the connection's query)
+//       `token` parameter of the connection's query; transport: the Engine.IO transport
+//       the connection is on when the namespace accepts it)
+//     {"event":"upgrade","connId":"…","transport":"websocket"}
+//       (an Engine.IO connection completed its upgrade to that transport; connId is the
+//       connection lines' connId)
+//     {"event":"refused-header","nsp":"/","header":"authorization"}   (--require-header)
+//     {"event":"request","method":"GET","upgrade":false,"params":{…},"authorization":…,
+//      "cookie":…,"origin":…}
+//       (--log-requests: one per HTTP request to the Socket.IO path, CORS preflights
+//       and WebSocket handshakes included, in arrival order; params: the query string;
+//       authorization, cookie, origin: those request headers, or null)
 //     {"event":"disconnect","nsp":"/","id":"…","connId":"…","reason":"…"}
 //       (both with "streamLast": <n>, the last number streamed so far, while a stream
 //       of "stream" below runs in this process)
@@ -97,6 +125,21 @@ const recovery = option("recovery", "false") === "true";
 const maxDisconnectionDuration = Number(option("max-disconnection-duration", "120000"));
 const holdMs = Number(option("hold-ms", "0"));
 const redisUrl = option("redis", "");
+const transports = option("transports", "polling,websocket").split(",").filter(Boolean);
+const requiredHeader = parseHeader(option("require-header", ""));
+const cookieName = option("cookie", "");
+const corsOrigin = option("cors-origin", "*");
+const corsCredentials = option("cors-credentials", "false") === "true";
+const logRequests = option("log-requests", "false") === "true";
+const noKeepAlive = option("no-keep-alive", "false") === "true";
+
+/** "name:value" -> { name (lower case), value }, or null for "". */
+function parseHeader(spec) {
+  if (!spec) return null;
+  const colon = spec.indexOf(":");
+  if (colon <= 0) throw new Error(`--require-header wants name:value, not ${JSON.stringify(spec)}`);
+  return { name: spec.slice(0, colon).trim().toLowerCase(), value: spec.slice(colon + 1).trim() };
+}
 
 function report(line) {
   process.stdout.write(JSON.stringify(line) + "\n");
@@ -144,7 +187,9 @@ async function redisAdapter(url) {
 const io = new Server(http, {
   pingInterval,
   pingTimeout,
-  cors: { origin: "*" },
+  transports,
+  cors: { origin: corsOrigin, ...(corsCredentials ? { credentials: true } : {}) },
+  ...(cookieName ? { cookie: { name: cookieName } } : {}),
   ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration } } : {}),
   ...(redisUrl ? { adapter: await redisAdapter(redisUrl) } : {}),
 });
@@ -187,12 +232,54 @@ function stopStream(reportIt = true) {
 let noack = 0;
 let connections = 0;
 
+// Upgrades are watched on the Engine.IO connection, not on a namespace's socket: the
+// upgrade may complete before any namespace is joined, and once for all of them.
+io.engine.on("connection", (conn) => {
+  conn.on("upgrade", (transport) => report({ event: "upgrade", connId: conn.id, transport: transport.name }));
+});
+
+if (noKeepAlive) {
+  // Set before socket.io answers: its own headers are merged with this one.
+  http.prependListener("request", (req, res) => res.setHeader("connection", "close"));
+}
+
+if (logRequests) {
+  // Prepended, so that each request is seen before socket.io answers (or refuses) it.
+  const logRequest = (req) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (!url.pathname.startsWith("/socket.io/")) return;
+    report({
+      event: "request",
+      method: req.method,
+      upgrade: /websocket/i.test(req.headers.upgrade ?? ""),
+      params: Object.fromEntries(url.searchParams),
+      authorization: req.headers.authorization ?? null,
+      cookie: req.headers.cookie ?? null,
+      origin: req.headers.origin ?? null,
+    });
+  };
+  http.prependListener("request", logRequest);
+  http.prependListener("upgrade", (req, socket) => {
+    logRequest(req);
+    // Without websocket among the transports socket.io listens to no upgrade, and this
+    // listener alone would leave the socket open: refuse it as Node does by default.
+    if (http.listenerCount("upgrade") === 1) socket.destroy();
+  });
+}
+
 for (const name of namespaces) {
   const nsp = io.of(name);
   if (refused.has(name)) {
     nsp.use((socket, next) => {
       report({ event: "refused", nsp: name });
       next(Object.assign(new Error("not authorized"), { data: { code: 401 } }));
+    });
+  }
+  if (requiredHeader) {
+    nsp.use((socket, next) => {
+      if (socket.handshake.headers[requiredHeader.name] === requiredHeader.value) return next();
+      report({ event: "refused-header", nsp: name, header: requiredHeader.name });
+      next(Object.assign(new Error("missing header"), { data: { code: 401 } }));
     });
   }
   if (stalled.has(name)) {
@@ -205,7 +292,8 @@ for (const name of namespaces) {
     const streamLast = () => (stream ? { streamLast: stream.last } : {});
     const token = socket.handshake.auth?.token;
     const queryToken = socket.handshake.query?.token;
-    report({ event: "connection", nsp: name, id: socket.id, connId, recovered: socket.recovered, token, queryToken, ...streamLast() });
+    const transport = socket.conn.transport.name;
+    report({ event: "connection", nsp: name, id: socket.id, connId, recovered: socket.recovered, token, queryToken, transport, ...streamLast() });
     socket.on("disconnect", (reason) => {
       report({ event: "disconnect", nsp: name, id: socket.id, connId, reason, ...streamLast() });
     });
