@@ -558,3 +558,21 @@ fn packets_and_drains_are_reported_once_asked_for() {
         ]
     );
 }
+
+#[test]
+fn a_session_the_server_closed_gets_no_close_packet() {
+    let mut h = client(polling_only());
+    connect_on_polling(&mut h, HANDSHAKE);
+    h.clear();
+    h.server_poll("42[\"last\"]\u{1e}1");
+    assert_eq!(
+        h.log,
+        [
+            r#"event(["last"])"#,
+            "close_transport",
+            "disconnect(transport close)",
+            "close(transport close)"
+        ]
+    );
+    assert!(h.sent.is_empty(), "{:?}", h.sent);
+}

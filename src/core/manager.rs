@@ -658,11 +658,14 @@ impl Manager {
                 self.wire.transmit(conn, pong);
                 self.wire.push_back(Output::Manager(ManagerEvent::Ping));
             }
-            EnginePacket::Close => self.retire_transport(
-                now,
-                DisconnectReason::TransportClose,
-                ConnectionError::Transport,
-            ),
+            EnginePacket::Close => {
+                self.wire.server_closed();
+                self.retire_transport(
+                    now,
+                    DisconnectReason::TransportClose,
+                    ConnectionError::Transport,
+                );
+            }
             EnginePacket::Message(Frame::Text(text)) => self.handle_message(now, conn, &text),
             EnginePacket::Message(Frame::Binary(bytes)) => {
                 let limit = self.config.limits.attachment_bytes;

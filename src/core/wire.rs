@@ -168,6 +168,14 @@ impl Wire {
         }
     }
 
+    /// The server closed the session (its close packet): a polling carrier has no
+    /// session left to say goodbye to.
+    pub(crate) fn server_closed(&mut self) {
+        if let Some(polling) = self.carrier.as_mut().and_then(|c| c.polling.as_mut()) {
+            polling.sid = None;
+        }
+    }
+
     /// Sends `frame` on the connection carried by `conn`; nothing if `conn` no longer
     /// carries it.
     pub(crate) fn transmit(&mut self, conn: ConnId, frame: Frame) {
