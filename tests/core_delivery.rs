@@ -151,6 +151,9 @@ fn rejoins_are_not_resent_after_a_recovered_session() {
     assert!(h.sent.is_empty(), "{:?}", h.sent);
 }
 
+/// The handle of a socket's first at-least-once emit (`Number.MAX_SAFE_INTEGER`).
+const HANDLE: u64 = (1 << 53) - 1;
+
 fn reliable(retries: u32, ack_timeout: u64) -> SocketConfig {
     SocketConfig {
         retries,
@@ -166,13 +169,14 @@ fn at_least_once_emits_go_one_at_a_time_in_order() {
     h.clear();
     let first = emit(&mut h, r#"["a"]"#, true);
     emit(&mut h, r#"["b"]"#, false);
-    assert_eq!(first, Some(0));
+    // A handle of its own, apart from the ids on the wire (which run 0, 1, ...).
+    assert_eq!(first, Some(HANDLE));
     // Only the head is in flight, under a wire id of its own.
-    assert_eq!(h.sent, [r#"421["a"]"#]);
-    h.server_text("431[\"ok\"]");
-    assert_eq!(h.sent, [r#"421["a"]"#, r#"423["b"]"#]);
-    assert_eq!(h.log, [r#"ack(0, ["ok"])"#]);
-    h.server_text("433[]");
+    assert_eq!(h.sent, [r#"420["a"]"#]);
+    h.server_text("430[\"ok\"]");
+    assert_eq!(h.sent, [r#"420["a"]"#, r#"421["b"]"#]);
+    assert_eq!(h.log, [format!(r#"ack({HANDLE}, ["ok"])"#)]);
+    h.server_text("431[]");
     assert_eq!(h.manager.unacknowledged_len(h.socket), 0);
 }
 
@@ -184,15 +188,18 @@ fn at_least_once_emits_are_retried_then_given_up_with_a_report() {
     emit(&mut h, r#"["a"]"#, true);
     h.advance(1000);
     h.advance(1000);
-    assert_eq!(h.sent, [r#"421["a"]"#, r#"422["a"]"#, r#"423["a"]"#]);
+    assert_eq!(h.sent, [r#"420["a"]"#, r#"421["a"]"#, r#"422["a"]"#]);
     assert!(h.log.is_empty(), "{:?}", h.log);
     // A late answer to an earlier try settles nothing.
-    h.server_text("431[]");
+    h.server_text("430[]");
     assert!(h.log.is_empty(), "{:?}", h.log);
     h.advance(1000);
     assert_eq!(
         h.log,
-        [r#"dropped(["a"], unacknowledged)"#, "ack(0, timeout)"]
+        [
+            r#"dropped(["a"], unacknowledged)"#.to_owned(),
+            format!("ack({HANDLE}, timeout)")
+        ]
     );
 }
 
@@ -209,11 +216,12 @@ fn at_least_once_emits_in_flight_are_resent_after_a_reconnection() {
     h.advance_to_deadline();
     h.server_open();
     h.server_accept("s2");
-    assert_eq!(h.sent, [r#"421["a"]"#, "40", r#"424["a"]"#]);
-    h.server_text("434[]");
-    h.server_text("435[]");
-    h.server_text("436[]");
-    assert_eq!(h.sent[3..], [r#"425["b"]"#, r#"426["c"]"#]);
+    assert_eq!(h.sent, [r#"420["a"]"#, "40", r#"421["a"]"#]);
+    h.server_text("431[]");
+    h.server_text("432[]");
+    h.server_text("433[]");
+    assert_eq!(h.sent[3..], [r#"422["b"]"#, r#"423["c"]"#]);
     let acks: Vec<&String> = h.log.iter().filter(|l| l.starts_with("ack(")).collect();
-    assert_eq!(acks, ["ack(0, [])", "ack(2, [])", "ack(3, [])"]);
+    let handles = [HANDLE, HANDLE - 1, HANDLE - 2].map(|id| format!("ack({id}, [])"));
+    assert_eq!(acks, handles.iter().collect::<Vec<_>>());
 }

@@ -461,3 +461,20 @@ fn an_opened_manager_connects_and_reconnects_without_a_socket_until_closed() {
     );
     assert_eq!(manager.poll_timeout(), None, "nothing reconnects it");
 }
+
+#[test]
+fn turning_reconnection_off_during_the_wait_stops_the_loop() {
+    let mut h = Harness::new(config(ReconnectionAttempts::Unlimited));
+    h.connect();
+    refuse(&mut h);
+    // socket.io-client's `reconnection(false)` in a `reconnect_error` listener.
+    h.manager.config_mut().reconnection = false;
+    h.clear();
+    h.advance(60_000);
+    assert!(h.log.is_empty(), "{:?}", h.log);
+    assert_eq!(h.manager.poll_timeout(), None);
+    // An explicit connect starts afresh.
+    h.manager.config_mut().reconnection = true;
+    h.connect();
+    assert_eq!(h.log, ["open_transport"]);
+}

@@ -33,6 +33,8 @@
 
 #![no_main]
 
+use std::collections::HashMap;
+
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use resocket::core::{
@@ -357,7 +359,7 @@ struct SocketModel {
     held: Vec<u32>,
     auth_token: Option<u64>,
     /// Per acknowledgement handle, one of the `ACK_*` states.
-    acks: Vec<u8>,
+    acks: HashMap<usize, u8>,
     /// The last wire ack ids the client sent.
     wire_ids: [u64; 4],
     wire_count: usize,
@@ -1331,15 +1333,12 @@ impl Harness {
                 if let Some(id) = id {
                     // The outputs of the emit itself were drained already: it may have
                     // been dropped (and its ack settled) at once.
-                    let acks = &mut self.sockets[index].acks;
                     let id = id as usize;
-                    if acks.len() <= id {
-                        acks.resize(id + 1, ACK_UNKNOWN);
-                    }
-                    match acks[id] {
-                        ACK_UNKNOWN => acks[id] = ACK_PENDING,
+                    let state = self.sockets[index].acks.entry(id).or_insert(ACK_UNKNOWN);
+                    match *state {
+                        ACK_UNKNOWN => *state = ACK_PENDING,
                         ACK_UNCLAIMED => {
-                            acks[id] = ACK_SETTLED;
+                            *state = ACK_SETTLED;
                             self.unclaimed.retain(|&claim| claim != (index, id));
                         }
                         _ => panic!("ack id {id} of socket {index} handed out twice"),
@@ -1354,6 +1353,7 @@ impl Harness {
     fn drain(&mut self) {
         while let Some(output) = self.manager.poll_output() {
             match output {
+                Output::Request(..) => panic!("an HTTP request from a WebSocket-only client"),
                 Output::OpenTransport(conn, ..) => {
                     assert_eq!(self.conn, None, "a second transport opened");
                     assert!(conn.0 > self.last_opened, "transport id {conn:?} reused");
@@ -1539,17 +1539,14 @@ impl Harness {
                 model.auth_token = Some(token);
             }
             SocketEvent::Ack(id, _) => {
-                let acks = &mut self.sockets[index].acks;
                 let id = id as usize;
-                if acks.len() <= id {
-                    acks.resize(id + 1, 0);
-                }
-                match acks[id] {
-                    ACK_PENDING => acks[id] = ACK_SETTLED,
+                let state = self.sockets[index].acks.entry(id).or_insert(ACK_UNKNOWN);
+                match *state {
+                    ACK_PENDING => *state = ACK_SETTLED,
                     // Only the emit that hands the id out may settle it before: checked
                     // when its result comes back.
                     ACK_UNKNOWN => {
-                        acks[id] = ACK_UNCLAIMED;
+                        *state = ACK_UNCLAIMED;
                         self.unclaimed.push((index, id));
                     }
                     _ => panic!("ack {id} of socket {index} settled twice"),

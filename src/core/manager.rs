@@ -537,13 +537,7 @@ impl Manager {
             Engine::Open { ping_deadline, .. } if ping_deadline <= now => {
                 self.retire_transport(now, DisconnectReason::PingTimeout, ConnectionError::Timeout);
             }
-            Engine::Waiting { deadline } if deadline <= now => {
-                self.wire
-                    .push_back(Output::Manager(ManagerEvent::ReconnectAttempt(
-                        self.attempts,
-                    )));
-                self.start_opening(now);
-            }
+            Engine::Waiting { deadline } if deadline <= now => self.reconnect_now(now),
             _ => {}
         }
         let mut deactivated = false;
@@ -812,7 +806,9 @@ impl Manager {
     /// The network or the page came back: try now with a fresh backoff instead of
     /// sleeping out a delay computed for an outage that is over.
     fn retry_now(&mut self, now: u64) {
-        if matches!(self.engine, Engine::Waiting { .. } | Engine::Suspended) {
+        if matches!(self.engine, Engine::Waiting { .. } | Engine::Suspended)
+            && !self.reconnection_stopped()
+        {
             self.attempts = 1;
             self.reconnecting = true;
             self.wire
@@ -821,6 +817,33 @@ impl Manager {
                 )));
             self.start_opening(now);
         }
+    }
+
+    /// The backoff is over: the next attempt starts, unless reconnection was turned off
+    /// meanwhile.
+    fn reconnect_now(&mut self, now: u64) {
+        if self.reconnection_stopped() {
+            return;
+        }
+        self.wire
+            .push_back(Output::Manager(ManagerEvent::ReconnectAttempt(
+                self.attempts,
+            )));
+        self.start_opening(now);
+    }
+
+    /// `reconnection` was turned off while a reconnection waited (socket.io-client's
+    /// `reconnection(false)`, in a `reconnect_error` listener say): the wait ends and
+    /// nothing more is tried. Whether it was: the sockets stay active, and an explicit
+    /// `connect()` or `open()` starts afresh.
+    fn reconnection_stopped(&mut self) -> bool {
+        if self.config.reconnection {
+            return false;
+        }
+        self.engine = Engine::Closed;
+        self.reconnecting = false;
+        self.attempts = 0;
+        true
     }
 
     /// Closes the connection once no socket wants it; nothing reconnects after that.

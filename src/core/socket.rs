@@ -17,6 +17,9 @@ use super::recovery::{split_offset, Arrival, RecoveryPoint};
 use super::reliable::{Finished, ReliableQueue, Settled};
 use super::rng::Rng;
 use super::wire::Wire;
+
+/// `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 use crate::protocol::{
     decode_string, BinaryMessage, ConnectErrorPayload, ConnectReply, JsonKind, JsonText, Packet,
     PacketType, ProtocolError, RESERVED_EVENTS,
@@ -104,6 +107,11 @@ pub(crate) struct Socket {
     recovered: bool,
     recovery: Option<RecoveryPoint>,
     next_ack_id: u64,
+    /// The handle of the next at-least-once emit. Handles count down from the largest
+    /// integer JS holds exactly while ack ids count up from 0, so that the two never
+    /// meet (both name acknowledgements to the shell) and the ids on the wire run 0, 1,
+    /// 2, ... as socket.io-client's do.
+    next_handle: u64,
     next_auth_token: u64,
     outbox: Outbox,
     reliable: ReliableQueue,
@@ -137,6 +145,7 @@ impl Socket {
             recovered: false,
             recovery: None,
             next_ack_id: 0,
+            next_handle: MAX_SAFE_INTEGER,
             next_auth_token: 0,
             outbox,
             reliable: ReliableQueue::default(),
@@ -375,7 +384,8 @@ impl Socket {
         out: &mut Wire,
     ) -> Option<u64> {
         let with_ack = options.with_ack;
-        let handle = self.take_ack_id();
+        let handle = self.next_handle;
+        self.next_handle -= 1;
         if self.reliable.len() >= self.config.queue.max_len {
             out.push_back(self.event(SocketEvent::Dropped(data, DropReason::Overflow)));
             if with_ack {

@@ -252,6 +252,7 @@ export declare class Manager<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
 > extends Emitter<{}, {}, ManagerReservedEvents> {
+  /** `undefined` until the Manager first starts connecting (as socket.io-client's). */
   readonly engine: Engine;
   /** The options given, without `auth`: credentials live on the socket only (`socket.auth`). */
   opts: Partial<ManagerOptions>;

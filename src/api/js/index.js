@@ -463,7 +463,7 @@ export class Manager extends Emitter {
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
     // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
     // would (the sockets reconnect, and may recover their session).
-    this.engine = new Engine(this);
+    this._engine = new Engine(this);
     // As socket.io-client's: the connection opens at once, before any socket.
     if (this._auto) this.open();
   }
@@ -525,8 +525,15 @@ export class Manager extends Emitter {
     return `${http}//${url.host}${path}?${q}`;
   }
 
+  // As socket.io-client's, `engine` is there once the Manager has started connecting
+  // (an app may test it to know whether a connection was ever started).
+  get engine() {
+    return this._began ? this._engine : undefined;
+  }
+
   // Before a connection is opened: the URL follows changes made to `opts` since.
   _refreshUrl() {
+    this._began = 1;
     const u = this._url();
     if (u != this._u) this._c.setUrl((this._u = u));
   }
@@ -544,7 +551,7 @@ export class Manager extends Emitter {
   }
 
   _ev(name, a, b) {
-    const e = this.engine;
+    const e = this._engine;
     if (name == "packet") {
       e._fire(a ? "packetCreate" : "packet", enginePacket(b));
       // The Manager's "packet": each Socket.IO packet received.
