@@ -4,25 +4,14 @@
 
 mod fake_server;
 
-use fake_server::Harness;
+use fake_server::{exact_backoff, Harness};
 use resocket::core::{
-    AuthSource, Backoff, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
+    AuthSource, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
 };
 use resocket::protocol::{Frame, JsonText, RESERVED_EVENTS};
 
 fn json(text: &str) -> JsonText {
     JsonText::parse(text).expect("valid JSON in the test")
-}
-
-fn exact_backoff() -> ManagerConfig {
-    ManagerConfig {
-        backoff: Backoff {
-            delay: 1000,
-            delay_max: 5000,
-            randomization_factor: 0.0,
-        },
-        ..ManagerConfig::default()
-    }
 }
 
 /// Connected with a recovery pid: every event without ack id may carry an offset.

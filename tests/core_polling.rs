@@ -4,28 +4,16 @@
 
 mod fake_server;
 
-use fake_server::{base64, Harness};
-use resocket::core::{Backoff, EmitOptions, ManagerConfig, SocketConfig, TransportKind};
+use fake_server::{base64, exact_backoff, Harness, HANDSHAKE};
+use resocket::core::{EmitOptions, ManagerConfig, SocketConfig, TransportKind};
 use resocket::protocol::JsonText;
 
-const HANDSHAKE: &str = r#"0{"sid":"eio-1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 const UPGRADABLE: &str = r#"0{"sid":"eio-1","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
-
-fn config() -> ManagerConfig {
-    ManagerConfig {
-        backoff: Backoff {
-            delay: 1000,
-            delay_max: 5000,
-            randomization_factor: 0.0,
-        },
-        ..ManagerConfig::default()
-    }
-}
 
 fn polling_only() -> ManagerConfig {
     ManagerConfig {
         transports: vec![TransportKind::Polling],
-        ..config()
+        ..exact_backoff()
     }
 }
 
@@ -307,7 +295,7 @@ fn probing(config: ManagerConfig) -> Harness {
 
 #[test]
 fn the_upgrade_pauses_polling_then_switches_with_what_was_held() {
-    let mut h = probing(config());
+    let mut h = probing(exact_backoff());
     emit(&mut h, r#"["before"]"#);
     assert_eq!(
         h.sent.last().unwrap(),
@@ -343,7 +331,7 @@ fn the_upgrade_pauses_polling_then_switches_with_what_was_held() {
 
 #[test]
 fn packets_of_the_last_poll_are_delivered_before_the_switch() {
-    let mut h = probing(config());
+    let mut h = probing(exact_backoff());
     h.probe_receives("3probe");
     h.clear();
     h.server_poll("42[\"late\"]\u{1e}6");
@@ -359,7 +347,7 @@ fn packets_of_the_last_poll_are_delivered_before_the_switch() {
 
 #[test]
 fn a_refused_probe_leaves_the_connection_on_polling() {
-    let mut h = client(config());
+    let mut h = client(exact_backoff());
     connect_on_polling(&mut h, UPGRADABLE);
     h.clear();
     let probe = h.probe.unwrap();
@@ -373,7 +361,7 @@ fn a_refused_probe_leaves_the_connection_on_polling() {
 
 #[test]
 fn a_wrong_probe_answer_fails_the_upgrade() {
-    let mut h = probing(config());
+    let mut h = probing(exact_backoff());
     h.clear();
     h.probe_receives("3nope");
     assert_eq!(h.log, ["close_probe", "upgrade_error(websocket)"]);
@@ -381,7 +369,7 @@ fn a_wrong_probe_answer_fails_the_upgrade() {
 
 #[test]
 fn a_probe_closed_while_polling_pauses_resumes_polling_with_what_was_held() {
-    let mut h = probing(config());
+    let mut h = probing(exact_backoff());
     h.probe_receives("3probe");
     emit(&mut h, r#"["held"]"#);
     h.clear();
@@ -399,7 +387,7 @@ fn a_probe_closed_while_polling_pauses_resumes_polling_with_what_was_held() {
 
 #[test]
 fn a_probe_without_answer_times_out() {
-    let mut h = probing(config());
+    let mut h = probing(exact_backoff());
     h.clear();
     h.advance(20_000);
     assert_eq!(h.log, ["close_probe", "upgrade_error(websocket)"]);
@@ -408,7 +396,7 @@ fn a_probe_without_answer_times_out() {
 
 #[test]
 fn losing_the_connection_during_the_probe_closes_both() {
-    let mut h = probing(config());
+    let mut h = probing(exact_backoff());
     h.clear();
     h.request_fails(false);
     assert_eq!(h.log[..2], ["close_probe", "disconnect(transport error)"]);
@@ -419,7 +407,7 @@ fn losing_the_connection_during_the_probe_closes_both() {
 fn no_probe_without_upgrade_or_without_websocket() {
     let mut h = client(ManagerConfig {
         upgrade: false,
-        ..config()
+        ..exact_backoff()
     });
     connect_on_polling(&mut h, UPGRADABLE);
     assert!(h.probe.is_none());
@@ -433,7 +421,7 @@ fn no_probe_without_upgrade_or_without_websocket() {
 fn remember_upgrade_opens_with_websocket_after_an_upgrade_worked() {
     let mut h = probing(ManagerConfig {
         remember_upgrade: true,
-        ..config()
+        ..exact_backoff()
     });
     h.probe_receives("3probe");
     h.server_poll("6");
@@ -448,7 +436,7 @@ fn try_all_transports_falls_back_to_polling_when_websocket_fails() {
     let mut h = client(ManagerConfig {
         transports: vec![TransportKind::WebSocket, TransportKind::Polling],
         try_all_transports: true,
-        ..config()
+        ..exact_backoff()
     });
     h.connect();
     h.transport_closed(true);
@@ -459,7 +447,7 @@ fn try_all_transports_falls_back_to_polling_when_websocket_fails() {
     // Without the option, the failure is the attempt's.
     let mut h = client(ManagerConfig {
         transports: vec![TransportKind::WebSocket, TransportKind::Polling],
-        ..config()
+        ..exact_backoff()
     });
     h.connect();
     h.transport_closed(true);
@@ -479,7 +467,7 @@ fn timestamps_follow_the_options() {
         timestamp_requests: Some(true),
         timestamp_param: "ts".into(),
         transports: vec![TransportKind::WebSocket],
-        ..config()
+        ..exact_backoff()
     });
     h.connect();
     assert!(

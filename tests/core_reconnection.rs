@@ -3,7 +3,7 @@
 
 mod fake_server;
 
-use fake_server::Harness;
+use fake_server::{exact_backoff, Harness};
 use resocket::core::{
     Backoff, Manager, ManagerConfig, NetworkEvent, Output, ReconnectionAttempts, TransportKind,
 };
@@ -11,13 +11,8 @@ use resocket::core::{
 fn config(attempts: ReconnectionAttempts) -> ManagerConfig {
     ManagerConfig {
         reconnection_attempts: attempts,
-        backoff: Backoff {
-            delay: 1000,
-            delay_max: 5000,
-            randomization_factor: 0.0,
-        },
         transports: vec![TransportKind::WebSocket],
-        ..ManagerConfig::default()
+        ..exact_backoff()
     }
 }
 

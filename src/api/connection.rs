@@ -225,6 +225,13 @@ impl Connection {
         self.command(|manager, now| manager.handle_auth_failed(now, socket_key(key), token as u64))
     }
 
+    /// Arms timers with these `setTimeout` and `clearTimeout` (socket.io-client's
+    /// `useNativeTimers`: the page's own, from before any fake clock was installed).
+    #[wasm_bindgen(js_name = useTimers)]
+    pub fn use_timers(&self, set: js_sys::Function, clear: js_sys::Function) {
+        self.driver.use_timer_functions(set, clear);
+    }
+
     /// The Engine.IO session id of the open connection (socket.io-client's
     /// `socket.io.engine.id`).
     #[wasm_bindgen(js_name = engineId)]

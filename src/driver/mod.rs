@@ -23,6 +23,7 @@ mod page;
 mod polling;
 mod received;
 mod runtime;
+mod timer;
 mod websocket;
 
 pub use entropy::random_seed;

@@ -19,12 +19,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
-
 use super::clock::Clock;
 use super::page::PageListeners;
 use super::polling::{HttpSettings, PollEvent, PollingTransport};
 use super::received::ReceivedText;
+use super::timer::Timer;
 use super::websocket::{TransportEvent, WebSocketTransport};
 use crate::core::{
     ConnId, HttpRequest, Manager, ManagerEvent, Output, SocketEvent, SocketKey, TransportKind,
@@ -76,7 +75,7 @@ struct Core {
     opening: Vec<(ConnId, TransportKind, String)>,
     endpoint: Endpoint,
     transports: Vec<(ConnId, Transport)>,
-    timer: Option<(u64, Timeout)>,
+    timer: Timer,
 }
 
 enum Transport {
@@ -128,17 +127,31 @@ impl Driver {
         endpoint: Endpoint,
         sink: impl Fn(Notice, Option<&ReceivedText>) + 'static,
     ) -> Self {
-        let shared = Rc::new(Shared {
-            core: RefCell::new(Core {
-                manager,
-                clock: Clock::default(),
-                opening: Vec::new(),
-                endpoint,
-                transports: Vec::new(),
-                timer: None,
-            }),
-            sink: Box::new(sink),
-            delivering: Cell::new(false),
+        let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
+            let weak = weak.clone();
+            let timer = Timer::new(move || {
+                // Browsers throttle timers in background tabs: the core reads the wall
+                // clock through `run` and handles everything overdue at once.
+                let _ = run(&weak, None, |core, now| {
+                    // This timeout is spent: forget it so that the same deadline, if
+                    // still pending (fired early), is armed again.
+                    core.timer.disarm();
+                    core.catch_up_wall_clock(now);
+                    core.manager.handle_timeout(now);
+                });
+            });
+            Shared {
+                core: RefCell::new(Core {
+                    manager,
+                    clock: Clock::default(),
+                    opening: Vec::new(),
+                    endpoint,
+                    transports: Vec::new(),
+                    timer,
+                }),
+                sink: Box::new(sink),
+                delivering: Cell::new(false),
+            }
         });
         let weak = Rc::downgrade(&shared);
         let page = PageListeners::new(move |event| {
@@ -151,6 +164,16 @@ impl Driver {
         Self {
             shared,
             _page: page,
+        }
+    }
+
+    /// Arms the timer with these `setTimeout` and `clearTimeout` from now on, instead of
+    /// the page's current ones (socket.io-client's `useNativeTimers`).
+    pub fn use_timer_functions(&self, set: js_sys::Function, clear: js_sys::Function) {
+        if let Ok(mut core) = self.shared.core.try_borrow_mut() {
+            core.timer.use_functions(set, clear);
+            let now = core.clock.now();
+            core.arm_timer(now);
         }
     }
 
@@ -219,7 +242,7 @@ fn run_once(
             .map_err(|_| DriverError::Busy)?;
         let now = core.clock.now();
         input(&mut core, now);
-        core.carry_out(weak, now, &frame, &mut notices);
+        core.carry_out(now, &frame, &mut notices);
     }
     let outermost = !shared.delivering.replace(true);
     for (notice, frame) in notices {
@@ -269,7 +292,6 @@ impl Core {
     /// Re-arms the timer.
     fn carry_out(
         &mut self,
-        weak: &Weak<Shared>,
         now: u64,
         frame: &Option<Rc<ReceivedText>>,
         notices: &mut VecDeque<(Notice, Option<Rc<ReceivedText>>)>,
@@ -311,7 +333,7 @@ impl Core {
                 }
             }
         }
-        self.arm_timer(weak, now);
+        self.arm_timer(now);
     }
 
     fn transport(&self, conn: ConnId) -> Option<&Transport> {
@@ -417,7 +439,7 @@ impl Core {
         }
     }
 
-    fn arm_timer(&mut self, weak: &Weak<Shared>, now: u64) {
+    fn arm_timer(&mut self, now: u64) {
         // While a connection is open, the timer also fires every WALL_CHECK_MS so that a
         // sleep is noticed soon after wake-up (see the clock module).
         let check = self
@@ -430,30 +452,19 @@ impl Core {
         };
         // A timer armed no later than needed stays: one that fires early only re-arms,
         // and cancelling and re-arming on every frame would cost more.
-        if let (Some((armed, _)), Some(deadline)) = (&self.timer, deadline) {
-            if *armed <= deadline {
+        if let (Some(armed), Some(deadline)) = (self.timer.deadline(), deadline) {
+            if armed <= deadline {
                 return;
             }
         }
-        // Dropping the previous timer cancels it (also from inside its own callback:
-        // wasm-bindgen frees a running closure only once it returns).
-        self.timer = deadline.map(|deadline| {
-            // setTimeout takes a signed 32-bit delay; a later deadline is re-armed when
-            // this one fires early, since the core ignores deadlines not yet due.
-            let delay = deadline.saturating_sub(now).min(i32::MAX as u64) as u32;
-            let weak = weak.clone();
-            let timer = Timeout::new(delay, move || {
-                // Browsers throttle timers in background tabs: the core reads the wall
-                // clock through `run` and handles everything overdue at once.
-                let _ = run(&weak, None, |core, now| {
-                    // This timer is spent: forget it so that the same deadline, if
-                    // still pending (fired early), is armed again.
-                    core.timer = None;
-                    core.catch_up_wall_clock(now);
-                    core.manager.handle_timeout(now);
-                });
-            });
-            (deadline, timer)
-        });
+        match deadline {
+            // A later deadline than setTimeout can wait is re-armed when this one fires
+            // early, since the core ignores deadlines not yet due.
+            Some(deadline) => {
+                let delay = deadline.saturating_sub(now).min(u64::from(u32::MAX)) as u32;
+                self.timer.arm(deadline, delay);
+            }
+            None => self.timer.disarm(),
+        }
     }
 }

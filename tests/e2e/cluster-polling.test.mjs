@@ -1,10 +1,10 @@
-// The cluster of ./cluster.test.mjs (redis-server on a private port, nodes A and B with
-// @socket.io/redis-streams-adapter and connection state recovery, publisher P streaming
-// numbered events to room "room-1" through the adapter) over HTTP long-polling
-// (`transports: ["polling"]`), behind the sticky proxy of ./support/sticky-proxy.mjs:
-// every request of an Engine.IO session goes to the node that made it, new sessions
-// round-robin. The client joins room-1 on every connect that did not recover its session
-// (the server restores rooms with a recovered session).
+// The cluster of ./cluster.test.mjs, from ./support/cluster.mjs (redis-server on a
+// private port, nodes A and B with @socket.io/redis-streams-adapter and connection state
+// recovery, publisher P streaming numbered events to room "room-1" through the adapter)
+// over HTTP long-polling (`transports: ["polling"]`), behind the sticky proxy of
+// ./support/sticky-proxy.mjs: every request of an Engine.IO session goes to the node
+// that made it, new sessions round-robin. The client joins room-1 on every connect that
+// did not recover its session (the server restores rooms with a recovered session).
 //   a. Handover (rolling deploy): the client's node leaves the rotation and closes the
 //      client's Engine.IO session; the client reconnects through the other node and
 //      recovers: same id, the room restored, no event lost or doubled (doubles are
@@ -21,10 +21,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { e2eSuite, referenceMode } from "./support/browser.mjs";
+import { away, finish, joinsOf, withCluster } from "./support/cluster.mjs";
 import { formatLog } from "./support/events.mjs";
 import { startServer } from "./support/processes.mjs";
-import { redisAvailable, startRedis, REDIS_SERVER } from "./support/redis.mjs";
-import { analyzeStream, formatStreamReport } from "./support/sequence.mjs";
+import { redisAvailable, REDIS_SERVER } from "./support/redis.mjs";
+import { formatStreamReport } from "./support/sequence.mjs";
 import { startStickyProxy } from "./support/sticky-proxy.mjs";
 
 const suite = e2eSuite(import.meta.url);
@@ -32,32 +33,8 @@ const TEST_TIMEOUT = 60_000;
 const skip = redisAvailable() ? false : `no redis-server at ${REDIS_SERVER}`;
 const POLLING = { transports: ["polling"], reconnectionDelay: 300, reconnectionDelayMax: 1000 };
 
-/** redis-server, nodes A, B (behind the sticky proxy) and P (the publisher), the proxy. */
-async function startCluster() {
-  const cluster = { redis: null, nodes: [], proxy: null };
-  try {
-    cluster.redis = await startRedis();
-    const node = (name) => startServer({ recovery: true, redis: cluster.redis.url, name, namespaces: ["/"] });
-    const [a, b, p] = await Promise.all([node("node A"), node("node B"), node("publisher P")]);
-    cluster.nodes = [a, b, p];
-    Object.assign(cluster, { a, b, p });
-    cluster.proxy = await startStickyProxy({ targets: [a.port, b.port] });
-    return cluster;
-  } catch (err) {
-    await stopCluster(cluster);
-    throw err;
-  }
-}
-
-async function stopCluster(cluster) {
-  await cluster.proxy?.close();
-  await Promise.all(cluster.nodes.map((n) => n.stop()));
-  await cluster.redis?.stop();
-}
-
-/** Node-side: opens the client through the proxy, waits until it is in room-1 and the stream flows. */
-async function openClient(ctx, cluster, opts) {
-  const url = `http://127.0.0.1:${cluster.proxy.port}`;
+/** Page side: opens the client at `url` with `opts`; it joins room-1 as said above. */
+async function openClient(ctx, url, opts) {
   await ctx.page.evaluate(
     async ({ url, opts }) => {
       const socket = await e2e.open(url, opts, "main", { wait: 0, trace: "n" });
@@ -69,16 +46,10 @@ async function openClient(ctx, cluster, opts) {
     },
     { url, opts },
   );
-  const joined = (node) => node.log.some((e) => e.event === "join");
-  await Promise.any([cluster.a, cluster.b].map((n) => n.waitForLog(() => joined(n), 5000, "the client's join")));
-  const holder = joined(cluster.a) ? cluster.a : cluster.b;
-  const other = holder === cluster.a ? cluster.b : cluster.a;
-  cluster.p.send({ cmd: "stream", every: 20, room: "room-1" });
-  await ctx.page.evaluate(() =>
-    e2e.waitFor(() => e2e.traced("event") >= 30, 5000, "30 events through the adapter", e2e.traces.main.slice(-5)),
-  );
-  return { holder, other };
 }
+
+/** withCluster()'s setup: the sticky proxy, the client opened with `opts`. */
+const clusterWith = (opts) => ({ suite, startProxy: startStickyProxy, open: (ctx, url) => openClient(ctx, url, opts) });
 
 /**
  * The page's trace with each streamed event cut to its number: socket.io-client hands
@@ -89,73 +60,17 @@ function numbersOnly(trace) {
   return trace.map((e) => (e.k === "event" && Array.isArray(e.args) && e.args.length > 0 ? { ...e, args: [e.args[0]] } : e));
 }
 
-/** Waits for 30 more events after the reconnection, stops the stream, collects and analyzes. */
-async function finish(ctx, cluster) {
-  await ctx.page.evaluate(async () => {
-    await e2e.waitFor(() => e2e.traced("connect") >= 2, 8000, "the reconnection", e2e.logs.main);
-    const at = e2e.traced("event");
-    await e2e.waitFor(() => e2e.traced("event") >= at + 30, 5000, "30 events after the reconnection", e2e.traces.main.slice(-5));
-  });
-  cluster.p.send({ cmd: "stream-stop" });
-  await cluster.p.waitForLog((log) => log.some((e) => e.event === "stream-stopped"), 5000, "the stream to stop");
-  const lastSent = cluster.p.log.find((e) => e.event === "stream-stopped").last;
-  const result = await ctx.page.evaluate(async (lastSent) => {
-    const socket = e2e.sockets.main;
-    const trace = e2e.traces.main;
-    const last = () => trace.filter((e) => e.k === "event").at(-1)?.args[0] ?? 0;
-    await e2e.waitFor(() => last() >= lastSent, 3000, "the last event").catch(() => {});
-    await e2e.sleep(300);
-    const out = {
-      trace: [...trace],
-      log: [...e2e.logs.main],
-      id: socket.id,
-      recovered: socket.recovered,
-      transport: socket.io.engine.transport.name,
-    };
-    socket.disconnect();
-    return out;
-  }, lastSent);
-  const trace = numbersOnly(result.trace);
-  return { ...result, trace, lastSent, report: analyzeStream(trace, { lastSent }) };
-}
-
-/** How long the client was away (ms). */
-function away(trace) {
-  const disconnect = trace.find((e) => e.k === "disconnect");
-  const reconnect = trace.filter((e) => e.k === "connect")[1];
-  return disconnect && reconnect ? Math.round(reconnect.t - disconnect.t) : NaN;
-}
-
-/**
- * Runs `fn(ctx, cluster, { holder, other, firstId, firstConnId })` in a fresh page with
- * the cluster started and the client connected through `holder` with `opts`, the stream
- * flowing; stops the cluster afterwards.
- */
-async function withCluster(t, opts, fn) {
-  const cluster = await startCluster();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const { holder, other } = await openClient(ctx, cluster, opts);
-      const conn = holder.log.find((e) => e.event === "connection");
-      await fn(ctx, cluster, { holder, other, firstId: conn.id, firstConnId: conn.connId });
-    });
-  } finally {
-    await stopCluster(cluster);
-  }
-}
-
-const joinsOf = (node, id) => node.log.filter((e) => e.id === id && (e.event === "join" || e.event === "note"));
 const portName = (cluster, port) => (port === cluster.a.port ? "A" : port === cluster.b.port ? "B" : String(port));
 
 /** The nodes that got the requests naming Engine.IO session `sid`, once each. */
 const nodesOfSession = (proxy, sid) => [...new Set(proxy.requests.filter((r) => r.sid === sid).map((r) => r.target))];
 
 test("polling cluster handover: the client's node closes its session and leaves the rotation; recovered on the other node", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  await withCluster(t, POLLING, async (ctx, cluster, { holder, other, firstId, firstConnId }) => {
+  await withCluster(t, clusterWith(POLLING), async (ctx, cluster, { holder, other, firstId, firstConnId }) => {
     cluster.proxy.setRotation([other.port]);
     holder.send({ cmd: "drop-transports" });
     await holder.waitForLog((log) => log.some((e) => e.event === "transports-dropped"), 5000, "the transports to be dropped");
-    const result = await finish(ctx, cluster);
+    const result = await finish(ctx, cluster, { numbers: numbersOnly });
     const { trace, log, report } = result;
     const holderDisconnect = holder.log.find((e) => e.event === "disconnect");
     const otherConn = other.log.find((e) => e.event === "connection");
@@ -213,7 +128,7 @@ test("polling cluster handover: the client's node closes its session and leaves 
 });
 
 test("polling cluster crash: the client's node is SIGKILLed; not recovered on the other node, joined again, gap visible", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  await withCluster(t, POLLING, async (ctx, cluster, { holder, other, firstId, firstConnId }) => {
+  await withCluster(t, clusterWith(POLLING), async (ctx, cluster, { holder, other, firstId, firstConnId }) => {
     // The crashed node stays first in the rotation: the new session's handshake is
     // refused there, and the proxy fails over to the other node.
     cluster.proxy.setRotation([holder.port, other.port]);
@@ -223,7 +138,7 @@ test("polling cluster crash: the client's node is SIGKILLed; not recovered on th
       await e2e.waitFor(() => !socket.connected, 5000, "the disconnect", e2e.logs.main);
       socket.emit("note", "while-away");
     });
-    const result = await finish(ctx, cluster);
+    const result = await finish(ctx, cluster, { numbers: numbersOnly });
     const { trace, log, report } = result;
     const { proxy } = cluster;
     const otherConn = other.log.find((e) => e.event === "connection");
@@ -270,7 +185,7 @@ test("polling cluster crash: the client's node is SIGKILLed; not recovered on th
 });
 
 test("default transports through the sticky proxy: the upgrade goes to the session's node, the stream reaches it", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  await withCluster(t, { reconnectionDelay: 300, reconnectionDelayMax: 1000 }, async (ctx, cluster, { holder, firstId, firstConnId }) => {
+  await withCluster(t, clusterWith({ reconnectionDelay: 300, reconnectionDelayMax: 1000 }), async (ctx, cluster, { holder, firstId, firstConnId }) => {
     const result = await ctx.page.evaluate(async () => {
       const socket = e2e.sockets.main;
       await e2e.waitFor(() => socket.io.engine.transport.name === "websocket", 5000, "the upgrade", e2e.logs.main);

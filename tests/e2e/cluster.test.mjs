@@ -1,6 +1,6 @@
-// A cluster: redis-server (started here, private port, nothing saved), two socket.io
-// nodes A and B with @socket.io/redis-streams-adapter over node-redis and connection
-// state recovery on, behind a round-robin loopback TCP proxy (./support/proxy.mjs),
+// A cluster (./support/cluster.mjs): redis-server (private port, nothing saved), two
+// socket.io nodes A and B with @socket.io/redis-streams-adapter over node-redis and
+// connection state recovery on, behind a round-robin loopback TCP proxy (./support/proxy.mjs),
 // plus a publisher node P (same adapter, no clients) streaming numbered events to
 // room "room-1" THROUGH the adapter (P's io.to("room-1").emit("n", i) goes into the
 // Redis stream; A and B deliver it to their own clients, with the stream offset).
@@ -19,42 +19,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { clientOptions, e2eSuite } from "./support/browser.mjs";
-import { startServer } from "./support/processes.mjs";
+import { away, finish, joinsOf, withCluster } from "./support/cluster.mjs";
 import { formatLog } from "./support/events.mjs";
 import { startProxy } from "./support/proxy.mjs";
-import { redisAvailable, startRedis, REDIS_SERVER } from "./support/redis.mjs";
-import { analyzeStream, formatStreamReport } from "./support/sequence.mjs";
+import { redisAvailable, REDIS_SERVER } from "./support/redis.mjs";
+import { formatStreamReport } from "./support/sequence.mjs";
 
 const suite = e2eSuite(import.meta.url);
 const TEST_TIMEOUT = 60_000;
 const skip = redisAvailable() ? false : `no redis-server at ${REDIS_SERVER}`;
 
-/** redis-server, nodes A, B (behind the proxy) and P (the publisher), the proxy. */
-async function startCluster() {
-  const cluster = { redis: null, nodes: [], proxy: null };
-  try {
-    cluster.redis = await startRedis();
-    const node = (name) => startServer({ recovery: true, redis: cluster.redis.url, name, namespaces: ["/"] });
-    const [a, b, p] = await Promise.all([node("node A"), node("node B"), node("publisher P")]);
-    cluster.nodes = [a, b, p];
-    Object.assign(cluster, { a, b, p });
-    cluster.proxy = await startProxy({ targets: [a.port, b.port] });
-    return cluster;
-  } catch (err) {
-    await stopCluster(cluster);
-    throw err;
-  }
-}
-
-async function stopCluster(cluster) {
-  await cluster.proxy?.close();
-  await Promise.all(cluster.nodes.map((n) => n.stop()));
-  await cluster.redis?.stop();
-}
-
-/** Node-side: opens the client through the proxy, waits until it is in room-1 and the stream flows. */
-async function openClient(ctx, cluster) {
-  const url = `http://127.0.0.1:${cluster.proxy.port}`;
+/** Page side: opens the client at `url`; it declares its rejoin before the first connect. */
+async function openClient(ctx, url) {
   // WebSocket only: the proxy below is not sticky, which long-polling needs (see
   // cluster-polling.test.mjs).
   const opts = clientOptions({ transports: ["websocket"], reconnectionDelay: 300, reconnectionDelayMax: 1000 });
@@ -66,69 +42,13 @@ async function openClient(ctx, cluster) {
     },
     { url, opts },
   );
-  const joined = (node) => node.log.some((e) => e.event === "join");
-  await Promise.any([cluster.a, cluster.b].map((n) => n.waitForLog(() => joined(n), 5000, "the client's join")));
-  const holder = joined(cluster.a) ? cluster.a : cluster.b;
-  const other = holder === cluster.a ? cluster.b : cluster.a;
-  cluster.p.send({ cmd: "stream", every: 20, room: "room-1" });
-  await ctx.page.evaluate(() =>
-    e2e.waitFor(() => e2e.traced("event") >= 30, 5000, "30 events through the adapter", e2e.traces.main.slice(-5)),
-  );
-  return { holder, other };
 }
 
-/** Waits for 30 more events after the reconnection, stops the stream, collects and analyzes. */
-async function finish(ctx, cluster) {
-  await ctx.page.evaluate(async () => {
-    await e2e.waitFor(() => e2e.traced("connect") >= 2, 8000, "the reconnection", e2e.logs.main);
-    const at = e2e.traced("event");
-    await e2e.waitFor(() => e2e.traced("event") >= at + 30, 5000, "30 events after the reconnection", e2e.traces.main.slice(-5));
-  });
-  cluster.p.send({ cmd: "stream-stop" });
-  await cluster.p.waitForLog((log) => log.some((e) => e.event === "stream-stopped"), 5000, "the stream to stop");
-  const lastSent = cluster.p.log.find((e) => e.event === "stream-stopped").last;
-  const result = await ctx.page.evaluate(async (lastSent) => {
-    const socket = e2e.sockets.main;
-    const trace = e2e.traces.main;
-    const last = () => trace.filter((e) => e.k === "event").at(-1)?.args[0] ?? 0;
-    await e2e.waitFor(() => last() >= lastSent, 3000, "the last event").catch(() => {});
-    await e2e.sleep(300);
-    const out = { trace: [...trace], log: [...e2e.logs.main], id: socket.id, recovered: socket.recovered };
-    socket.disconnect();
-    return out;
-  }, lastSent);
-  return { ...result, lastSent, report: analyzeStream(result.trace, { lastSent }) };
-}
-
-/** How long the client was away, and how many stream events (every 20 ms) that spans. */
-function away(trace) {
-  const disconnect = trace.find((e) => e.k === "disconnect");
-  const reconnect = trace.filter((e) => e.k === "connect")[1];
-  return disconnect && reconnect ? Math.round(reconnect.t - disconnect.t) : NaN;
-}
-
-/**
- * Runs `fn(ctx, cluster, { holder, other, firstId })` in a fresh page with the cluster
- * started and the client connected through `holder` (`other`: the node not holding it)
- * as socket `firstId`, the stream flowing; stops the cluster afterwards.
- */
-async function withCluster(t, fn) {
-  const cluster = await startCluster();
-  try {
-    await suite.withPage(t, async (ctx) => {
-      const { holder, other } = await openClient(ctx, cluster);
-      const firstId = holder.log.find((e) => e.event === "connection").id;
-      await fn(ctx, cluster, { holder, other, firstId });
-    });
-  } finally {
-    await stopCluster(cluster);
-  }
-}
-
-const joinsOf = (node, id) => node.log.filter((e) => e.id === id && (e.event === "join" || e.event === "note"));
+/** withCluster()'s setup: the round-robin proxy, the client of openClient(). */
+const CLUSTER = { suite, startProxy, open: openClient };
 
 test("cluster handover: the client's node drops it and leaves the rotation; recovered on the other node", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  await withCluster(t, async (ctx, cluster, { holder, other, firstId }) => {
+  await withCluster(t, CLUSTER, async (ctx, cluster, { holder, other, firstId }) => {
     // Rolling deploy: out of the rotation, then the client's transport is closed.
     cluster.proxy.setRotation([other.port]);
     holder.send({ cmd: "drop-transports" });
@@ -177,7 +97,7 @@ test("cluster handover: the client's node drops it and leaves the rotation; reco
 });
 
 test("cluster crash: the client's node is SIGKILLed; not recovered on the other node, rejoin re-sent, gap visible", { timeout: TEST_TIMEOUT, skip }, async (t) => {
-  await withCluster(t, async (ctx, cluster, { holder, other, firstId }) => {
+  await withCluster(t, CLUSTER, async (ctx, cluster, { holder, other, firstId }) => {
     // The proxy still has the crashed node in its rotation, next in line: the
     // reconnection is refused there, and the proxy fails over to the other node.
     cluster.proxy.setRotation([holder.port, other.port]);

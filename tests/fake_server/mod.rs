@@ -7,12 +7,25 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use resocket::core::{
-    AckError, ConnId, ConnectError, HttpRequest, Manager, ManagerConfig, ManagerEvent, Output,
-    SocketConfig, SocketEvent, SocketKey, TransportKind,
+    AckError, Backoff, ConnId, ConnectError, HttpRequest, Manager, ManagerConfig, ManagerEvent,
+    Output, SocketConfig, SocketEvent, SocketKey, TransportKind,
 };
 use resocket::protocol::{Frame, SEPARATOR};
 
 pub const HANDSHAKE: &str = r#"0{"sid":"eio-1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+/// The default configuration with a backoff free of jitter, so that every delay a test
+/// waits out is known to the millisecond.
+pub fn exact_backoff() -> ManagerConfig {
+    ManagerConfig {
+        backoff: Backoff {
+            delay: 1000,
+            delay_max: 5000,
+            randomization_factor: 0.0,
+        },
+        ..ManagerConfig::default()
+    }
+}
 
 pub struct Harness {
     pub manager: Manager,

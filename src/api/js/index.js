@@ -36,6 +36,10 @@ const current = () => {
 
 export const protocol = 5;
 
+// The page's timer functions when this module loaded, for `useNativeTimers` (a fake clock
+// installed later does not drive a client that asks for these).
+const NATIVE_TIMERS = [globalThis.setTimeout.bind(globalThis), globalThis.clearTimeout.bind(globalThis)];
+
 /** Memory held by the wasm instance new clients run on (used by the memory test and the benchmarks). */
 export const stats = () => {
   const { g, memory } = current();
@@ -389,7 +393,7 @@ const checkManager = (o) => {
   // extraHeaders go with every polling request; a browser WebSocket cannot send them (as
   // with socket.io-client, they are not sent there).
   for (const k of ["extraHeaders", "transportOptions"]) need(k, o[k] == null || typeof o[k] == "object", "an object");
-  for (const k of ["upgrade", "rememberUpgrade", "tryAllTransports", "withCredentials", "secure"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
+  for (const k of ["upgrade", "rememberUpgrade", "tryAllTransports", "withCredentials", "secure", "useNativeTimers"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
   need("timestampRequests", o.timestampRequests == null || typeof o.timestampRequests == "boolean", "a boolean");
   need("timestampParam", o.timestampParam == null || typeof o.timestampParam == "string", "a string");
   need("requestTimeout", o.requestTimeout == null || nonNegative(o.requestTimeout), NON_NEGATIVE);
@@ -460,6 +464,7 @@ export class Manager extends Emitter {
     const i = (this._i = current());
     this._c = guard(this, new i.g.Connection((this._u = this._url()), relay(new WeakRef(this))));
     this._c.configure(...params(cfg), limits(opts.limits), transportOptions(opts));
+    if (opts.useNativeTimers) this._c.useTimers(...NATIVE_TIMERS);
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
     // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
     // would (the sockets reconnect, and may recover their session).
@@ -776,6 +781,10 @@ export class Socket extends Emitter {
     // nested emit can neither take nor drop the outer one's outcome.
     const outer = s._early;
     const early = (s._early = outer || new Map());
+    const outerSending = s._sending;
+    // An emit that goes on the wire at once is reported within this call: its listeners
+    // get the very arguments emitted, as socket.io-client's do.
+    s._sending = data;
     let id;
     try {
       // With onAnyOutgoing listeners, the core reports each copy it puts on the wire
@@ -783,6 +792,7 @@ export class Socket extends Emitter {
       id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile, s._anyOut.length > 0);
     } finally {
       s._early = outer;
+      s._sending = outerSending;
     }
     if (ack) {
       if (id !== undefined) {
@@ -858,9 +868,14 @@ export class Socket extends Emitter {
         return this._settle(a, null, decode(b, c));
       case "ack_error":
         return this._settle(a, fail(b, c));
-      case "sent":
-        // An emit that went on the wire, for the onAnyOutgoing listeners.
-        return this._notify(decode(a, b));
+      case "sent": {
+        // An emit that went on the wire, for the onAnyOutgoing listeners: the emit
+        // under way, if this is it; else (sent later, from the queue or again) the
+        // arguments as they went on the wire.
+        const own = this._sending;
+        this._sending = undefined;
+        return this._notify(own ?? decode(a, b));
+      }
       case "connect":
         this._up = true;
         return this._fire(name);

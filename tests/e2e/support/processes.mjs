@@ -1,6 +1,7 @@
-// Server child processes of the e2e tests (and of bench/run.mjs): node scripts that print
-// {"port": <n>} as their first JSON line once they listen, then their log, one JSON
-// object a line. Started, killed and restarted by PID; commands written to their stdin.
+// Server child processes of the e2e tests (and of bench/run.mjs): scripts, node ones or
+// another interpreter's (./python-server.mjs), that print {"port": <n>} as their first
+// JSON line once they listen, then their log, one JSON object a line. Started, killed and
+// restarted by PID; commands written to their stdin.
 // startServer() runs ./server.mjs with every option it has. Tracking and stopping the
 // processes is scripts/children.mjs (shared with the demo): every child is remembered
 // until it has exited, and any still alive when the test process exits is killed by PID
@@ -54,18 +55,24 @@ export function startSocketIoServer(options = {}) {
 }
 
 /**
- * Runs `node script ...args`, a server announcing its port as above. Options: name (in
- * messages), startupMs (how long the port line may take), attempts and retryMs (tries,
- * and the pause between them, while it exits with code 98: port in use).
+ * Runs `node script ...args` (or `command script ...args`), a server announcing its port
+ * as above. Options: name (in messages), startupMs (how long the port line may take),
+ * attempts and retryMs (tries, and the pause between them, while it exits with code 98:
+ * port in use), command (the interpreter; default this node) and env (the child's
+ * environment; default this process's).
  * Resolves to { name, port, pid, upAt (performance.timeOrigin + performance.now() when
  * the port line came), log, stderr, alive, waitForLog(pred, ms, what), count(pred),
  * send(command), kill(), stop() }.
  */
-export async function startChild(script, args, { name = "server", startupMs = 15_000, attempts = 1, retryMs = 200 } = {}) {
+export async function startChild(
+  script,
+  args,
+  { name = "server", startupMs = 15_000, attempts = 1, retryMs = 200, command = process.execPath, env } = {},
+) {
   let lastError;
   for (let i = 0; i < attempts; i += 1) {
     try {
-      return await spawnServer(name, [script, ...args], startupMs);
+      return await spawnServer(name, command, [script, ...args], { startupMs, env });
     } catch (err) {
       lastError = err;
       if (!err.addressInUse) break;
@@ -75,8 +82,8 @@ export async function startChild(script, args, { name = "server", startupMs = 15
   throw lastError;
 }
 
-function spawnServer(name, args, startupMs) {
-  const child = spawnTracked(process.execPath, args);
+function spawnServer(name, command, args, { startupMs, env }) {
+  const child = spawnTracked(command, args, env ? { env } : {});
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk) => {

@@ -1,0 +1,119 @@
+// The cluster of ../cluster.test.mjs (over WebSocket) and ../cluster-polling.test.mjs
+// (over long-polling): redis-server (./redis.mjs: private port, nothing saved), socket.io
+// nodes A and B with @socket.io/redis-streams-adapter and connection state recovery,
+// behind a proxy that each test file brings, and a publisher node P (no clients) that
+// streams numbered events to room "room-1" through the adapter. Only the page side of
+// opening the client differs between the files (how it joins room-1): the rest, from
+// the join to the analysis of what arrived, is here.
+import { startServer } from "./processes.mjs";
+import { startRedis } from "./redis.mjs";
+import { analyzeStream } from "./sequence.mjs";
+
+/**
+ * redis-server, nodes A, B and P (the publisher), and the proxy to A and B that
+ * `startProxy({ targets })` starts. Resolves to { redis, nodes, a, b, p, proxy }.
+ */
+export async function startCluster(startProxy) {
+  const cluster = { redis: null, nodes: [], proxy: null };
+  try {
+    cluster.redis = await startRedis();
+    const node = (name) => startServer({ recovery: true, redis: cluster.redis.url, name, namespaces: ["/"] });
+    const [a, b, p] = await Promise.all([node("node A"), node("node B"), node("publisher P")]);
+    cluster.nodes = [a, b, p];
+    Object.assign(cluster, { a, b, p });
+    cluster.proxy = await startProxy({ targets: [a.port, b.port] });
+    return cluster;
+  } catch (err) {
+    await stopCluster(cluster);
+    throw err;
+  }
+}
+
+export async function stopCluster(cluster) {
+  await cluster.proxy?.close();
+  await Promise.all(cluster.nodes.map((n) => n.stop()));
+  await cluster.redis?.stop();
+}
+
+/**
+ * Opens the client through the proxy with `open(ctx, url)` (page side: resolves once the
+ * client is connected and has asked to join room-1), waits until a node has its join,
+ * starts the stream and waits for 30 events. Resolves to { holder, other }: the node the
+ * client is on, and the other one.
+ */
+async function openClient(ctx, cluster, open) {
+  await open(ctx, `http://127.0.0.1:${cluster.proxy.port}`);
+  const joined = (node) => node.log.some((e) => e.event === "join");
+  await Promise.any([cluster.a, cluster.b].map((n) => n.waitForLog(() => joined(n), 5000, "the client's join")));
+  const holder = joined(cluster.a) ? cluster.a : cluster.b;
+  const other = holder === cluster.a ? cluster.b : cluster.a;
+  cluster.p.send({ cmd: "stream", every: 20, room: "room-1" });
+  await ctx.page.evaluate(() =>
+    e2e.waitFor(() => e2e.traced("event") >= 30, 5000, "30 events through the adapter", e2e.traces.main.slice(-5)),
+  );
+  return { holder, other };
+}
+
+/**
+ * Runs `fn(ctx, cluster, { holder, other, firstId, firstConnId })` in a fresh page of
+ * `suite` with the cluster started (`startProxy`, as for startCluster()) and the client
+ * opened by `open` (as for openClient() above) connected through `holder` as socket
+ * `firstId` on Engine.IO session `firstConnId`, the stream flowing; stops the cluster
+ * afterwards.
+ */
+export async function withCluster(t, { suite, startProxy, open }, fn) {
+  const cluster = await startCluster(startProxy);
+  try {
+    await suite.withPage(t, async (ctx) => {
+      const { holder, other } = await openClient(ctx, cluster, open);
+      const conn = holder.log.find((e) => e.event === "connection");
+      await fn(ctx, cluster, { holder, other, firstId: conn.id, firstConnId: conn.connId });
+    });
+  } finally {
+    await stopCluster(cluster);
+  }
+}
+
+/**
+ * Waits for 30 more events after the reconnection, stops the stream, collects and
+ * analyzes. `numbers(trace)`, if given, is the trace the analysis reads (and the result
+ * carries).
+ */
+export async function finish(ctx, cluster, { numbers = (trace) => trace } = {}) {
+  await ctx.page.evaluate(async () => {
+    await e2e.waitFor(() => e2e.traced("connect") >= 2, 8000, "the reconnection", e2e.logs.main);
+    const at = e2e.traced("event");
+    await e2e.waitFor(() => e2e.traced("event") >= at + 30, 5000, "30 events after the reconnection", e2e.traces.main.slice(-5));
+  });
+  cluster.p.send({ cmd: "stream-stop" });
+  await cluster.p.waitForLog((log) => log.some((e) => e.event === "stream-stopped"), 5000, "the stream to stop");
+  const lastSent = cluster.p.log.find((e) => e.event === "stream-stopped").last;
+  const result = await ctx.page.evaluate(async (lastSent) => {
+    const socket = e2e.sockets.main;
+    const trace = e2e.traces.main;
+    const last = () => trace.filter((e) => e.k === "event").at(-1)?.args[0] ?? 0;
+    await e2e.waitFor(() => last() >= lastSent, 3000, "the last event").catch(() => {});
+    await e2e.sleep(300);
+    const out = {
+      trace: [...trace],
+      log: [...e2e.logs.main],
+      id: socket.id,
+      recovered: socket.recovered,
+      transport: socket.io.engine.transport.name,
+    };
+    socket.disconnect();
+    return out;
+  }, lastSent);
+  const trace = numbers(result.trace);
+  return { ...result, trace, lastSent, report: analyzeStream(trace, { lastSent }) };
+}
+
+/** How long the client was away (ms): from its disconnect to its second connect. */
+export function away(trace) {
+  const disconnect = trace.find((e) => e.k === "disconnect");
+  const reconnect = trace.filter((e) => e.k === "connect")[1];
+  return disconnect && reconnect ? Math.round(reconnect.t - disconnect.t) : NaN;
+}
+
+/** What node `node` received from socket `id`: its joins and notes, in order. */
+export const joinsOf = (node, id) => node.log.filter((e) => e.id === id && (e.event === "join" || e.event === "note"));
