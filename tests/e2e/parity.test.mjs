@@ -191,8 +191,7 @@ test("packets: the engine's packet, packetCreate and drain events, and the Manag
         const socket = await e2e.open(url, opts);
         const seen = { created: [], received: [], managed: [], drains: 0 };
         const engine = socket.io.engine;
-        // socket.io-client adds `options` ({ compress }) to what it writes.
-        engine.on("packetCreate", ({ type, data }) => seen.created.push({ type, data }));
+        engine.on("packetCreate", ({ type, data, options }) => seen.created.push({ type, data, compress: options?.compress }));
         engine.on("packet", ({ type, data }) => seen.received.push({ type, data }));
         engine.on("drain", () => (seen.drains += 1));
         socket.io.on("packet", (p) => seen.managed.push(p));
@@ -205,7 +204,10 @@ test("packets: the engine's packet, packetCreate and drain events, and the Manag
       { url, opts: clientOptions({ forceNew: true }) },
     );
     assert.equal(seen.answer, "p");
-    assert.deepEqual(seen.created, [{ type: "message", data: '20["echo","p"]' }, { type: "message", data: "1" }]);
+    assert.deepEqual(seen.created, [
+      { type: "message", data: '20["echo","p"]', compress: true },
+      { type: "message", data: "1", compress: true },
+    ]);
     assert.deepEqual(seen.received, [{ type: "message", data: '30["p"]' }]);
     assert.deepEqual(seen.managed, [{ type: 3, nsp: "/", id: 0, data: ["p"] }]);
     assert.ok(seen.drains >= 1, "drain fired");

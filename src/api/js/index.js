@@ -558,7 +558,9 @@ export class Manager extends Emitter {
   _ev(name, a, b) {
     const e = this._engine;
     if (name == "packet") {
-      e._fire(a ? "packetCreate" : "packet", enginePacket(b));
+      const created = enginePacket(b);
+      if (a) created.options = { compress: this._compress ?? true };
+      e._fire(a ? "packetCreate" : "packet", created);
       // The Manager's "packet": each Socket.IO packet received.
       const packet = !a && typeof b == "string" && b[0] == "4" && socketPacket(b.slice(1));
       if (packet) this._fire("packet", packet);
@@ -726,7 +728,7 @@ export class Socket extends Emitter {
     return this._with({ volatile: true });
   }
 
-  /** Accepted for compatibility; WebSocket frames are compressed per the connection. */
+  /** Accepted for compatibility: a browser WebSocket compresses per the connection, not per message; the flag shows in packetCreate's `options`. */
   compress(compress) {
     return this._with({ compress });
   }
@@ -782,9 +784,12 @@ export class Socket extends Emitter {
     const outer = s._early;
     const early = (s._early = outer || new Map());
     const outerSending = s._sending;
+    const outerCompress = s.io._compress;
     // An emit that goes on the wire at once is reported within this call: its listeners
-    // get the very arguments emitted, as socket.io-client's do.
+    // get the very arguments emitted, as socket.io-client's do, and its packetCreate its
+    // compress flag (which a browser WebSocket cannot act on).
     s._sending = data;
+    s.io._compress = f.compress !== false;
     let id;
     try {
       // With onAnyOutgoing listeners, the core reports each copy it puts on the wire
@@ -793,6 +798,7 @@ export class Socket extends Emitter {
     } finally {
       s._early = outer;
       s._sending = outerSending;
+      s.io._compress = outerCompress;
     }
     if (ack) {
       if (id !== undefined) {
