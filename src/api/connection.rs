@@ -245,16 +245,19 @@ impl Connection {
             .flatten()
     }
 
-    /// The socket's flags in one number (one export instead of three): 1 connected,
+    /// The socket's state in one number (one export instead of four): flags 1 connected,
     /// 2 active (wants a connection), 4 recovered (its last connect restored the session);
-    /// and the connection's: 8 opened for its own sake (`open()`), whatever the key.
+    /// the connection's flag 8, opened for its own sake (`open()`), whatever the key; and
+    /// from bit 4 up, how many at-least-once emits wait for their acknowledgement.
     pub fn state(&self, key: u32) -> u32 {
         self.inspect(|manager| {
             let key = socket_key(key);
+            let unacknowledged = manager.unacknowledged_len(key).min(1 << 27) as u32;
             u32::from(manager.is_connected(key))
                 | u32::from(manager.is_active(key)) << 1
                 | u32::from(manager.recovered(key)) << 2
                 | u32::from(manager.is_opened()) << 3
+                | unacknowledged << 4
         })
         .unwrap_or(0)
     }

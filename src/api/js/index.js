@@ -838,6 +838,12 @@ export class Socket extends Emitter {
     return JSON.parse(this.io._c.queued(this._k));
   }
 
+  // socket.io-client's (private) queue of `retries` emits, which some apps read for its
+  // length: the at-least-once emits not yet acknowledged.
+  get _queue() {
+    return new Array(this.io._c.state(this._k) >>> 4);
+  }
+
   // socket.io-client's documented way to drop the buffer is `socket.sendBuffer = []`.
   set sendBuffer(v) {
     if (!Array.isArray(v) || v.length) throw new TypeError("resocket: sendBuffer can only be assigned [] (it drops the queue, as clearQueue() does)");
