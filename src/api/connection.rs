@@ -366,7 +366,9 @@ fn incoming_limits(json: &str) -> Result<IncomingLimits, JsValue> {
 /// `"websocket"`.
 struct TransportOptions {
     transports: Option<Vec<TransportKind>>,
-    flags: [Option<bool>; 3],
+    upgrade: Option<bool>,
+    remember_upgrade: Option<bool>,
+    try_all_transports: Option<bool>,
     timestamp_requests: Option<Option<bool>>,
     timestamp_param: Option<String>,
     http: HttpSettings,
@@ -386,7 +388,9 @@ impl TransportOptions {
         let object = JsonText::parse(json).map_err(|_| invalid())?;
         let mut options = TransportOptions {
             transports: None,
-            flags: [None; 3],
+            upgrade: None,
+            remember_upgrade: None,
+            try_all_transports: None,
             timestamp_requests: None,
             timestamp_param: None,
             http: HttpSettings::default(),
@@ -414,9 +418,9 @@ impl TransportOptions {
                         .ok_or_else(invalid)?;
                     options.transports = Some(kinds);
                 }
-                Some("upgrade") => options.flags[0] = flag(value),
-                Some("rememberUpgrade") => options.flags[1] = flag(value),
-                Some("tryAllTransports") => options.flags[2] = flag(value),
+                Some("upgrade") => options.upgrade = flag(value),
+                Some("rememberUpgrade") => options.remember_upgrade = flag(value),
+                Some("tryAllTransports") => options.try_all_transports = flag(value),
                 Some("timestampRequests") => options.timestamp_requests = Some(flag(value)),
                 Some("timestampParam") => {
                     options.timestamp_param =
@@ -449,10 +453,9 @@ impl TransportOptions {
         if let Some(transports) = self.transports {
             config.transports = transports;
         }
-        let [upgrade, remember, try_all] = self.flags;
-        config.upgrade = upgrade.unwrap_or(config.upgrade);
-        config.remember_upgrade = remember.unwrap_or(config.remember_upgrade);
-        config.try_all_transports = try_all.unwrap_or(config.try_all_transports);
+        config.upgrade = self.upgrade.unwrap_or(config.upgrade);
+        config.remember_upgrade = self.remember_upgrade.unwrap_or(config.remember_upgrade);
+        config.try_all_transports = self.try_all_transports.unwrap_or(config.try_all_transports);
         if let Some(stamp) = self.timestamp_requests {
             config.timestamp_requests = stamp;
         }
@@ -474,21 +477,11 @@ fn strings(json: &str) -> Option<Vec<String>> {
 
 /// The `volatileEvents` option, the JSON text of an array of event names.
 fn event_names(json: &str) -> Result<Vec<String>, JsValue> {
-    let invalid = || {
+    strings(json).ok_or_else(|| {
         JsValue::from(js_sys::TypeError::new(
             "resocket: option \"volatileEvents\" must be an array of event names",
         ))
-    };
-    let names = JsonText::parse(json).map_err(|_| invalid())?;
-    let elements = names.array_elements().map_err(|_| invalid())?;
-    elements
-        .into_iter()
-        .map(|name| {
-            decode_string(name)
-                .map(|name| name.into_owned())
-                .ok_or_else(invalid)
-        })
-        .collect()
+    })
 }
 
 fn socket_key(key: u32) -> SocketKey {

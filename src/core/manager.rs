@@ -332,13 +332,13 @@ impl Manager {
 
     /// A frame arrived on WebSocket transport `conn`.
     pub fn handle_frame(&mut self, now: u64, conn: ConnId, frame: Frame) {
-        if let Frame::Text(text) = &frame {
-            if is_message(text) || self.wire.is_probe(conn) {
-                return self.handle_text(now, conn, text);
+        let probe = self.wire.is_probe(conn);
+        match &frame {
+            Frame::Text(text) if probe || is_message(text) => {
+                return self.handle_text(now, conn, text)
             }
-        }
-        if self.wire.is_probe(conn) {
-            return self.wire.probe_frame(None);
+            _ if probe => return self.wire.probe_frame(None),
+            _ => {}
         }
         if !self.accepts_frame(now, conn, frame.len()) {
             return;

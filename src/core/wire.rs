@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use super::config::ManagerConfig;
 use super::event::{ConnId, HttpRequest, ManagerEvent, Output, TransportKind};
 use super::rng::Rng;
-use crate::protocol::{push_packet, EnginePacket, Frame};
+use crate::protocol::{packet_len, push_packet, EnginePacket, Frame};
 
 /// What leaves the core, in order, and the transports it leaves on.
 #[derive(Debug)]
@@ -465,7 +465,7 @@ impl Wire {
         let mut taken = 0;
         for frame in &polling.held {
             // Each packet after the first costs its separator and base64 grows binary.
-            let size = payload_size(frame) + usize::from(taken > 0);
+            let size = packet_len(frame) + usize::from(taken > 0);
             if taken > 0 && (body.len() + size) as u64 > polling.max_payload {
                 break;
             }
@@ -533,14 +533,6 @@ impl Carrier {
             Some(_) => TransportKind::Polling,
             None => TransportKind::WebSocket,
         }
-    }
-}
-
-/// The bytes `frame` takes in a payload.
-fn payload_size(frame: &Frame) -> usize {
-    match frame {
-        Frame::Text(text) => text.len(),
-        Frame::Binary(bytes) => 1 + bytes.len().div_ceil(3) * 4,
     }
 }
 

@@ -6,9 +6,14 @@
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// How many characters the base64 form of `len` bytes takes.
+pub(crate) fn encoded_len(len: usize) -> usize {
+    len.div_ceil(3) * 4
+}
+
 /// Appends the base64 form of `bytes`.
 pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
-    out.reserve(bytes.len().div_ceil(3) * 4);
+    out.reserve(encoded_len(bytes.len()));
     for chunk in bytes.chunks(3) {
         let b = [
             chunk[0],

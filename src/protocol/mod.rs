@@ -22,7 +22,7 @@ pub use error::ProtocolError;
 pub use json::JsonText;
 pub use number::Number;
 pub use packet::{ConnectErrorPayload, ConnectReply, Packet, PacketType, RESERVED_EVENTS};
-pub use payload::{decode_payload, push_packet, PayloadPacket, SEPARATOR};
+pub use payload::{decode_payload, packet_len, push_packet, PayloadPacket, SEPARATOR};
 pub use reassembly::{BinaryMessage, Reassembler};
 pub use value::Value;
 

@@ -33,6 +33,14 @@ pub fn decode_payload(
         })
 }
 
+/// The bytes `frame` takes in a payload, separator not counted.
+pub fn packet_len(frame: &Frame) -> usize {
+    match frame {
+        Frame::Text(text) => text.len(),
+        Frame::Binary(bytes) => 1 + base64::encoded_len(bytes.len()),
+    }
+}
+
 /// Appends `frame`, one packet as the WebSocket transport would carry it, to the
 /// payload `body`.
 pub fn push_packet(body: &mut String, frame: &Frame) {
