@@ -1,6 +1,8 @@
 // Builds the npm package `resocket` into pkg/:
 //   1. wasm-pack (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
-//      and the glue (resocket_wasm.js) turned into a factory of independent instances
+//      on the pinned nightly below, with std rebuilt and panic=immediate-abort, when it is
+//      installed (scripts/setup.sh installs it), else on stable (a larger module); then the
+//      glue (resocket_wasm.js) turned into a factory of independent instances
 //   2. the public API (src/api/js/index.js + index.d.ts) copied beside it
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
 //      from scripts/package-readme.md (wasm-pack copies the development README there)
@@ -9,7 +11,8 @@
 //   5. sizes printed: each file (raw, gzip), what an app ships (the JS minified and
 //      bundled by esbuild, plus the wasm: min+gzip), and the `npm pack` tarball
 // Needs wasm-pack (and the matching wasm-bindgen, wasm-opt) on PATH; `npm run` scripts
-// put the cargo bin directory there.
+// put the cargo bin directory there. The nightly is optional: rustup's toolchain NIGHTLY
+// with its rust-src component.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,12 +25,42 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const pkg = join(root, "pkg");
 const WASM = "resocket_wasm";
 
+// The wasm is smaller when built on nightly with std rebuilt for it (-Zbuild-std) and
+// panics that abort on the spot (-Cpanic=immediate-abort): no panic message is ever
+// formatted, so core::fmt and the panic machinery are not linked (the gzipped wasm is
+// about 8% smaller). Both flags are unstable, hence a pinned nightly; scripts/setup.sh reads the pin
+// from this line. The crate and its tests stay on stable; only this build uses it.
+const NIGHTLY = "nightly-2026-05-19";
+// RUSTUP_AUTO_INSTALL=0: rustup would otherwise download a toolchain it is asked about.
+const rustupEnv = { ...process.env, RUSTUP_AUTO_INSTALL: "0" };
+const nightlyComponents = spawnSync("rustup", ["component", "list", "--installed", "--toolchain", NIGHTLY], { encoding: "utf8", env: rustupEnv });
+const nightly = nightlyComponents.status === 0 && /^rust-src$/m.test(nightlyComponents.stdout);
+
 // `--profiling` (`npm run build -- --profiling`): optimized as for release, but the wasm
 // keeps its function names, for the CPU profiles of `node bench/run.mjs --profile`.
 const profiling = process.argv.includes("--profiling");
 const args = ["build", profiling ? "--profiling" : "--release", "--target", "web", "--out-dir", "pkg", "--out-name", WASM];
-console.log(`wasm-pack ${args.join(" ")}`);
-const built = spawnSync("wasm-pack", args, { cwd: root, env: process.env, stdio: "inherit" });
+let env = process.env;
+if (nightly) {
+  // `--mode force` skips wasm-pack's check of the wasm32 target, which would run `rustup
+  // target add`: the dist server has no prebuilt wasm32 std for this nightly, and
+  // -Zbuild-std needs none. The nightly's artifacts get their own target directory, so
+  // that its builds and the stable ones (tests, clippy) do not rebuild each other's.
+  args.push("--mode", "force", ".", "--", "-Zbuild-std=std,panic_abort", "--target-dir", "target/nightly");
+  // Legacy symbol mangling, as on stable: wasm-bindgen names the closure shims in the glue
+  // after their symbols, and nightly's v0 names are longer (the glue is 0.7 KB larger).
+  const nightlyFlags = "-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy";
+  const rustflags = [process.env.RUSTFLAGS, nightlyFlags].filter(Boolean).join(" ");
+  env = { ...rustupEnv, RUSTUP_TOOLCHAIN: NIGHTLY, RUSTFLAGS: rustflags };
+}
+const toolchain = nightly ? `rust ${NIGHTLY}, -Zbuild-std, -Cpanic=immediate-abort` : "rust stable";
+console.log(
+  nightly
+    ? `build-package: wasm on ${toolchain}`
+    : `build-package: wasm on rust stable, larger: ${NIGHTLY} with rust-src is not installed (bash scripts/setup.sh installs it)`,
+);
+console.log(`${nightly ? `RUSTUP_TOOLCHAIN=${NIGHTLY} RUSTFLAGS="${env.RUSTFLAGS}" ` : ""}wasm-pack ${args.join(" ")}`);
+const built = spawnSync("wasm-pack", args, { cwd: root, env, stdio: "inherit" });
 if (built.error) {
   console.error(`build-package: cannot run wasm-pack: ${built.error.message}`);
   process.exit(1);
@@ -233,7 +266,8 @@ const factoryFault = await (async () => {
   // its current buffer.
   memory.grow(1);
   const held = new dead.Connection("ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket", () => {});
-  held.configure(true, 1, 1, 1, 0, 1, JSON.stringify({ frameBytes: 1 }));
+  // Configure (command 0), delivering its events (flag 256): a call that allocates.
+  held.run(0, 0, 0, 256, JSON.stringify({ limits: { frameBytes: 1 } }));
   if (dead.liveConnections() != 1 || fresh.liveConnections() != 0) return "two glues share one instance";
   const refs = [new WeakRef(memory), new WeakRef(memory.buffer)];
   memory = null;
@@ -256,7 +290,7 @@ if (factoryFault) {
 // minified (esbuild, as an app's bundler would) plus the wasm module, gzip -9 each.
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
-console.log(`\nresocket ${manifest.version} built in pkg/`);
+console.log(`\nresocket ${manifest.version} built in pkg/ (${toolchain}${profiling ? ", profiling" : ""})`);
 for (const file of [`${WASM}_bg.wasm`, `${WASM}.js`, "index.js"]) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`  ${file.padEnd(22)} ${kb(bytes.length).padStart(9)}  gzip ${kb(gzip(bytes)).padStart(8)}`);

@@ -4,7 +4,9 @@
 # Idempotent and quick when everything is present: every step checks first and prints
 # one line ("ok ..." or "installing ..."). Needs rustup (stable), Node and npm; uses
 # apt-get (through sudo when not root) for the Debian packages. Works without a
-# terminal (CI=true, no stdin).
+# terminal (CI=true, no stdin). The one optional step is the nightly toolchain of the
+# package build: if it cannot be installed (offline), setup goes on and says so, and the
+# package is built on stable.
 #
 # Cargo-installed tools go to ${CARGO_HOME:-$HOME/.cargo}/bin; that directory is put
 # first on PATH here, and the npm scripts that run after this one do the same.
@@ -45,6 +47,30 @@ if ((${#missing_components[@]})); then
   rustup component add "${missing_components[@]}"
 else
   say "ok rust components rustfmt clippy"
+fi
+
+# --- Nightly toolchain of the package build (optional) --------------------------------
+# scripts/build-package.mjs builds the shipped wasm on this pinned nightly, std included
+# (rust-src; its dist has no prebuilt wasm32 std), when it is installed, and on stable
+# otherwise: so a failed install is reported, not fatal. The pin is the build script's.
+NIGHTLY=$(sed -nE 's/^const NIGHTLY = "([^"]+)";.*/\1/p' scripts/build-package.mjs)
+[[ -n "$NIGHTLY" ]] || die 'cannot find `const NIGHTLY = "..."` in scripts/build-package.mjs'
+# RUSTUP_AUTO_INSTALL=0: rustup would otherwise download a toolchain it is asked about.
+nightly_components=$(RUSTUP_AUTO_INSTALL=0 rustup component list --installed --toolchain "$NIGHTLY" 2>/dev/null || true)
+if grep -qx rust-src <<<"$nightly_components"; then
+  say "ok rust $NIGHTLY with rust-src (package build)"
+else
+  if [[ -n "$nightly_components" ]]; then
+    say "installing rust-src for $NIGHTLY (package build)"
+    nightly_install=(rustup component add rust-src --toolchain "$NIGHTLY")
+  else
+    say "installing rust $NIGHTLY with rust-src (package build, a minute)"
+    nightly_install=(rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --no-self-update)
+  fi
+  if ! nightly_log=$("${nightly_install[@]}" </dev/null 2>&1); then
+    nightly_error=$(grep -m1 '^error' <<<"$nightly_log" || true)
+    say "no rust $NIGHTLY (${nightly_error:-${nightly_install[*]} failed}): the package will be built on stable (larger)"
+  fi
 fi
 
 # --- Cargo-installed tools --------------------------------------------------------------

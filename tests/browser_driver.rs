@@ -46,6 +46,7 @@ impl Client {
         self.driver
             .command(|manager, now| manager.connect(now, socket))
             .expect("driver idle");
+        self.driver.deliver();
     }
 
     /// Waits for the notice `wanted` picks out, collecting the ones before it.
@@ -88,10 +89,13 @@ impl Client {
             timeout: Some(5_000),
             ..EmitOptions::default()
         };
-        self.driver
+        let id = self
+            .driver
             .command(|manager, now| manager.emit(now, socket, data, Vec::new(), options))
             .expect("driver idle")
-            .expect("valid emit")
+            .expect("valid emit");
+        self.driver.deliver();
+        id
     }
 }
 
@@ -162,7 +166,7 @@ async fn a_dropped_transport_reconnects_and_recovers_the_session() {
     client.emit(r#"["echo","hello"]"#, false);
     let (event, _) = client
         .until(5_000, |n| match n {
-            Notice::Socket(_, SocketEvent::Event(event)) => Some(event.data.as_str().to_owned()),
+            Notice::Socket(_, SocketEvent::Event(event)) => Some(event.args().as_str().to_owned()),
             _ => None,
         })
         .await;
@@ -175,6 +179,7 @@ async fn a_dropped_transport_reconnects_and_recovers_the_session() {
         .driver
         .command(|m, now| m.close_transport(now))
         .unwrap();
+    client.driver.deliver();
     let seen = client.connected().await;
     // Heartbeats and the upgrade to WebSocket come whenever the network has them done.
     let order: Vec<&Notice> = seen

@@ -1567,7 +1567,8 @@ impl Harness {
             model.server_acks[model.server_ack_count % 4] = id;
             model.server_ack_count += 1;
         }
-        let data = event.data.as_str();
+        let args = event.args();
+        let data = args.as_str();
         let Some(tag) = tag_of(data) else {
             // An event from garbage: its offset, if any, is unknown.
             model.tainted = true;

@@ -16,7 +16,7 @@ use crate::core::{
     AckError, ConnectError, IncomingEvent, ManagerEvent, Payload, SocketEvent, SocketKey,
 };
 use crate::driver::{Notice, ReceivedText};
-use crate::protocol::Frame;
+use crate::protocol::{Frame, JsonText};
 
 #[wasm_bindgen]
 extern "C" {
@@ -40,7 +40,15 @@ extern "C" {
     ) -> Result<(), JsValue>;
 }
 
-/// The events, numbered in the order of `KINDS` in `src/api/js/index.js`.
+/// The events, numbered in the order of `KINDS` in `src/api/js/index.js` (the same
+/// names in snake case; `tests/e2e/contract.test.mjs` checks it). The arguments:
+/// - `Event`: the text, where the payload starts in it (UTF-16), the attachments, and
+///   the ack id, or -1 when the payload's last element is the recovery offset;
+/// - `Ack`: the id, the text, the attachments, where the payload starts in the text;
+/// - `AckError`: the id, the message, the error type; `Dropped`: the emit's JSON and
+///   the reason; `Auth`: the token; `Sent`: the JSON and the attachments;
+/// - `ConnectError`: the message, the error type, the server's `data` as JSON;
+/// - connection events: what socket.io-client hands their listeners.
 #[derive(Clone, Copy)]
 enum Kind {
     Open,
@@ -149,15 +157,13 @@ fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>)
                 args,
                 attachments: bytes,
             }),
-        ) => (
-            Kind::Ack,
-            [
-                (id as f64).into(),
-                args.into_string().into(),
-                attachments(bytes),
-                none(),
-            ],
-        ),
+        ) => {
+            let (text, start) = in_frame(args, frame);
+            (
+                Kind::Ack,
+                [(id as f64).into(), text, attachments(bytes), start.into()],
+            )
+        }
         SocketEvent::Ack(id, Err(error)) => (
             Kind::AckError,
             [
@@ -195,25 +201,30 @@ fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>)
     Call::new(kind, key, args)
 }
 
-/// `[text, start, attachments, ack id]`: the payload is `text` from UTF-16 index `start`
-/// on (`text` is the frame's own string when the payload ends it, else the payload).
+/// `[text, start, attachments, ack id or -1]` (see [`Kind`]).
 fn incoming_event(event: IncomingEvent, frame: Option<&ReceivedText>) -> [JsValue; 4] {
     let IncomingEvent {
         data,
+        ends_with_offset,
         attachments: bytes,
         ack_id,
     } = event;
-    let in_frame = frame.and_then(|frame| Some((frame, frame.start_of_tail(data.as_str())?)));
-    let (text, start) = match in_frame {
-        Some((frame, start)) => (JsValue::from(frame.js()), start),
-        None => (data.into_string().into(), 0),
+    let (text, start) = in_frame(data, frame);
+    let ack = match (ack_id, ends_with_offset) {
+        (Some(id), _) => (id as f64).into(),
+        (None, true) => (-1).into(),
+        (None, false) => JsValue::UNDEFINED,
     };
-    [
-        text,
-        start.into(),
-        attachments(bytes),
-        ack_id.map_or(JsValue::UNDEFINED, |id| (id as f64).into()),
-    ]
+    [text, start.into(), attachments(bytes), ack]
+}
+
+/// The payload as `text` from UTF-16 index `start` on: `text` is the frame's own string
+/// when the payload ends it, else the payload.
+fn in_frame(payload: JsonText, frame: Option<&ReceivedText>) -> (JsValue, u32) {
+    match frame.and_then(|frame| Some((frame, frame.start_of_tail(payload.as_str())?))) {
+        Some((frame, start)) => (frame.js().into(), start),
+        None => (payload.into_string().into(), 0),
+    }
 }
 
 fn ack_error_code(error: AckError) -> &'static str {

@@ -8,5 +8,6 @@
 
 mod connection;
 mod events;
+mod options;
 
 pub use connection::Connection;

@@ -81,17 +81,8 @@ impl ClientError {
 
 type AckCallback = Box<dyn FnOnce(Result<Vec<Value>, AckError>)>;
 
-#[derive(Default)]
-struct Acks {
-    waiting: HashMap<u64, AckCallback>,
-    /// Outcomes that arrived while their emit was still being made (an emit refused at
-    /// once), before its callback could be registered. Kept by id while any emit is
-    /// under way: the handler may emit again from inside one, and that emit must
-    /// neither take nor drop the outer one's outcome.
-    early: HashMap<u64, Result<Vec<Value>, AckError>>,
-    /// Emits under way, nested ones included.
-    emitting: u32,
-}
+/// The callbacks of the emits waiting for their acknowledgement, by ack id.
+type Acks = HashMap<u64, AckCallback>;
 
 /// One namespace of a Socket.IO server, connected from the browser.
 pub struct Socket {
@@ -152,7 +143,9 @@ impl Socket {
 
     /// Sends event `name` with `args` (sent now, or queued until connected).
     pub fn emit(&self, name: &str, args: Vec<Value>) -> Result<(), ClientError> {
-        self.send(name, args, EmitOptions::default()).map(drop)
+        let sent = self.send(name, args, EmitOptions::default());
+        self.driver.deliver();
+        sent.map(drop)
     }
 
     /// Sends event `name` and calls `callback` with the server's answer, or with the
@@ -169,33 +162,14 @@ impl Socket {
             timeout,
             ..EmitOptions::default()
         };
-        self.acks.borrow_mut().emitting += 1;
+        // The emit's events (an ack refused at once) wait until its callback is
+        // registered.
         let sent = self.send(name, args, options);
-        let early = {
-            let mut acks = self.acks.borrow_mut();
-            acks.emitting -= 1;
-            let early = match sent {
-                Ok(Some(id)) => acks.early.remove(&id),
-                _ => None,
-            };
-            if acks.emitting == 0 {
-                acks.early.clear();
-            }
-            early
-        };
-        let Some(id) = sent? else {
-            return Ok(());
-        };
-        match early {
-            Some(result) => callback(result),
-            None => {
-                self.acks
-                    .borrow_mut()
-                    .waiting
-                    .insert(id, Box::new(callback));
-            }
+        if let Ok(Some(id)) = sent {
+            self.acks.borrow_mut().insert(id, Box::new(callback));
         }
-        Ok(())
+        self.driver.deliver();
+        sent.map(drop)
     }
 
     /// Answers the server's acknowledgement request `id` (from [`Event::Message`]).
@@ -254,6 +228,7 @@ impl Socket {
             .unwrap_or(false)
     }
 
+    /// Makes the emit; its events wait for the driver's next delivery.
     fn send(
         &self,
         name: &str,
@@ -262,12 +237,17 @@ impl Socket {
     ) -> Result<Option<u64>, ClientError> {
         let (data, attachments) = event_parts(&self.namespace, name, args);
         let key = self.key;
-        self.command(|manager, now| manager.emit(now, key, data, attachments, options))?
+        self.driver
+            .command(|manager, now| manager.emit(now, key, data, attachments, options))
+            .map_err(|_| ClientError::Busy)?
             .map_err(ClientError::Emit)
     }
 
+    /// Runs `command`, then delivers its events.
     fn command<R>(&self, command: impl FnOnce(&mut Manager, u64) -> R) -> Result<R, ClientError> {
-        self.driver.command(command).map_err(|_| ClientError::Busy)
+        let result = self.driver.command(command).map_err(|_| ClientError::Busy);
+        self.driver.deliver();
+        result
     }
 }
 
@@ -319,7 +299,10 @@ fn translate(namespace: &str, acks: &RefCell<Acks>, notice: Notice) -> Option<Ev
         SocketEvent::ConnectError(error) => Event::ConnectError(error),
         SocketEvent::Disconnect(reason) => Event::Disconnect(reason),
         SocketEvent::Event(event) => match values(namespace, event.data, event.attachments) {
-            Ok(mut args) if !args.is_empty() => {
+            Ok(mut args) if args.len() > usize::from(event.ends_with_offset) => {
+                if event.ends_with_offset {
+                    args.pop();
+                }
                 // Servers may name events with numbers, as socket.io-client tolerates.
                 let name = match args.remove(0) {
                     Value::String(name) => name,
@@ -356,17 +339,9 @@ fn translate(namespace: &str, acks: &RefCell<Acks>, notice: Notice) -> Option<Ev
 }
 
 fn settle(acks: &RefCell<Acks>, id: u64, result: Result<Vec<Value>, AckError>) {
-    let callback = {
-        let mut acks = acks.borrow_mut();
-        match acks.waiting.remove(&id) {
-            Some(callback) => callback,
-            None => {
-                if acks.emitting > 0 {
-                    acks.early.insert(id, result);
-                }
-                return;
-            }
-        }
-    };
-    callback(result);
+    // Bound first: the callback may emit, which registers another.
+    let callback = acks.borrow_mut().remove(&id);
+    if let Some(callback) = callback {
+        callback(result);
+    }
 }

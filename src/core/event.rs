@@ -3,6 +3,8 @@
 //! Owns the vocabulary of outputs (socket.io-client's event names and disconnect
 //! reasons) and their stable codes. It must not decide when anything happens.
 
+use std::borrow::Cow;
+
 use super::outbox::DropReason;
 use crate::protocol::{Frame, JsonText, ProtocolError};
 
@@ -129,15 +131,31 @@ pub struct Payload {
     pub attachments: Vec<Vec<u8>>,
 }
 
-/// An EVENT from the server. `data` is the whole array, `[name, ...args]`, with the
-/// recovery offset already removed.
+/// An EVENT from the server. `data` is the array as the server sent it, `[name, ...args]`,
+/// followed by the recovery offset when `ends_with_offset`: kept whole, so that a shell
+/// holding the frame can hand the app the frame's own text (see [`IncomingEvent::args`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncomingEvent {
     pub data: JsonText,
+    /// The last element of `data` is the server's recovery offset, not an argument.
+    pub ends_with_offset: bool,
     pub attachments: Vec<Vec<u8>>,
     /// Set when the server waits for an acknowledgement (answer with
     /// [`Manager::ack`](super::Manager::ack)).
     pub ack_id: Option<u64>,
+}
+
+impl IncomingEvent {
+    /// `[name, ...args]`: `data` without the recovery offset (a copy only when it has one).
+    pub fn args(&self) -> Cow<'_, JsonText> {
+        if !self.ends_with_offset {
+            return Cow::Borrowed(&self.data);
+        }
+        // The core checked that `data` is an array of at least two elements.
+        let elements = self.data.array_elements().unwrap_or_default();
+        let args = elements.split_last().map_or(&[][..], |(_, args)| args);
+        Cow::Owned(JsonText::array_from_elements(args))
+    }
 }
 
 /// Why a socket was disconnected; the strings are socket.io-client's.

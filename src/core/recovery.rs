@@ -135,10 +135,10 @@ impl RecoveryPoint {
     }
 }
 
-/// Splits the offset the server appends to each stored EVENT of a recoverable session:
-/// the last element, a string of at most [`MAX_OFFSET_LEN`] bytes, of an event without
-/// ack id that has arguments besides it. Returns the data without it.
-pub(crate) fn split_offset(data: &JsonText) -> Result<Option<(JsonText, String)>, ProtocolError> {
+/// The offset the server appends to each stored EVENT of a recoverable session: the
+/// last element, a string of at most [`MAX_OFFSET_LEN`] bytes, of an event without ack
+/// id that has arguments besides it.
+pub(crate) fn trailing_offset(data: &JsonText) -> Result<Option<String>, ProtocolError> {
     let elements = data.array_elements()?;
     let Some((last, rest)) = elements.split_last() else {
         return Ok(None);
@@ -146,5 +146,5 @@ pub(crate) fn split_offset(data: &JsonText) -> Result<Option<(JsonText, String)>
     if rest.is_empty() || last.len() > MAX_OFFSET_LEN + 2 {
         return Ok(None);
     }
-    Ok(decode_string(last).map(|offset| (JsonText::array_from_elements(rest), offset.into())))
+    Ok(decode_string(last).map(Into::into))
 }

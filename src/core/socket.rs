@@ -13,7 +13,7 @@ use super::event::{
     Payload, SocketEvent, SocketKey,
 };
 use super::outbox::{DropReason, Outbox, Queued};
-use super::recovery::{split_offset, Arrival, RecoveryPoint};
+use super::recovery::{trailing_offset, Arrival, RecoveryPoint};
 use super::reliable::{Finished, ReliableQueue, Settled};
 use super::rng::Rng;
 use super::wire::Wire;
@@ -674,23 +674,20 @@ impl Socket {
         out.push_back(self.event(SocketEvent::Event(event)));
     }
 
-    /// Splits the recovery offset off the event, once a pid is held.
+    /// The event and its recovery offset, once a pid is held.
     fn incoming_event(
         &self,
         data: JsonText,
         attachments: Vec<Vec<u8>>,
         ack_id: Option<u64>,
     ) -> Result<(IncomingEvent, Option<String>), ProtocolError> {
-        let split = match (&self.recovery, ack_id) {
-            (Some(_), None) if !self.is_volatile_event(&data) => split_offset(&data)?,
+        let offset = match (&self.recovery, ack_id) {
+            (Some(_), None) if !self.is_volatile_event(&data) => trailing_offset(&data)?,
             _ => None,
-        };
-        let (data, offset) = match split {
-            Some((data, offset)) => (data, Some(offset)),
-            None => (data, None),
         };
         let event = IncomingEvent {
             data,
+            ends_with_offset: offset.is_some(),
             attachments,
             ack_id,
         };

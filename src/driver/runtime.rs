@@ -6,17 +6,20 @@
 //! core's next deadline, and the page listeners; all are released on `Drop`. It makes
 //! no decision of its own: every input goes to the core, every output comes from it.
 //!
-//! Re-entrancy rule: the core is borrowed only while an input is handled and its
-//! outputs are drained; events reach the sink after the borrow is released, so a sink
-//! may call back into the driver (emit from a listener, disconnect, ...). The events of
-//! such a nested call are delivered before it returns, as socket.io-client's emitter
-//! does: `disconnect()` called in a `connect` listener has fired `disconnect` when it
-//! returns, before the next `connect` listener runs. A transport the core asks for is
-//! opened once the events produced before it are delivered (so that a listener can still
-//! change the URL), by the outermost call only.
+//! Delivery rule: the core is borrowed only while an input is handled and its outputs
+//! are drained; its events are queued, and delivered to the sink once the borrow is
+//! released, so a sink may call back into the driver (emit from a listener,
+//! disconnect, ...). What the browser reports is delivered at once. A command's events
+//! wait for [`Driver::deliver`], which the caller makes once it has the command's
+//! result (an emit's ack id): an ack refused inside the emit then finds its callback.
+//! Each delivery takes the queue as it is, so the events of a command made by a
+//! listener are delivered by that command's own `deliver`, before the next listener of
+//! the outer event runs, as socket.io-client's emitter does: `disconnect()` called in a
+//! `connect` listener has fired `disconnect` when it returns. A transport the core asks
+//! for is opened once the events produced before it are delivered (so that a listener
+//! can still change the URL), by the outermost delivery only.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use super::clock::Clock;
@@ -64,6 +67,8 @@ type Sink = dyn Fn(Notice, Option<&ReceivedText>);
 struct Shared {
     core: RefCell<Core>,
     sink: Box<Sink>,
+    /// Events not yet delivered, each with the frame whose handling produced it.
+    undelivered: RefCell<Vec<(Notice, Option<Rc<ReceivedText>>)>>,
     /// An outer call is delivering events: a nested one opens no transport.
     delivering: Cell<bool>,
 }
@@ -150,6 +155,7 @@ impl Driver {
                     timer,
                 }),
                 sink: Box::new(sink),
+                undelivered: RefCell::default(),
                 delivering: Cell::new(false),
             }
         });
@@ -177,14 +183,27 @@ impl Driver {
         }
     }
 
-    /// Runs a command on the core (connect, emit, ...) and carries out its outputs.
+    /// Runs a command on the core (connect, emit, ...) and carries out its outputs. Its
+    /// events wait for [`Driver::deliver`].
     pub fn command<R>(
         &self,
         command: impl FnOnce(&mut Manager, u64) -> R,
     ) -> Result<R, DriverError> {
-        run(&Rc::downgrade(&self.shared), None, |core, now| {
-            command(&mut core.manager, now)
-        })
+        let mut command = Some(command);
+        let mut result = None;
+        handle(&self.shared, None, &mut |core, now| {
+            result = command
+                .take()
+                .map(|command| command(&mut core.manager, now));
+        })?;
+        result.ok_or(DriverError::Busy)
+    }
+
+    /// Delivers the events not yet delivered (those of the commands made since the last
+    /// delivery), then, unless a delivery is under way, opens the transports the core
+    /// asked for.
+    pub fn deliver(&self) {
+        deliver(&Rc::downgrade(&self.shared), &self.shared);
     }
 
     /// Reads the core's state without changing it.
@@ -210,55 +229,70 @@ impl Driver {
     }
 }
 
-/// Hands one input to the core (`frame`: the latest text frame, if the input is a frame),
-/// carries out what it asks, then delivers its events.
+/// Hands one input from the browser to the core (`frame`: the latest text frame, if the
+/// input is a frame), carries out what it asks, then delivers its events.
 fn run<R>(
     weak: &Weak<Shared>,
     frame: Option<Rc<ReceivedText>>,
     input: impl FnOnce(&mut Core, u64) -> R,
 ) -> Result<R, DriverError> {
+    let shared = weak.upgrade().ok_or(DriverError::Gone)?;
     let mut input = Some(input);
     let mut result = None;
-    run_once(weak, frame, &mut |core, now| {
+    handle(&shared, frame, &mut |core, now| {
         result = input.take().map(|input| input(core, now));
     })?;
+    deliver(weak, &shared);
     result.ok_or(DriverError::Busy)
 }
 
-/// [`run`]'s work, compiled once for every kind of input instead of once per command
+/// Hands one input to the core and carries out what it asks; its events join the
+/// undelivered ones. Compiled once for every kind of input instead of once per command
 /// (each wasm export would otherwise carry a copy).
 #[inline(never)]
-fn run_once(
-    weak: &Weak<Shared>,
+fn handle(
+    shared: &Shared,
     frame: Option<Rc<ReceivedText>>,
     input: &mut dyn FnMut(&mut Core, u64),
 ) -> Result<(), DriverError> {
-    let shared = weak.upgrade().ok_or(DriverError::Gone)?;
-    let mut notices = VecDeque::new();
-    {
-        let mut core = shared
-            .core
-            .try_borrow_mut()
-            .map_err(|_| DriverError::Busy)?;
-        let now = core.clock.now();
-        input(&mut core, now);
-        core.carry_out(now, &frame, &mut notices);
+    let mut core = shared
+        .core
+        .try_borrow_mut()
+        .map_err(|_| DriverError::Busy)?;
+    let now = core.clock.now();
+    input(&mut core, now);
+    // The queue is not borrowed elsewhere while the core is: delivery takes it whole
+    // before calling the sink.
+    if let Ok(mut undelivered) = shared.undelivered.try_borrow_mut() {
+        core.carry_out(now, &frame, &mut undelivered);
     }
+    Ok(())
+}
+
+/// Delivers every undelivered event; the outermost delivery then opens the transports
+/// the core asked for.
+#[inline(never)]
+fn deliver(weak: &Weak<Shared>, shared: &Shared) {
     let outermost = !shared.delivering.replace(true);
-    for (notice, frame) in notices {
-        (shared.sink)(notice, frame.as_deref());
+    loop {
+        let events = match shared.undelivered.try_borrow_mut() {
+            Ok(mut undelivered) if !undelivered.is_empty() => std::mem::take(&mut *undelivered),
+            _ => break,
+        };
+        for (notice, frame) in events {
+            (shared.sink)(notice, frame.as_deref());
+        }
     }
     if outermost {
         shared.delivering.set(false);
-        open_transports(weak, &shared);
+        open_transports(weak, shared);
     }
-    Ok(())
 }
 
 /// Opens the transports the core asked for, once the events before them are delivered:
 /// a `reconnect_attempt` listener may still change the URL (a fresh token in the
 /// query), as socket.io-client builds each connection after that event. Only the
-/// outermost call does it, so that an input made by a listener opens nothing early.
+/// outermost delivery does it, so that an input made by a listener opens nothing early.
 fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
     loop {
         let mut next = match shared.core.try_borrow_mut() {
@@ -266,7 +300,7 @@ fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
             _ => return,
         };
         // Opening is an input like any other: what it causes is carried out and delivered.
-        let opened = run_once(weak, None, &mut |core, now| {
+        let opened = handle(shared, None, &mut |core, now| {
             if let Some((conn, kind, query)) = next.take() {
                 core.open(weak, conn, kind, &query, now);
             }
@@ -274,6 +308,7 @@ fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
         if opened.is_err() {
             return;
         }
+        deliver(weak, shared);
     }
 }
 
@@ -294,7 +329,7 @@ impl Core {
         &mut self,
         now: u64,
         frame: &Option<Rc<ReceivedText>>,
-        notices: &mut VecDeque<(Notice, Option<Rc<ReceivedText>>)>,
+        notices: &mut Vec<(Notice, Option<Rc<ReceivedText>>)>,
     ) {
         while let Some(output) = self.manager.poll_output() {
             match output {
@@ -325,11 +360,9 @@ impl Core {
                             .handle_request_failed(now, conn, body.is_some());
                     }
                 }
-                Output::Manager(event) => {
-                    notices.push_back((Notice::Manager(event), frame.clone()))
-                }
+                Output::Manager(event) => notices.push((Notice::Manager(event), frame.clone())),
                 Output::Socket(key, event) => {
-                    notices.push_back((Notice::Socket(key, event), frame.clone()))
+                    notices.push((Notice::Socket(key, event), frame.clone()))
                 }
             }
         }

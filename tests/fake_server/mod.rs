@@ -371,7 +371,7 @@ pub fn render_socket(event: &SocketEvent) -> String {
             format!("connect_error(refused: {message})")
         }
         SocketEvent::Disconnect(reason) => format!("disconnect({})", reason.as_str()),
-        SocketEvent::Event(event) => format!("event({})", event.data.as_str()),
+        SocketEvent::Event(event) => format!("event({})", event.args().as_str()),
         SocketEvent::Ack(id, Ok(payload)) => format!("ack({id}, {})", payload.args.as_str()),
         SocketEvent::Ack(id, Err(error)) => format!("ack({id}, {})", render_ack_error(*error)),
         SocketEvent::AuthRequest(token) => format!("auth_request({token})"),

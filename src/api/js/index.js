@@ -105,11 +105,41 @@ globalThis.addEventListener?.("error", (e) => {
   if (isTrap(e.error) && `${e.filename} ${e.error.stack}`.includes(WASM_URL)) trapped(inst, e.error);
 });
 
-// Manager `m`'s Connection `c`, each method a call that a trap cannot escape: once the
-// instance trapped, calls answer as a closed connection would (`undefined`, state 0, an
+// The commands of the wasm Connection's run(), numbered in the order of `Op` in
+// src/api/connection.rs, and its flags (tests/e2e/contract.test.mjs checks both).
+const OPS = ["configure", "socket", "open", "close", "set_url", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "use_timers"];
+const OP = Object.fromEntries(OPS.map((name, i) => [name, i]));
+const WITH_ACK = 1;
+const VOLATILE = 2;
+const REPORT_SENT = 4;
+const DELIVER = 256;
+
+// Manager `m`'s Connection `c`, through calls that a trap cannot escape: once the
+// instance trapped, they answer as a closed connection would (`undefined`, state 0, an
 // empty queue) and never reach it again.
+//   run(op, key, number, flags, text, extra): a command (see `Op`); its events wait
+//     for deliver(), made once its result is taken care of (an emit's ack id);
+//   cmd(...the same): a command whose events are delivered before it returns;
+//   ask(op, key): a read.
 const guard = (m, c) => {
-  const g = {
+  const safe = (f) => (...args) => {
+    if (!m._i.trap) {
+      try {
+        return f(...args);
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        trapped(m._i, e, m);
+      }
+    }
+    m._dead();
+    return args[0] == OP.queued ? "[]" : undefined;
+  };
+  const run = safe((op, key = 0, n = 0, flags = 0, text, extra) => c.run(op, key, n, flags, text, extra));
+  return {
+    run,
+    cmd: (op, key, n, flags = 0, text, extra) => run(op, key, n, flags | DELIVER, text, extra),
+    ask: (op, key) => run(op, key),
+    deliver: safe(() => c.deliver()),
     free() {
       try {
         c.free();
@@ -118,24 +148,6 @@ const guard = (m, c) => {
       }
     },
   };
-  const methods = Object.getPrototypeOf(c);
-  for (const k of Object.getOwnPropertyNames(methods)) {
-    if (k == "constructor" || k == "free") continue;
-    const f = methods[k];
-    g[k] = (...args) => {
-      if (!m._i.trap) {
-        try {
-          return f.apply(c, args);
-        } catch (e) {
-          if (!isTrap(e)) throw e;
-          trapped(m._i, e, m);
-        }
-      }
-      m._dead();
-      return k == "queued" ? "[]" : undefined;
-    };
-  }
-  return g;
 };
 
 const need = (name, ok, what) => {
@@ -177,10 +189,10 @@ const hasBinary = (o) => {
 
 // [json, attachments]: binary values (ArrayBuffer or any view of one, Node's Buffer
 // included), anywhere in `data`, become {"_placeholder":true,"num":i} in depth-first
-// order and their bytes attachment i, as socket.io-parser does.
+// order and their bytes attachment i, as socket.io-parser does (no binary: [json]).
 const encode = (data) => {
+  if (!hasBinary(data)) return [JSON.stringify(data)];
   const attachments = [];
-  if (!hasBinary(data)) return [JSON.stringify(data), attachments];
   const json = JSON.stringify(data, function (key, value) {
     // `this[key]` is the value before toJSON (Buffer has one).
     const o = this[key];
@@ -284,10 +296,9 @@ const setting = (name, v) => {
   need(name, ok(v), what);
   return v;
 };
-// Connection's parameters from the settings (`timeout: false` = no handshake timeout).
-const params = (c) => [...Object.values(c).slice(0, 5), c.timeout === false ? Infinity : c.timeout];
-// The `limits` option as configure() takes it: JSON, its field names read by the core.
-const limits = (o) => o && JSON.stringify(o);
+// The settings as the core reads them (by name; Infinity becomes null in JSON, which
+// the core reads as unlimited): -1 attempts and `timeout: false` mean no limit.
+const settings = (c) => ({ ...c, reconnectionAttempts: c.reconnectionAttempts < 0 ? Infinity : c.reconnectionAttempts, timeout: c.timeout === false ? Infinity : c.timeout });
 
 // The URL to connect to (its pathname is the namespace), and the scheme of its Engine.IO
 // endpoint, http: or https: (WebSockets go to the ws: or wss: twin). Without a URL: the
@@ -323,14 +334,13 @@ export const WebTransport = transport("webtransport", "WebTransport");
 export const transports = { websocket: WebSocket, polling: XHR, webtransport: WebTransport };
 
 const transportName = (t) => (typeof t == "string" ? t : t?.name);
-// The transport options as the core reads them (by name, as JSON); `packets`: the app
-// listens to packets.
-const transportOptions = (o, packets) => {
+// The transport options as the core reads them (by name).
+const transportOptions = (o) => {
   const names = (o.transports ?? ["polling", "websocket"]).map(transportName).filter((n) => n != "webtransport");
   const polling = o.transportOptions?.polling ?? {};
   const headers = { ...o.extraHeaders, ...polling.extraHeaders };
   const protocols = o.protocols == null ? [] : [].concat(o.protocols);
-  return JSON.stringify({
+  return {
     transports: names,
     upgrade: o.upgrade !== false,
     rememberUpgrade: !!o.rememberUpgrade,
@@ -341,8 +351,7 @@ const transportOptions = (o, packets) => {
     withCredentials: !!(polling.withCredentials ?? o.withCredentials),
     requestTimeout: o.requestTimeout || 0,
     protocols,
-    packets: !!packets,
-  });
+  };
 };
 
 // Packets cost a crossing each: the core reports them once the app listens to one of
@@ -368,11 +377,11 @@ class Engine extends Emitter {
   constructor(manager) {
     super();
     const c = manager._c;
-    Object.assign(this, { transport: null, readyState: "closed", close: () => c.closeTransport(), _m: manager });
+    Object.assign(this, { transport: null, readyState: "closed", close: () => c.cmd(OP.close_transport), _m: manager });
   }
 
   get id() {
-    return this._m._c.engineId() ?? null;
+    return this._m._c.ask(OP.engine_id) ?? null;
   }
 
   on(ev, fn) {
@@ -426,7 +435,8 @@ const checkSocket = (o) => {
 // wasm side reaches its Manager through a WeakRef only, or it could never be collected.
 const live = new Set();
 const HOLD_EVENTS = ["connect", "connect_error", "disconnect", "reconnect_failed"];
-// The core's events by number, in the order of `Kind` in src/api/events.rs.
+// The core's events by number, in the order of `Kind` in src/api/events.rs (checked by
+// tests/e2e/contract.test.mjs).
 const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain"];
 // The wasm Connection's event callback. Made out here so that its closure holds the
 // WeakRef alone (a closure made in the constructor would share its scope, `this` included).
@@ -463,8 +473,8 @@ export class Manager extends Emitter {
     this._uri = target(uri, opts);
     const i = (this._i = current());
     this._c = guard(this, new i.g.Connection((this._u = this._url()), relay(new WeakRef(this))));
-    this._c.configure(...params(cfg), limits(opts.limits), transportOptions(opts));
-    if (opts.useNativeTimers) this._c.useTimers(...NATIVE_TIMERS);
+    this._c.cmd(OP.configure, 0, 0, 0, JSON.stringify({ ...settings(cfg), limits: opts.limits, ...transportOptions(opts) }));
+    if (opts.useNativeTimers) this._c.cmd(OP.use_timers, 0, 0, 0, undefined, NATIVE_TIMERS);
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
     // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
     // would (the sockets reconnect, and may recover their session).
@@ -478,8 +488,8 @@ export class Manager extends Emitter {
     // Each socket's state() as last seen: a trap is reported from it (the dead instance
     // cannot be asked).
     // Bit 8 of any key's state(): the connection was opened for its own sake.
-    let any = this._c.state(0) & 8 ? 2 : 0;
-    for (const s of this._socks) if (s) any |= s._st = this._c.state(s._k);
+    let any = this._c.ask(OP.state, 0) & 8 ? 2 : 0;
+    for (const s of this._socks) if (s) any |= s._st = this._c.ask(OP.state, s._k);
     if (any & 2) live.add(this);
     else live.delete(this);
   }
@@ -511,7 +521,7 @@ export class Manager extends Emitter {
   _set(name, v) {
     if (v === undefined) return this._cfg[name];
     this._cfg[name] = setting(name, v);
-    this._c.configure(...params(this._cfg));
+    this._c.cmd(OP.configure, 0, 0, 0, JSON.stringify(settings(this._cfg)));
     return this;
   }
 
@@ -540,14 +550,14 @@ export class Manager extends Emitter {
   _refreshUrl() {
     this._began = 1;
     const u = this._url();
-    if (u != this._u) this._c.setUrl((this._u = u));
+    if (u != this._u) this._c.cmd(OP.set_url, 0, 0, 0, (this._u = u));
   }
 
   // The app listens to packets: the core reports them from now on.
   _packets() {
     if (this._pk) return;
     this._pk = 1;
-    this._c.configure(...params(this._cfg), undefined, transportOptions(this.opts, true));
+    this._c.cmd(OP.configure, 0, 0, 0, '{"packets":true}');
   }
 
   on(ev, fn) {
@@ -606,7 +616,7 @@ export class Manager extends Emitter {
       this.once("open", opened).once("error", failed);
     }
     this._refreshUrl();
-    this._c.open();
+    this._c.cmd(OP.open);
     for (const s of this._socks) if (s?.active) s.connect();
     this._hold();
     return this;
@@ -619,7 +629,7 @@ export class Manager extends Emitter {
   /** Disconnects every socket of this manager; the connection then closes. */
   _close() {
     for (const s of this._socks) s?.disconnect();
-    this._c.close();
+    this._c.cmd(OP.close);
     this._hold();
   }
 
@@ -651,20 +661,20 @@ export class Socket extends Emitter {
     // (re)connect and may be reassigned at any time, as in socket.io-client. `retries`
     // (at-least-once emits) and the offline queue's bounds are the core's.
     const o = this._o;
-    const age = o.maxQueueAge;
-    const overflow = o.queueOverflow && o.queueOverflow == "drop-newest";
-    this._k = io._c.socket(nsp, true, o.retries ?? undefined, o.ackTimeout ?? undefined, o.maxQueue ?? undefined, age ?? undefined, o.queueOverflow ? overflow : undefined, o.volatileEvents && JSON.stringify(o.volatileEvents));
+    const options = { namespace: nsp };
+    for (const k of ["retries", "ackTimeout", "maxQueue", "maxQueueAge", "queueOverflow", "volatileEvents"]) if (o[k] != null) options[k] = o[k];
+    this._k = io._c.cmd(OP.socket, 0, 0, 0, JSON.stringify(options));
     io._socks[this._k] = this;
     if (io._auto) this.connect();
   }
 
   get id() {
-    return this.io._c.sid(this._k);
+    return this.io._c.ask(OP.sid, this._k);
   }
 
   // A flag of the core's state(): 1 connected, 2 active, 4 recovered.
   _flag(bit) {
-    return !!(this.io._c.state(this._k) & bit);
+    return !!(this.io._c.ask(OP.state, this._k) & bit);
   }
 
   get connected() {
@@ -694,7 +704,7 @@ export class Socket extends Emitter {
     }
     if (!this.connected) {
       this.io._refreshUrl();
-      this.io._c.connect(this._k);
+      this.io._c.cmd(OP.connect, this._k);
     }
     this.io._hold();
     return this;
@@ -705,7 +715,7 @@ export class Socket extends Emitter {
   }
 
   disconnect() {
-    this.io._c.disconnect(this._k);
+    this.io._c.cmd(OP.disconnect, this._k);
     this.io._hold();
     return this;
   }
@@ -776,13 +786,6 @@ export class Socket extends Emitter {
   _send(data, ack, f) {
     const s = this;
     const [timeout, errorFirst] = s._timing(f);
-    // An emit refused at once (a full queue dropping the newest, or a listener's emit
-    // pushing it out) is settled inside the call, before its id is known here: `_settle`
-    // keeps such outcomes in `_early`, by id, while any emit of this socket is under way.
-    // One map for the outermost call and the emits listeners make inside it, so that a
-    // nested emit can neither take nor drop the outer one's outcome.
-    const outer = s._early;
-    const early = (s._early = outer || new Map());
     const outerSending = s._sending;
     const outerCompress = s.io._compress;
     // An emit that goes on the wire at once is reported within this call: its listeners
@@ -790,25 +793,23 @@ export class Socket extends Emitter {
     // compress flag (which a browser WebSocket cannot act on).
     s._sending = data;
     s.io._compress = f.compress !== false;
+    const c = s.io._c;
     let id;
     try {
       // With onAnyOutgoing listeners, the core reports each copy it puts on the wire
       // ("sent"): an emit queued offline is reported when it goes out, never if dropped.
-      id = s.io._c.emit(s._k, ...encode(data), !!ack, timeout ?? -1, !!f.volatile, s._anyOut.length > 0);
+      const flags = (ack ? WITH_ACK : 0) | (f.volatile ? VOLATILE : 0) | (s._anyOut.length ? REPORT_SENT : 0);
+      id = c.run(OP.emit, s._k, timeout ?? -1, flags, ...encode(data));
+      // Before the emit's events are delivered: an emit refused at once (a full queue
+      // dropping the newest) is settled among them.
+      if (ack && id !== undefined) s._acks.set(id, [ack, errorFirst(ack)]);
     } finally {
-      s._early = outer;
+      c.deliver();
       s._sending = outerSending;
       s.io._compress = outerCompress;
     }
-    if (ack) {
-      if (id !== undefined) {
-        s._acks.set(id, [ack, errorFirst(ack)]);
-        const settled = early.get(id);
-        if (settled) s._settle(id, ...settled);
-      }
-      // A volatile emit dropped while disconnected: no answer can ever come.
-      else if (errorFirst(ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
-    }
+    // A volatile emit dropped while disconnected: no answer can ever come.
+    if (ack && id === undefined && errorFirst(ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
     return s;
   }
 
@@ -829,19 +830,19 @@ export class Socket extends Emitter {
   rejoin(ev, ...args) {
     if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
     const c = this.io._c;
-    const id = c.addRejoin(this._k, ...encode([ev, ...args]));
-    return () => c.removeRejoin(this._k, id);
+    const id = c.cmd(OP.add_rejoin, this._k, 0, 0, ...encode([ev, ...args]));
+    return () => c.cmd(OP.remove_rejoin, this._k, id);
   }
 
   /** The emits waiting for a connection, oldest first, as `[event, ...args]` arrays. */
   get sendBuffer() {
-    return JSON.parse(this.io._c.queued(this._k));
+    return JSON.parse(this.io._c.ask(OP.queued, this._k));
   }
 
   // socket.io-client's (private) queue of `retries` emits, which some apps read for its
   // length: the at-least-once emits not yet acknowledged.
   get _queue() {
-    return new Array(this.io._c.state(this._k) >>> 4);
+    return new Array(this.io._c.ask(OP.state, this._k) >>> 4);
   }
 
   // socket.io-client's documented way to drop the buffer is `socket.sendBuffer = []`.
@@ -855,7 +856,7 @@ export class Socket extends Emitter {
    * and its acknowledgement rejected).
    */
   clearQueue() {
-    this.io._c.clearQueue(this._k);
+    this.io._c.cmd(OP.clear_queue, this._k);
     return this;
   }
 
@@ -871,13 +872,15 @@ export class Socket extends Emitter {
         // in a "connect" listener) is not delivered, as with socket.io-client.
         if (!this._up) return;
         // The payload is `a` from index `b` on: `a` may be the whole frame it came in.
+        // `d`: the ack id, or -1 when the last element is the recovery offset.
         const args = decode(b ? a.slice(b) : a, c);
-        if (d !== undefined) args.push(this._reply(d));
+        if (d === -1) args.pop();
+        else if (d !== undefined) args.push(this._reply(d));
         if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
         return this._fire(...args);
       }
       case "ack":
-        return this._settle(a, null, decode(b, c));
+        return this._settle(a, null, decode(d ? b.slice(d) : b, c));
       case "ack_error":
         return this._settle(a, fail(b, c));
       case "sent": {
@@ -913,10 +916,7 @@ export class Socket extends Emitter {
 
   _settle(id, err, args) {
     const entry = this._acks.get(id);
-    if (!entry) {
-      this._early?.set(id, [err, args]);
-      return;
-    }
+    if (!entry) return;
     this._acks.delete(id);
     const [fn, errorFirst] = entry;
     if (!err) call(fn, this, errorFirst ? [null, ...args] : args);
@@ -931,7 +931,7 @@ export class Socket extends Emitter {
     return (...args) => {
       if (!sent) {
         sent = 1;
-        this.io._c.ack(this._k, id, ...encode(args));
+        this.io._c.cmd(OP.ack, this._k, id, 0, ...encode(args));
       }
     };
   }
@@ -952,7 +952,7 @@ export class Socket extends Emitter {
       if (!done) {
         done = 1;
         this._authError = err instanceof Error ? err : new Error(String(err));
-        this.io._c.authFailed(this._k, token);
+        this.io._c.cmd(OP.auth_failed, this._k, token);
       }
     };
     const ok = (v) => {
@@ -960,7 +960,7 @@ export class Socket extends Emitter {
       try {
         if (v != null && (typeof v != "object" || Array.isArray(v))) throw new TypeError('resocket: "auth" must give an object');
         done = 1;
-        this.io._c.auth(this._k, token, v == null ? undefined : JSON.stringify(v));
+        this.io._c.cmd(OP.auth, this._k, token, 0, v == null ? undefined : JSON.stringify(v));
       } catch (err) {
         no(err);
       }
