@@ -23,7 +23,8 @@ export async function profiled(cdp, fn, intervalMicros = 50) {
 const OWNERS = [
   [(url) => url.endsWith(".wasm"), "resocket wasm"],
   [(url) => url.endsWith("/resocket_wasm.js"), "resocket wasm-bindgen glue"],
-  [(url) => url.endsWith("/pkg/index.js"), "resocket JS API"],
+  // Every other module of the package (the glue is matched above).
+  [(url) => /\/pkg\/[^/]+\.js$/.test(url), "resocket JS API"],
   [(url) => url.includes("/vendor/"), "socket.io-client"],
   [(url) => url.endsWith("/raw-client.js"), "raw baseline"],
   [(url) => url.includes("/bench/"), "bench page"],

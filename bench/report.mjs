@@ -3,19 +3,32 @@
 
 export const CLIENTS = ["resocket", "socket.io-client", "raw"];
 
+const WORKER_NA = "the client cannot load in a Web Worker";
+
 /**
  * What is measured. `better`: which way is good (for reading the ratios); `chart`: in
- * the throughput chart; `only`: the clients it applies to (default all).
+ * the throughput chart; `only`: the clients it applies to (default all); `canBeNa`: why
+ * a client may have no number at all for it (then shown as n/a, with the error in the
+ * notes, and accepted by the smoke check): only a client that cannot load in a Web
+ * Worker, for the worker rows.
  */
 export const METRICS = [
   { key: "inSmall", label: "inbound small JSON `[\"tick\",{\"n\":1}]`", unit: "events/s", better: "higher", chart: true },
   { key: "in1k", label: "inbound 1 KB JSON", unit: "events/s", better: "higher", chart: true },
   { key: "inBinary", label: "inbound 1 KB binary attachment", unit: "events/s", better: "higher", chart: true },
+  { key: "inSmallRec", label: "inbound small JSON, recovery on", unit: "events/s", better: "higher", chart: true },
+  { key: "in1kRec", label: "inbound 1 KB JSON, recovery on", unit: "events/s", better: "higher", chart: true },
+  { key: "inBinaryRec", label: "inbound 1 KB binary, recovery on", unit: "events/s", better: "higher", chart: true },
   { key: "outSmall", label: "outbound small emits (until the server has all)", unit: "emits/s", better: "higher", chart: true },
   { key: "outLoop", label: "outbound: the `emit()` loop alone (socket.io-client only queues there)", unit: "emits/s", better: "higher" },
+  { key: "inSmallWorker", label: "inbound small JSON, in a Web Worker", unit: "events/s", better: "higher", chart: true, canBeNa: WORKER_NA },
+  { key: "outSmallWorker", label: "outbound small emits, in a Web Worker (until the server has all)", unit: "emits/s", better: "higher", chart: true, canBeNa: WORKER_NA },
   { key: "inSmallCpu", label: "inbound small JSON: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
   { key: "in1kCpu", label: "inbound 1 KB JSON: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
   { key: "inBinaryCpu", label: "inbound 1 KB binary: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
+  { key: "inSmallRecCpu", label: "inbound small JSON, recovery on: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
+  { key: "in1kRecCpu", label: "inbound 1 KB JSON, recovery on: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
+  { key: "inBinaryRecCpu", label: "inbound 1 KB binary, recovery on: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
   { key: "outSmallCpu", label: "outbound small emits: page main-thread CPU per 1 000 emits", unit: "ms", better: "lower" },
   { key: "ackP50", label: "ack round trip p50", unit: "ms", better: "lower" },
   { key: "ackP99", label: "ack round trip p99", unit: "ms", better: "lower" },
@@ -38,12 +51,19 @@ export function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-/** { [metric]: { [client]: median } } from { [metric]: { [client]: [values] } }. */
-export function summarize(rounds) {
+/**
+ * { [metric]: { [client]: median } } from { [metric]: { [client]: [values] } }; null
+ * (n/a) where the metric does not apply, or where `unavailable[metric][client]` says
+ * why the client could not be measured at all (see `canBeNa`) and no round has a number.
+ */
+export function summarize(rounds, unavailable = {}) {
   const out = {};
   for (const m of METRICS) {
     out[m.key] = {};
-    for (const c of CLIENTS) out[m.key][c] = applies(m, c) ? median(rounds[m.key]?.[c] ?? []) : null;
+    for (const c of CLIENTS) {
+      const value = applies(m, c) ? median(rounds[m.key]?.[c] ?? []) : null;
+      out[m.key][c] = m.canBeNa && value !== null && !Number.isFinite(value) && unavailable[m.key]?.[c] ? null : value;
+    }
   }
   return out;
 }
@@ -89,6 +109,9 @@ export function ratioChart(summary, subtitle = "") {
     label: `${m.label.replace(/`/g, "")}`,
     vsSioc: ratio(summary[m.key].resocket, summary[m.key]["socket.io-client"]),
     vsRaw: ratio(summary[m.key].resocket, summary[m.key].raw),
+    // No ratio: "n/a" if a side was not measurable at all, else "failed".
+    naSioc: summary[m.key].resocket === null || summary[m.key]["socket.io-client"] === null,
+    naRaw: summary[m.key].resocket === null || summary[m.key].raw === null,
   }));
   const max = Math.max(1.2, ...rows.flatMap((r) => [r.vsSioc ?? 0, r.vsRaw ?? 0])) * 1.1;
   const left = 330;
@@ -119,7 +142,8 @@ export function ratioChart(summary, subtitle = "") {
       const value = r[key];
       const by = y + j * barH;
       if (value === null) {
-        out.push(`<text x="${left + 4}" y="${by + barH - 4}" fill="#a00">failed</text>`);
+        const na = key === "vsSioc" ? r.naSioc : r.naRaw;
+        out.push(`<text x="${left + 4}" y="${by + barH - 4}" fill="#a00">${na ? "n/a" : "failed"}</text>`);
         continue;
       }
       out.push(`<rect x="${left}" y="${by}" width="${Math.max(1, x(value) - left)}" height="${barH - 3}" fill="${colors[key]}"/>`);

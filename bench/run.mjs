@@ -3,7 +3,10 @@
 // rounds (each measurement is taken for resocket, then socket.io-client, then raw, and
 // the whole set is repeated). Prints a markdown table of medians over the rounds with
 // ratios, and writes it, the per-round numbers (JSON) and an SVG chart of the
-// throughput ratios to bench/results/ (git-ignored).
+// throughput ratios to bench/results/ (git-ignored). Besides the main measurements: the
+// inbound ones again against a second socket.io server with connection state recovery
+// on (bench/server.mjs), and the small inbound/outbound rates with each client in a
+// Web Worker of the page (bench/page/worker.js).
 //
 //   node bench/run.mjs [--rounds=5] [--n=20000] [--acks=1000] [--sockets=200]
 //                      [--offline-ms=1500] [--no-warmup] [--smoke] [--profile]
@@ -107,8 +110,13 @@ function startStatic() {
  * Starts bench/server.mjs (retrying while its port is still taken after a kill);
  * resolves to the handle of startChild(): { port, upAt, alive, kill(), stop(), … }.
  */
-function startBenchServer(port = 0) {
-  return startChild(join(BENCH, "server.mjs"), [`--port=${port}`], { name: "bench server", attempts: 21, retryMs: 100 });
+async function startBenchServer(port = 0) {
+  const handle = await startChild(join(BENCH, "server.mjs"), [`--port=${port}`], { name: "bench server", attempts: 21, retryMs: 100 });
+  // Its second server, with connection state recovery on, on a port of its own.
+  const announced = (log) => log.some((l) => Number.isInteger(l.recoveryPort));
+  await handle.waitForLog(announced, 10_000, "the recovery server's port");
+  handle.recoveryPort = handle.log.find((l) => Number.isInteger(l.recoveryPort)).recoveryPort;
+  return handle;
 }
 
 // ---------------------------------------------------------------- the run
@@ -116,6 +124,9 @@ function startBenchServer(port = 0) {
 const rounds = Object.fromEntries(METRICS.map((m) => [m.key, Object.fromEntries(CLIENTS.map((c) => [c, []]))]));
 const failures = [];
 const record = (key, client, value) => rounds[key][client].push(value);
+// { [metric]: { [client]: why it could not be measured at all } }: only for the metrics
+// with `canBeNa` (a client that cannot load in a Web Worker); shown as n/a.
+const unavailable = {};
 
 let server = null;
 let staticServer = null;
@@ -153,6 +164,8 @@ async function attempt(key, client, fn) {
 }
 
 const url = () => `http://127.0.0.1:${server.port}`;
+// The socket.io server with connection state recovery on (same process, own port).
+const recoveryUrl = () => `http://127.0.0.1:${server.recoveryPort}`;
 
 /**
  * Runs `fn` and resolves to [its result, the page's main-thread CPU time meanwhile in ms
@@ -171,15 +184,30 @@ async function withCpu(cdp, fn) {
 
 const perThousand = (ms) => (ms * 1000) / opts.n;
 
-async function inbound({ page, cdp }, client, key, kind) {
+async function inbound({ page, cdp }, client, key, kind, serverUrl = url) {
   await gc(cdp);
   const r = await attempt(key, client, () =>
-    withCpu(cdp, () => page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, url(), kind, opts.n])),
+    withCpu(cdp, () => page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, serverUrl(), kind, opts.n])),
   );
   const [run, cpuMs] = r || [];
   record(key, client, run?.perSecond ?? NaN);
   record(`${key}Cpu`, client, perThousand(cpuMs ?? NaN));
   log(`  ${key.padEnd(8)} ${client.padEnd(16)} ${Math.round(run?.perSecond ?? NaN)} events/s, ${perThousand(cpuMs ?? NaN).toFixed(1)} ms of main-thread CPU per 1000`);
+}
+
+/**
+ * Runs measure.js's `what` with `args` in the client's Web Worker (bench.inWorker);
+ * resolves to its result, or null if it failed (recorded as a failure) or the client
+ * cannot load in a worker (recorded in `unavailable`, shown as n/a).
+ */
+async function inWorker({ page }, client, key, what, args) {
+  const r = await attempt(key, client, () => page.evaluate(([c, w, a]) => bench.inWorker(c, w, a), [client, what, args]));
+  if (r?.unavailable) {
+    (unavailable[key] ??= {})[client] = r.unavailable;
+    log(`  ${key} / ${client}: n/a: ${r.unavailable.split("\n")[0]}`);
+    return null;
+  }
+  return r?.result ?? null;
 }
 
 const MEASUREMENTS = {
@@ -294,6 +322,24 @@ const MEASUREMENTS = {
         (client === "resocket" ? `, wasm ${Math.round(mem?.wasm)} B/socket (wasm memory ${mem?.before.wasm} -> ${mem?.after.wasm} bytes)` : ""),
     );
   },
+  // Last in the round, so that the rows above are measured as before they existed.
+  // Inbound from the server with connection state recovery on (offsets in every event).
+  inSmallRec: (main, client) => inbound(main, client, "inSmallRec", "small", recoveryUrl),
+  in1kRec: (main, client) => inbound(main, client, "in1kRec", "json1k", recoveryUrl),
+  inBinaryRec: (main, client) => inbound(main, client, "inBinaryRec", "binary", recoveryUrl),
+  // The same runs as inSmall and outSmall, in the client's own Web Worker.
+  async inSmallWorker(main, client) {
+    await gc(main.cdp);
+    const r = await inWorker(main, client, "inSmallWorker", "inbound", [url(), "small", opts.n]);
+    record("inSmallWorker", client, r?.perSecond ?? NaN);
+    log(`  inSmallWorker  ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} events/s in a worker`);
+  },
+  async outSmallWorker(main, client) {
+    await gc(main.cdp);
+    const r = await inWorker(main, client, "outSmallWorker", "outbound", [url(), opts.n]);
+    record("outSmallWorker", client, r?.perSecond ?? NaN);
+    log(`  outSmallWorker ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} emits/s in a worker (send loop ${r?.sendLoopMs?.toFixed(1)} ms of ${r?.ms?.toFixed(1)} ms)`);
+  },
 };
 
 async function warmUp(main) {
@@ -306,6 +352,12 @@ async function warmUp(main) {
     }
     await page.evaluate(([c, u, n]) => bench.outbound(c, u, n), [client, url(), n]);
     await page.evaluate(([c, u, m]) => bench.acks(c, u, m), [client, url(), Math.min(opts.acks, 100)]);
+    for (const kind of ["small", "json1k", "binary"]) {
+      await page.evaluate(([c, u, k, n]) => bench.inbound(c, u, k, n), [client, recoveryUrl(), kind, n]);
+    }
+    // A client that cannot load in a worker resolves to { unavailable } here.
+    await page.evaluate(([c, a]) => bench.inWorker(c, "inbound", a), [client, [url(), "small", n]]);
+    await page.evaluate(([c, a]) => bench.inWorker(c, "outbound", a), [client, [url(), n]]);
   }
 }
 
@@ -371,8 +423,10 @@ async function main() {
     }
   }
   if (main.errors.length) log(`page errors: ${JSON.stringify(main.errors.slice(0, 10))}`);
+  const workerErrors = await main.page.evaluate(() => bench.workerErrors).catch(() => []);
+  if (workerErrors.length) log(`worker errors: ${JSON.stringify(workerErrors.slice(0, 10))}`);
 
-  const summary = summarize(rounds);
+  const summary = summarize(rounds, unavailable);
   const env = {
     date: new Date().toISOString(),
     chromium: browser.version(),
@@ -398,11 +452,26 @@ async function main() {
     "Notes:",
     "- Ratios are resocket divided by the other; read them with the `better` column (events/s: above 1 is faster; ms and bytes: below 1 is better).",
     "- Inbound: the server writes N pre-encoded frames as fast as it can; the rate is measured in the page from the first event to the N-th.",
+    "- Inbound, recovery on: the same, from a second socket.io server (same process, own port, main namespace) with " +
+      "`connectionStateRecovery` on: its CONNECT reply carries a `pid`, and each of the N frames ends with its own offset, " +
+      "as socket.io 4.8 writes them: `42[\"tick\",{\"n\":1},\"Q8ONdYh.1z\"]` (yeast ids: the ms in base 64, then `.` and a " +
+      "counter within the ms; 128 events a ms here, so 7 to 10 characters). The server does not store the events (nothing is " +
+      "replayed); the clients see what they would see. socket.io-client keeps the last offset (and passes it to the listener as " +
+      "an extra argument); the raw baseline ignores `pid` and offsets but parses the whole frame as before.",
     "- Main-thread CPU: the page's TaskDuration (CDP Performance.getMetrics) over the whole run (connect included), per 1 000 events: " +
       "what the client costs the page, less sensitive than the rates to other processes taking the CPU.",
     "- Outbound: N `emit`s in a loop, then an ack from the server proving it has counted all N. The `emit()` loop row is the " +
       "time spent in that loop only: resocket and the raw baseline call WebSocket.send() in it, socket.io-client only queues " +
       "packets there and sends them after the loop, so that row measures the client's per-emit CPU cost, not a like-for-like rate.",
+    "- In a Web Worker: the inbound small JSON and outbound small emits runs, unchanged, in a dedicated module Web Worker " +
+      "per client (`new Worker(url, { type: \"module\" })`, created by the page once and kept), importing the client's " +
+      "module there; the worker posts the result back. No CPU rows for these: the page's TaskDuration does not see workers." +
+      (Object.keys(unavailable).length
+        ? " n/a: " +
+          Object.entries(unavailable)
+            .flatMap(([key, byClient]) => Object.entries(byClient).map(([c, why]) => `${key} / ${c}: \`${why.split("\n").slice(0, 3).join(" ⏎ ")}\``))
+            .join("; ")
+        : ""),
     "- Server back up → connect: the server is SIGKILLed and restarted on the same port; clients retry every 100 ms " +
       "(reconnectionDelay = reconnectionDelayMax = 100, randomizationFactor 0); measured from the server announcing its port. " +
       "Expect ~half the retry interval plus a handshake for every client.",
@@ -424,7 +493,7 @@ async function main() {
   const prefix = opts.smoke ? "smoke" : "bench";
   await mkdir(RESULTS, { recursive: true });
   await writeFile(join(RESULTS, `${prefix}.md`), markdown);
-  await writeFile(join(RESULTS, `${prefix}.json`), `${JSON.stringify({ env, options: opts, sizes, rounds, summary, failures }, null, 2)}\n`);
+  await writeFile(join(RESULTS, `${prefix}.json`), `${JSON.stringify({ env, options: opts, sizes, rounds, summary, unavailable, failures }, null, 2)}\n`);
   await writeFile(
     join(RESULTS, `${prefix}-throughput-ratios.svg`),
     ratioChart(summary, `median of ${opts.rounds} round(s), N = ${opts.n}; Chromium ${env.chromium}; ${env.date.slice(0, 10)}`),
@@ -432,18 +501,25 @@ async function main() {
   console.log(markdown);
   log(`written: bench/results/${prefix}.md, ${prefix}.json, ${prefix}-throughput-ratios.svg`);
 
-  // Every measurement must have produced a number (for the clients it applies to).
+  // Every measurement must have produced a number (for the clients it applies to),
+  // except where the metric allows n/a for a stated reason (`canBeNa`: a client that
+  // cannot load in a Web Worker) and that is what happened; those are listed.
   const missing = [];
+  const excused = [];
   for (const m of METRICS) {
     for (const c of CLIENTS) {
-      if (applies(m, c) && !Number.isFinite(summary[m.key][c])) missing.push(`${m.key}/${c}`);
+      if (!applies(m, c) || Number.isFinite(summary[m.key][c])) continue;
+      const why = m.canBeNa && summary[m.key][c] === null ? unavailable[m.key]?.[c] : undefined;
+      if (why) excused.push(`${m.key}/${c} n/a (${m.canBeNa}): ${why.split("\n")[0]}`);
+      else missing.push(`${m.key}/${c}`);
     }
   }
+  for (const e of excused) log(`bench: ${e}`);
   if (missing.length) {
     log(`bench: no number for ${missing.join(", ")}`);
     if (opts.smoke) process.exitCode = 1;
   } else if (opts.smoke) {
-    log("bench smoke: every measurement produced a number");
+    log(`bench smoke: every measurement produced a number${excused.length ? `, but for ${excused.length} n/a listed above` : ""}`);
   }
 }
 

@@ -3,8 +3,10 @@
 //
 //   node bench/server.mjs --port=<n>     (default 0: any free port, on 127.0.0.1)
 //
-// stdout: one line {"port": <n>} once it listens; nothing else. It exits when its stdin
-// closes (the runner went away) or on SIGTERM/SIGINT (tests/e2e/support/child-server.mjs).
+// stdout: one line {"port": <n>} once it listens, then one line {"recoveryPort": <m>}
+// (the server with connection state recovery on, below: any free port on 127.0.0.1);
+// nothing else. It exits when its stdin closes (the runner went away) or on
+// SIGTERM/SIGINT (tests/e2e/support/child-server.mjs).
 //
 // The same server serves the three clients under test (resocket, socket.io-client and
 // the raw WebSocket baseline), so whatever it costs is the same for all of them. Events
@@ -24,6 +26,22 @@
 //                          are handled in order, so this ack proves every earlier
 //                          "sink" has arrived.
 //   "echo" (...args, ack)  ack(...args)
+//
+// A second socket.io Server, on its own HTTP server and port (recoveryPort), has
+// connection state recovery on. (socket.io's option applies to every namespace of a
+// Server: the main server above stays without it, on its own port, untouched, so the
+// rows measured on it are unchanged.) On its main namespace "/", its CONNECT reply
+// carries a `pid`, and its only event, "push" (same arguments), writes the frames that
+// socket.io 4.8 with recovery writes: every event it stores for recovery gets its
+// offset appended as its last argument, 42["tick",{"n":1},"Q8ONHMO.1"] (then, for
+// "binary", the attachment frame). The offsets are socket.io-adapter's yeast() ids: the
+// time in ms in base 64 (7 characters), then ".<counter in base 64>" for the 2nd and
+// later events of the same ms. Here the clock is simulated, OFFSETS_PER_MS events a ms
+// (socket.io 4.8 emitting in a loop on a bench machine: 40-190 a ms), so the offsets
+// are 7, 9 and 10 characters long, every one distinct. The n events' frames are built
+// before the first is written (and kept for the next push of as many or fewer), then
+// written in large chunks as above: again the server costs next to nothing. Nothing is
+// stored: a client reconnecting with one of these offsets is not recovered.
 import { Server } from "socket.io";
 import WebSocket from "ws";
 
@@ -72,10 +90,16 @@ const EVENTS = {
 const CHUNK = 512; // events per write
 const chunks = Object.fromEntries(Object.entries(EVENTS).map(([k, f]) => [k, Buffer.concat(Array(CHUNK).fill(f))]));
 
+/** The connection's TCP socket, or null if it is not a plain (uncompressed) WebSocket. */
+function tcpOf(conn) {
+  const tcp = conn.transport?.name === "websocket" ? conn.transport.socket?._socket : null;
+  return !tcp || typeof tcp.write !== "function" || conn.transport.perMessageDeflate ? null : tcp;
+}
+
 /** Writes n events of `kind` to the connection's TCP socket; false if not a WebSocket. */
 function push(conn, kind, n) {
-  const tcp = conn.transport?.name === "websocket" ? conn.transport.socket?._socket : null;
-  if (!tcp || typeof tcp.write !== "function" || conn.transport.perMessageDeflate) return false;
+  const tcp = tcpOf(conn);
+  if (!tcp) return false;
   // ws writes every frame it sends with one synchronous cork()/write()/uncork(), so
   // whole frames of ours cannot end up in the middle of one of its frames.
   for (let left = n; left > 0; left -= CHUNK) {
@@ -84,18 +108,95 @@ function push(conn, kind, n) {
   return true;
 }
 
+// ------------------------------------------------ connection state recovery on
+
+const OFFSETS_PER_MS = 128;
+
+/** socket.io-adapter's yeast encode(): a number in its base-64 alphabet. */
+function yeastEncode(num) {
+  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+  let encoded = "";
+  do {
+    encoded = alphabet[num % 64] + encoded;
+    num = Math.floor(num / 64);
+  } while (num > 0);
+  return encoded;
+}
+
+/** The offset of the i-th event (from 0) as yeast() gives it, OFFSETS_PER_MS events a ms from `t0`. */
+function offsetOf(t0, i) {
+  const ms = yeastEncode(t0 + Math.floor(i / OFFSETS_PER_MS));
+  const seq = i % OFFSETS_PER_MS;
+  return seq === 0 ? ms : `${ms}.${yeastEncode(seq - 1)}`;
+}
+
+// The frames of one event, offset included, as socket.io with recovery writes them.
+const RECOVERY_EVENTS = {
+  small: (offset) => frame(`42${JSON.stringify(["tick", { n: 1 }, offset])}`),
+  json1k: (offset) => frame(`42${JSON.stringify(["tick", json1k(), offset])}`),
+  binary: (offset) =>
+    Buffer.concat([
+      frame(`451-${JSON.stringify(["bin", { _placeholder: true, num: 0 }, offset])}`),
+      frame(Buffer.alloc(1024, 7)),
+    ]),
+};
+
+/** kind -> { bytes: all events' frames back to back, ends: where each event ends }. */
+const recoveryFrames = {};
+
+function recoveryFramesOf(kind, n) {
+  const cached = recoveryFrames[kind];
+  if (cached && cached.ends.length >= n) return cached;
+  const t0 = Date.now();
+  const list = [];
+  const ends = [];
+  let end = 0;
+  for (let i = 0; i < n; i += 1) {
+    const f = RECOVERY_EVENTS[kind](offsetOf(t0, i));
+    list.push(f);
+    end += f.length;
+    ends.push(end);
+  }
+  return (recoveryFrames[kind] = { bytes: Buffer.concat(list), ends });
+}
+
+/** push() of the recovery server: n events of `kind`, each with its own offset. */
+function pushWithOffsets(conn, kind, n) {
+  const tcp = tcpOf(conn);
+  if (!tcp) return false;
+  const { bytes, ends } = recoveryFramesOf(kind, n);
+  for (let from = 0; from < n; from += CHUNK) {
+    const to = Math.min(n, from + CHUNK);
+    tcp.write(bytes.subarray(from === 0 ? 0 : ends[from - 1], ends[to - 1]));
+  }
+  return true;
+}
+
+// ------------------------------------------------ the servers
+
+/** The "push" handler of a server whose frames `write(conn, kind, n)` writes. */
+function pushHandler(socket, write) {
+  return (spec) => {
+    const kind = String(spec?.kind);
+    const n = Math.max(0, Math.min(Number(spec?.n) || 0, 10_000_000));
+    if (!Object.hasOwn(EVENTS, kind)) return;
+    if (!write(socket.conn, kind, n)) process.stderr.write("bench server: push needs a WebSocket transport\n");
+  };
+}
+
 const http = createHttpServer();
 const io = new Server(http, { cors: { origin: "*" } });
+const recoveryHttp = createHttpServer();
+const recoveryIo = new Server(recoveryHttp, { cors: { origin: "*" }, connectionStateRecovery: {} });
+
+recoveryIo.on("connection", (socket) => {
+  socket.on("push", pushHandler(socket, pushWithOffsets));
+});
 
 io.on("connection", (socket) => {
   let sunk = 0;
   let cpu = process.cpuUsage();
-  socket.on("push", (spec) => {
-    const kind = String(spec?.kind);
-    const n = Math.max(0, Math.min(Number(spec?.n) || 0, 10_000_000));
-    if (!Object.hasOwn(EVENTS, kind)) return;
-    if (!push(socket.conn, kind, n)) process.stderr.write("bench server: push needs a WebSocket transport\n");
-  });
+  socket.on("push", pushHandler(socket, push));
   socket.on("sink", () => {
     sunk += 1;
   });
@@ -112,4 +213,22 @@ io.on("connection", (socket) => {
   });
 });
 
-serveAsChild({ http, io, port, label: "bench socket.io server" });
+// serveAsChild() stops the server with io.close(): close both.
+const both = {
+  close() {
+    recoveryIo.close();
+    io.close();
+  },
+};
+recoveryHttp.on("error", (err) => {
+  process.stderr.write(`bench socket.io server (recovery on): ${err.code ?? ""} ${err.message}\n`);
+  process.exit(1);
+});
+serveAsChild({ http, io: both, port, label: "bench socket.io server" });
+// Any free port; announced once both listen, after the main server's port line (this
+// listener of "listening" runs after serveAsChild's).
+const mainUp = new Promise((resolve) => http.once("listening", resolve));
+const recoveryUp = new Promise((resolve) => recoveryHttp.listen(0, "127.0.0.1", resolve));
+Promise.all([mainUp, recoveryUp]).then(() => {
+  process.stdout.write(`${JSON.stringify({ recoveryPort: recoveryHttp.address().port })}\n`);
+});

@@ -3,13 +3,15 @@
 //      on the pinned nightly below, with std rebuilt and panic=immediate-abort, when it is
 //      installed (scripts/setup.sh installs it), else on stable (a larger module); then the
 //      glue (resocket_wasm.js) turned into a factory of independent instances
-//   2. the public API (src/api/js/index.js + index.d.ts) copied beside it
+//   2. the public API (the ES modules of src/api/js, index.js their entry, + index.d.ts)
+//      copied beside it
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
 //      from scripts/package-readme.md (wasm-pack copies the development README there)
 //   4. leftovers of earlier builds removed from pkg/; the module checked to instantiate,
 //      twice, independently, and to be collected once its glue lets go of it
-//   5. sizes printed: each file (raw, gzip), what an app ships (the JS minified and
-//      bundled by esbuild, plus the wasm: min+gzip), and the `npm pack` tarball
+//   5. sizes printed: each file (raw, gzip), what an app ships (the JS of an app's
+//      `import { io }` minified and bundled by esbuild, plus the wasm: min+gzip), and
+//      the `npm pack` tarball
 // Needs wasm-pack (and the matching wasm-bindgen, wasm-opt) on PATH; `npm run` scripts
 // put the cargo bin directory there. The nightly is optional: rustup's toolchain NIGHTLY
 // with its rust-src component.
@@ -144,25 +146,45 @@ const glueFactory = (source) => {
 const gluePath = join(pkg, `${WASM}.js`);
 writeFileSync(gluePath, glueFactory(readFileSync(gluePath, "utf8")));
 
-// index.d.ts as is; index.js without its comment lines and indentation (a third of its
-// gzip size). Only whole-line comments go (`// ...` lines and `/** ... */` blocks that
-// start and end a line), which is safe as long as index.js has no multi-line string or
-// template literal.
+// index.d.ts as is; the API's modules (every .js file of src/api/js: index.js, the
+// entry, and the modules it imports, one per job) without their comment lines and
+// indentation (a third of their gzip size). Only whole-line comments go (`// ...` lines
+// and `/** ... */` blocks that start and end a line), which is safe as long as no string
+// or template literal spans lines: a line with an odd number of backticks (a template
+// literal left open) or ending in a backslash (a string continued) stops the build.
+// index.js is written last (scripts/upstream-suite.mjs takes a pkg/index.js older than
+// the wasm for a build under way).
 const api = join(root, "src", "api", "js");
 copyFileSync(join(api, "index.d.ts"), join(pkg, "index.d.ts"));
-let inDoc = false;
-const kept = readFileSync(join(api, "index.js"), "utf8")
-  .split("\n")
-  .map((line) => line.trim())
-  .filter((line) => {
-    if (!inDoc && line.startsWith("/**")) inDoc = true;
-    if (inDoc) {
-      inDoc = !line.endsWith("*/");
-      return false;
-    }
-    return line && !line.startsWith("//");
-  });
-writeFileSync(join(pkg, "index.js"), `// resocket: socket.io-client compatible API (commented source: src/api/js/index.js)\n${kept.join("\n")}\n`);
+const modules = readdirSync(api)
+  .filter((f) => f.endsWith(".js"))
+  .sort((a, b) => (a == "index.js") - (b == "index.js") || a.localeCompare(b));
+if (modules.at(-1) != "index.js" || modules.includes(`${WASM}.js`)) {
+  console.error(`build-package: src/api/js must hold index.js, and no ${WASM}.js (the glue's name)`);
+  process.exit(1);
+}
+for (const name of modules) {
+  const lines = readFileSync(join(api, name), "utf8").split("\n");
+  const spans = lines.findIndex((line) => (line.split("`").length - 1) % 2 || line.endsWith("\\"));
+  if (spans >= 0) {
+    console.error(`build-package: src/api/js/${name}:${spans + 1} may continue a string or template literal on the next line;`);
+    console.error("build-package: the comment stripping of scripts/build-package.mjs is not safe for it (keep such literals on one line)");
+    process.exit(1);
+  }
+  let inDoc = false;
+  const kept = lines
+    .map((line) => line.trim())
+    .filter((line) => {
+      if (!inDoc && line.startsWith("/**")) inDoc = true;
+      if (inDoc) {
+        inDoc = !line.endsWith("*/");
+        return false;
+      }
+      return line && !line.startsWith("//");
+    });
+  const what = name == "index.js" ? "resocket: socket.io-client compatible API" : `resocket, ${name}`;
+  writeFileSync(join(pkg, name), `// ${what} (commented source: src/api/js/${name})\n${kept.join("\n")}\n`);
+}
 
 // [package] metadata of Cargo.toml (single-line `key = "value"` entries).
 const cargo = readFileSync(join(root, "Cargo.toml"), "utf8");
@@ -179,7 +201,7 @@ const field = (key) => {
 // What the package ships (npm adds package.json, README.md and LICENSE by itself). The
 // glue's own .d.ts files are left out: index.d.ts is the API, and `exports` keeps the
 // glue private.
-const files = ["index.js", "index.d.ts", `${WASM}.js`, `${WASM}_bg.wasm`];
+const files = [...modules, "index.d.ts", `${WASM}.js`, `${WASM}_bg.wasm`];
 // wasm-bindgen puts inline JS of the crate (if any) under snippets/.
 const snippets = existsSync(join(pkg, "snippets"));
 if (snippets) files.push("snippets/");
@@ -188,6 +210,14 @@ for (const file of files) {
     console.error(`build-package: pkg/${file} is missing after the build`);
     process.exit(1);
   }
+}
+
+// The modules with side effects at import (see `sideEffects` below).
+const sideEffects = ["index.js", "instance.js"];
+const strays = sideEffects.filter((f) => !modules.includes(f));
+if (strays.length) {
+  console.error(`build-package: src/api/js has no ${strays.join(", ")} (the modules with side effects): update \`sideEffects\` in scripts/build-package.mjs`);
+  process.exit(1);
 }
 
 const repository = field("repository");
@@ -212,10 +242,12 @@ const manifest = {
     "./package.json": "./package.json",
   },
   files,
-  // Importing index.js fetches and instantiates the wasm module (top-level await): a
-  // bundler must keep it even if nothing of it were used. The glue (resocket_wasm.js)
-  // only defines things; wasm-bindgen's inline JS snippets may do anything.
-  sideEffects: ["./index.js", ...(snippets ? ["./snippets/**"] : [])],
+  // Importing instance.js fetches and instantiates the wasm module (top-level await) and
+  // adds the page's "error" listener, and index.js imports it for that alone: a bundler
+  // must keep both even if nothing of them were used. The other modules (and the glue,
+  // resocket_wasm.js) only define things, so a bundler may drop those an app does not
+  // use. wasm-bindgen's inline JS snippets may do anything.
+  sideEffects: [...sideEffects.map((f) => `./${f}`), ...(snippets ? ["./snippets/**"] : [])],
 };
 writeFileSync(join(pkg, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -286,12 +318,13 @@ if (factoryFault) {
   process.exit(1);
 }
 
-// Sizes. Per file: raw and gzip. What an app ships: the two JS modules bundled and
-// minified (esbuild, as an app's bundler would) plus the wasm module, gzip -9 each.
+// Sizes. Per file: raw and gzip. What an app ships: the JS an app's `import { io }`
+// reaches, bundled and minified (esbuild, as an app's bundler would, reading the
+// package's `sideEffects`) plus the wasm module, gzip -9 each.
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 console.log(`\nresocket ${manifest.version} built in pkg/ (${toolchain}${profiling ? ", profiling" : ""})`);
-for (const file of [`${WASM}_bg.wasm`, `${WASM}.js`, "index.js"]) {
+for (const file of [`${WASM}_bg.wasm`, `${WASM}.js`, ...modules]) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`  ${file.padEnd(22)} ${kb(bytes.length).padStart(9)}  gzip ${kb(gzip(bytes)).padStart(8)}`);
 }
@@ -304,7 +337,7 @@ try {
 }
 if (esbuild) {
   const bundle = await esbuild.build({
-    entryPoints: [join(pkg, "index.js")],
+    stdin: { contents: 'import { io } from "./index.js"; export { io };', resolveDir: pkg, sourcefile: "app.js" },
     bundle: true,
     minify: true,
     format: "esm",

@@ -7,10 +7,10 @@ use futures::future::{self, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use resocket::core::{
-    Backoff, EmitOptions, Manager, ManagerConfig, ManagerEvent, ReconnectionAttempts, SocketConfig,
-    SocketEvent, SocketKey, TransportKind,
+    Backoff, EmitOptions, Manager, ManagerConfig, ManagerEvent, Notice, ReconnectionAttempts,
+    SocketConfig, SocketEvent, SocketKey, TransportKind,
 };
-use resocket::driver::{Driver, Endpoint, Notice};
+use resocket::driver::{Driver, Endpoint};
 use resocket::protocol::JsonText;
 use wasm_bindgen_test::*;
 

@@ -71,7 +71,7 @@ impl Client {
             &[],
             MAX_FRAME,
             move |event| {
-                if let (true, TransportEvent::Frame(frame, _)) = (answer_pings, &event) {
+                if let (true, TransportEvent::Frame(frame, ..)) = (answer_pings, &event) {
                     if let Ok(EnginePacket::Ping(data)) = EnginePacket::decode(frame.clone()) {
                         let (sent, refused) = handler_pongs.get();
                         let transport = handler_self.get().and_then(Weak::upgrade);
@@ -102,7 +102,7 @@ impl Client {
     async fn handshake(&mut self) -> Handshake {
         assert_eq!(self.next(5_000).await, Next::Event(TransportEvent::Open));
         let frame = match self.next(5_000).await {
-            Next::Event(TransportEvent::Frame(frame, _)) => frame,
+            Next::Event(TransportEvent::Frame(frame, ..)) => frame,
             other => panic!("expected the open packet, got {other:?}"),
         };
         match EnginePacket::decode(frame) {
@@ -120,7 +120,7 @@ impl Client {
                 return Next::TimedOut;
             }
             match self.next(left as u32).await {
-                Next::Event(TransportEvent::Frame(frame, _)) if is_ping(&frame) => continue,
+                Next::Event(TransportEvent::Frame(frame, ..)) if is_ping(&frame) => continue,
                 other => return other,
             }
         }
@@ -221,7 +221,7 @@ async fn answering_pings_keeps_the_session_open() {
         }
         match client.next(left as u32).await {
             Next::TimedOut => break,
-            Next::Event(TransportEvent::Frame(frame, _)) if is_ping(&frame) => pings += 1,
+            Next::Event(TransportEvent::Frame(frame, ..)) if is_ping(&frame) => pings += 1,
             other => panic!("expected only pings, got {other:?}"),
         }
     }
@@ -248,7 +248,7 @@ async fn a_silent_client_is_dropped_by_the_server() {
     let limit = (PING_INTERVAL + PING_TIMEOUT + 2_000) as u32;
     let close = loop {
         match client.next(limit).await {
-            Next::Event(TransportEvent::Frame(frame, _)) if is_ping(&frame) => continue,
+            Next::Event(TransportEvent::Frame(frame, ..)) if is_ping(&frame) => continue,
             Next::Event(close @ TransportEvent::Close { .. }) => break close,
             other => panic!("expected the server to close the connection, got {other:?}"),
         }
@@ -276,7 +276,7 @@ async fn carries_binary_frames_both_ways() {
     // ack id 7: the server acknowledges with the same bytes.
     client.send_text("40");
     match client.next_skipping_pings(5_000).await {
-        Next::Event(TransportEvent::Frame(Frame::Text(text), _)) => {
+        Next::Event(TransportEvent::Frame(Frame::Text(text), ..)) => {
             assert!(
                 text.starts_with("40{"),
                 "expected the CONNECT reply, got {text:?}"
@@ -291,17 +291,19 @@ async fn carries_binary_frames_both_ways() {
         .send(&Frame::Binary(bytes.clone()))
         .expect("sending a binary frame");
     match client.next_skipping_pings(5_000).await {
-        Next::Event(TransportEvent::Frame(Frame::Text(text), browser_string)) => {
+        Next::Event(TransportEvent::Frame(Frame::Text(text), browser_string, _)) => {
             assert_eq!(text, r#"461-7[{"_placeholder":true,"num":0}]"#);
             // The browser's own string comes along, the same text.
             assert_eq!(browser_string.map(String::from), Some(text));
         }
         other => panic!("expected the binary ACK header, got {other:?}"),
     }
-    assert_eq!(
-        client.next_skipping_pings(5_000).await,
-        Next::Event(TransportEvent::Frame(Frame::Binary(bytes), None))
-    );
+    match client.next_skipping_pings(5_000).await {
+        Next::Event(TransportEvent::Frame(Frame::Binary(received), None, _)) => {
+            assert_eq!(received, bytes)
+        }
+        other => panic!("expected the attachment, got {other:?}"),
+    }
 }
 
 #[wasm_bindgen_test]

@@ -137,7 +137,10 @@ fn binary_packets_travel_as_base64_both_ways() {
     let conn = h.pending_get.take().unwrap();
     h.manager.handle_polled(h.now, conn, &incoming);
     while let Some(output) = h.manager.poll_output() {
-        if let resocket::core::Output::Socket(_, resocket::core::SocketEvent::Event(event)) = output
+        if let resocket::core::Output::Notice(resocket::core::Notice::Socket(
+            _,
+            resocket::core::SocketEvent::Event(event),
+        )) = output
         {
             events.push(event.attachments);
         }

@@ -4,7 +4,9 @@
 mod fake_server;
 
 use fake_server::Harness;
-use resocket::core::{AuthSource, EmitError, EmitOptions, ManagerConfig, SocketConfig};
+use resocket::core::{
+    AuthSource, EmitError, EmitOptions, ManagerConfig, Notice, Output, SocketConfig, SocketEvent,
+};
 use resocket::protocol::{Frame, JsonText};
 
 fn json(text: &str) -> JsonText {
@@ -268,6 +270,28 @@ fn events_before_the_connect_reply_are_delivered_after_connect_and_offsets_are_h
     );
     assert!(h.manager.recovered(h.socket));
     assert_eq!(h.manager.sid(h.socket), Some("s1"));
+}
+
+#[test]
+fn an_event_keeps_its_text_as_received_with_the_offset_marked() {
+    let mut h = Harness::new(ManagerConfig::default());
+    h.connect();
+    h.server_open();
+    h.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    let conn = h.conn.expect("connected");
+    let now = h.now;
+    h.manager
+        .handle_text(now, conn, r#"42["tick",{"n":1},"off-1"]"#);
+    let event = std::iter::from_fn(|| h.manager.poll_output())
+        .find_map(|output| match output {
+            Output::Notice(Notice::Socket(_, SocketEvent::Event(event))) => Some(event),
+            _ => None,
+        })
+        .expect("the event is delivered");
+    // The frame's own text, which a shell holding the frame can hand over as it is.
+    assert_eq!(event.data.as_str(), r#"["tick",{"n":1},"off-1"]"#);
+    assert!(event.ends_with_offset);
+    assert_eq!(event.args().as_str(), r#"["tick",{"n":1}]"#);
 }
 
 #[test]

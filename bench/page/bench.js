@@ -4,6 +4,8 @@
 //   bench.libs[client]                 the client's module ({ io, ... })
 //   bench.inbound(client, url, kind, n)  events/s received (server pushes n events)
 //   bench.outbound(client, url, n)     emits/s until the server has counted all n
+//   bench.inWorker(client, what, args)  the same inbound/outbound run (what) in the
+//                                      client's own module Web Worker (./worker.js)
 //   bench.acks(client, url, m)         m sequential emitWithAck round trips (ms each)
 //   bench.open(client, url, opts, name) opens a socket, stored in bench.sockets[name],
 //                                      resolves once connected; its connect/disconnect
@@ -11,14 +13,11 @@
 //   bench.openMany(client, url, k, opts)  k more connected sockets (bench.many)
 //   bench.closeAll()                   disconnects every socket opened here
 // Clients: "resocket" (/pkg/index.js), "socket.io-client" (its dist ESM bundle) and
-// "raw" (./raw-client.js). Times are performance.now() in the page; `now()` is the
+// "raw" (./raw-client.js). The inbound/outbound runs themselves are in ./measure.js,
+// shared with the workers. Times are performance.now() in the page; `now()` is the
 // absolute time (ms since the epoch, sub-ms) shared with the Node runner.
 
-const MODULES = {
-  resocket: "/pkg/index.js",
-  "socket.io-client": "/vendor/socket.io.esm.min.js",
-  raw: "/bench/raw-client.js",
-};
+import { BASE, MODULES, connected, inbound, outbound, socketOf as socketOfLib, within } from "./measure.js";
 
 const bench = { ready: false, loadError: null, libs: {}, sockets: {}, marks: {}, many: [], window: [] };
 window.bench = bench;
@@ -29,88 +28,85 @@ bench.now = now;
 // Registered before any client loads, so that these run first.
 for (const name of ["online", "offline"]) addEventListener(name, () => bench.window.push({ name, t: now() }));
 
-// Both libraries get the same options; socket.io-client would start with HTTP
-// long-polling without `transports`, resocket speaks WebSocket only.
-const BASE = { transports: ["websocket"], forceNew: true };
-
-function timeout(ms, what) {
-  let timer;
-  const promise = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
-}
-
-async function within(promise, ms, what) {
-  const t = timeout(ms, what);
-  try {
-    return await Promise.race([promise, t.promise]);
-  } finally {
-    t.cancel();
-  }
-}
-
-function connected(socket, ms, what = "connect") {
-  if (socket.connected) return Promise.resolve();
-  return within(new Promise((resolve) => socket.on("connect", function once() {
-    socket.off("connect", once);
-    resolve();
-  })), ms, what);
-}
-
 /** A connected socket of `client` with the common options plus `opts`. */
-async function socketOf(client, url, opts = {}) {
-  const socket = bench.libs[client].io(url, { ...BASE, ...opts });
-  await connected(socket, 10_000, `${client}: first connect`);
-  return socket;
+const socketOf = (client, url, opts = {}) => socketOfLib(bench.libs[client], client, url, opts);
+
+bench.inbound = (client, url, kind, n) => inbound(bench.libs[client], client, url, kind, n);
+
+bench.outbound = (client, url, n) => outbound(bench.libs[client], client, url, n);
+
+// ---------------------------------------------------------------- Web Workers
+
+// One dedicated module worker per client (bench/page/worker.js), created on first use
+// and kept: { ready (a promise), call(what, args) }.
+const workers = {};
+
+function workerOf(client) {
+  if (workers[client]) return workers[client];
+  const worker = new Worker(`/bench/worker.js?client=${encodeURIComponent(client)}`, { type: "module" });
+  const pending = new Map();
+  let next = 1;
+  let failed = null;
+  const fail = (message) => {
+    failed ??= message;
+    for (const { reject } of pending.values()) reject(new Error(message));
+    pending.clear();
+  };
+  let settleReady;
+  let loaded = false;
+  const ready = new Promise((resolve, reject) => {
+    settleReady = { resolve, reject };
+  });
+  worker.addEventListener("message", (e) => {
+    const m = e.data;
+    if (m.type === "ready") {
+      loaded = true;
+      return settleReady.resolve(m);
+    }
+    if (m.type === "loadError") {
+      fail(`${client} could not load in a worker: ${m.error}`);
+      return settleReady.reject(Object.assign(new Error(m.error), { cannotLoad: true }));
+    }
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error) p?.reject(new Error(m.error));
+    else p?.resolve(m.result);
+  });
+  // An error the worker did not catch: before "ready", its script failed to load (the
+  // client cannot run there); after, an uncaught exception, kept in bench.workerErrors.
+  worker.addEventListener("error", (e) => {
+    const message = `${client} worker: uncaught error: ${e.message || "(no message: the worker script failed to load)"}`;
+    bench.workerErrors.push(message);
+    if (loaded) return;
+    fail(message);
+    settleReady.reject(Object.assign(new Error(message), { cannotLoad: true }));
+  });
+  const call = (what, args) => {
+    if (failed) return Promise.reject(new Error(failed));
+    const id = next++;
+    worker.postMessage({ id, what, args });
+    return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+  };
+  return (workers[client] = { ready, call });
 }
 
-bench.inbound = async (client, url, kind, n) => {
-  const socket = await socketOf(client, url);
-  try {
-    const event = kind === "binary" ? "bin" : "tick";
-    let count = 0;
-    let first = 0;
-    let last = 0;
-    let bytes = 0;
-    const done = new Promise((resolve) => {
-      socket.on(event, (data) => {
-        // Touch the payload, as an app would.
-        bytes += kind === "binary" ? data.byteLength : data.n;
-        count += 1;
-        if (count === 1) first = performance.now();
-        if (count === n) {
-          last = performance.now();
-          resolve();
-        }
-      });
-    });
-    const asked = performance.now();
-    socket.emit("push", { kind, n });
-    await within(done, Math.max(60_000, n * 5), `${client}: ${n} ${kind} events`);
-    // From the first event to the n-th: the client's own rate, not the request's trip.
-    const ms = last - first;
-    return { perSecond: ms > 0 ? ((n - 1) * 1000) / ms : NaN, ms, totalMs: last - asked, bytes };
-  } finally {
-    socket.disconnect();
-  }
-};
+bench.workerErrors = [];
 
-bench.outbound = async (client, url, n) => {
-  const socket = await socketOf(client, url);
+/**
+ * Runs measure.js's `what` ("inbound" or "outbound", with `args` after the client's
+ * module) in `client`'s worker. Resolves to { result } or, if the client cannot load in
+ * a worker at all, { unavailable: the error }; rejects if the run itself fails (or the
+ * worker does not start in time).
+ */
+bench.inWorker = async (client, what, args) => {
+  const w = workerOf(client);
   try {
-    await within(socket.emitWithAck("sink-count"), 10_000, `${client}: sink reset`);
-    const payload = { n: 1 };
-    const start = performance.now();
-    for (let i = 0; i < n; i += 1) socket.emit("sink", payload);
-    const sent = performance.now();
-    const { count, cpuMs } = await within(socket.emitWithAck("sink-count"), Math.max(60_000, n * 5), `${client}: the server's count`);
-    const end = performance.now();
-    if (count !== n) throw new Error(`${client}: the server counted ${count} of ${n} emits`);
-    return { perSecond: (n * 1000) / (end - start), ms: end - start, sendLoopMs: sent - start, serverCpuMs: cpuMs };
-  } finally {
-    socket.disconnect();
+    await within(w.ready, 30_000, `${client}: worker start`);
+  } catch (err) {
+    if (err?.cannotLoad) return { unavailable: String(err.message) };
+    throw err;
   }
+  return { result: await within(w.call(what, args), 120_000, `${client}: ${what} in a worker`) };
 };
 
 bench.acks = async (client, url, m) => {

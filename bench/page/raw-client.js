@@ -2,7 +2,10 @@
 // speaking just enough Engine.IO v4 / Socket.IO v5 by hand to talk to a socket.io
 // server on the main namespace ("/"): open, CONNECT, ping/pong, EVENT, ACK and
 // BINARY_EVENT with attachments. It is what a client cannot beat: no validation, no
-// queue, no recovery, no error reporting, a fixed reconnection delay.
+// queue, no recovery, no error reporting, a fixed reconnection delay. With connection
+// state recovery on, it ignores the CONNECT's pid and passes the offset that ends every
+// event on to the handlers as one more argument (as socket.io-client does; it parses
+// the whole frame as before).
 //
 // It offers the small part of the socket.io-client API the benchmarks use:
 //   io(url, { reconnectionDelay })   connects at once

@@ -39,7 +39,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use resocket::core::{
     AuthSource, Backoff, ConnId, ConnectionError, EmitError, EmitOptions, IncomingLimits, Manager,
-    ManagerConfig, ManagerEvent, NetworkEvent, Output, Overflow, QueueLimits, ReconnectionAttempts,
+    ManagerConfig, ManagerEvent, NetworkEvent, Notice, Output, Overflow, QueueLimits, ReconnectionAttempts,
     SocketConfig, SocketEvent, SocketKey, TransportKind,
 };
 use resocket::protocol::{
@@ -1397,8 +1397,8 @@ impl Harness {
                         ),
                     }
                 }
-                Output::Manager(event) => self.manager_event(&event),
-                Output::Socket(key, event) => {
+                Output::Notice(Notice::Manager(event)) => self.manager_event(&event),
+                Output::Notice(Notice::Socket(key, event)) => {
                     let index = self.index_of(key);
                     self.socket_event(index, event);
                 }

@@ -1,7 +1,7 @@
 //! `Connection`: one Engine.IO connection with its namespace sockets, exported to JS.
 //!
 //! The JS `Manager` owns one of these and drives it through one entry point,
-//! [`Connection::run`], and [`Connection::deliver`]. Arguments arrive already validated
+//! [`Connection::run`]. Arguments arrive already validated
 //! by the JS wrapper (types and ranges of options); what can still be wrong (an emit's
 //! JSON, a reserved event name) is returned as a JS `Error` with a stable `.type`, never
 //! a panic.
@@ -40,7 +40,7 @@ impl Drop for Connection {
 }
 
 /// The commands of [`Connection::run`], numbered in the order of `OPS` in
-/// `src/api/js/index.js` (the same names in snake case; `tests/e2e/contract.test.mjs`
+/// `src/api/js/contract.js` (the same names in snake case; `tests/e2e/contract.test.mjs`
 /// checks it). Arguments: `key` the socket, `number`, `flags`, `text`, `extra` as each
 /// says.
 #[derive(Clone, Copy)]
@@ -93,9 +93,11 @@ enum Op {
     /// two): socket.io-client's `useNativeTimers`, the page's own functions from before
     /// any fake clock was installed.
     UseTimers,
+    /// Nothing: with [`DELIVER`], delivers the events of the commands run before.
+    Deliver,
 }
 
-const OPS: [Op; 20] = [
+const OPS: [Op; 21] = [
     Op::Configure,
     Op::Socket,
     Op::Open,
@@ -116,6 +118,7 @@ const OPS: [Op; 20] = [
     Op::Sid,
     Op::State,
     Op::UseTimers,
+    Op::Deliver,
 ];
 
 /// Flags of [`Connection::run`]: the emit asks for an acknowledgement.
@@ -124,8 +127,8 @@ const WITH_ACK: u32 = 1;
 const VOLATILE: u32 = 2;
 /// Every copy of the emit that goes on the wire comes back as a "sent" event.
 const REPORT_SENT: u32 = 4;
-/// The command's events are delivered before `run` returns; without it they wait for
-/// [`Connection::deliver`], which the caller makes once it has the result.
+/// The command's events are delivered before `run` returns; without it they wait for the
+/// next delivery, which the caller asks for once it has handled the result.
 const DELIVER: u32 = 256;
 
 #[wasm_bindgen]
@@ -163,11 +166,6 @@ impl Connection {
             self.driver.deliver();
         }
         result
-    }
-
-    /// Delivers the events of the commands run since the last delivery.
-    pub fn deliver(&self) {
-        self.driver.deliver();
     }
 }
 
@@ -229,7 +227,7 @@ impl Connection {
                 .command(|manager, now| manager.close_transport(now))
                 .and(none),
             Op::Emit => {
-                let data = json(text, "InvalidData")?;
+                let data = stringified(text);
                 let options = EmitOptions {
                     with_ack: flags & WITH_ACK != 0,
                     timeout: (number >= 0.0).then(|| millis(number)),
@@ -245,16 +243,14 @@ impl Connection {
                 }
             }
             Op::Ack => {
-                let data = json(text, "InvalidData")?;
+                let data = stringified(text);
                 let buffers = bytes_of(&extra);
                 let id = number as u64;
                 self.command(|manager, _| manager.ack(key, id, data, buffers))
                     .and(none)
             }
             Op::Auth => {
-                let auth = (!text.is_empty())
-                    .then(|| json(text, "InvalidAuth"))
-                    .transpose()?;
+                let auth = (!text.is_empty()).then(|| stringified(text));
                 let token = number as u64;
                 self.command(|manager, _| manager.handle_auth(key, token, auth.as_ref()))
                     .and(none)
@@ -265,7 +261,7 @@ impl Connection {
                     .and(none)
             }
             Op::AddRejoin => {
-                let data = json(text, "InvalidData")?;
+                let data = stringified(text);
                 let buffers = bytes_of(&extra);
                 match self.command(|manager, _| manager.add_rejoin(key, data, buffers))? {
                     Ok(id) => Ok((id as f64).into()),
@@ -317,6 +313,7 @@ impl Connection {
                     .use_timer_functions(functions.get(0).into(), functions.get(1).into());
                 none
             }
+            Op::Deliver => none,
         }
     }
 
@@ -349,8 +346,10 @@ fn bytes_of(attachments: &JsValue) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn json(text: String, kind: &'static str) -> Result<JsonText, JsValue> {
-    JsonText::parse(text).map_err(|error| js_error(kind, error.message()))
+/// JSON text that the JS wrapper's `JSON.stringify` wrote: valid by construction, so
+/// not checked again (the core still checks what it needs: an array, its event name).
+fn stringified(text: String) -> JsonText {
+    JsonText::from_valid(text)
 }
 
 fn busy() -> JsValue {

@@ -13,9 +13,9 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{
-    AckError, ConnectError, IncomingEvent, ManagerEvent, Payload, SocketEvent, SocketKey,
+    AckError, ConnectError, IncomingEvent, ManagerEvent, Notice, Payload, SocketEvent, SocketKey,
 };
-use crate::driver::{Notice, ReceivedText};
+use crate::driver::ReceivedText;
 use crate::protocol::{Frame, JsonText};
 
 #[wasm_bindgen]
@@ -40,7 +40,7 @@ extern "C" {
     ) -> Result<(), JsValue>;
 }
 
-/// The events, numbered in the order of `KINDS` in `src/api/js/index.js` (the same
+/// The events, numbered in the order of `KINDS` in `src/api/js/contract.js` (the same
 /// names in snake case; `tests/e2e/contract.test.mjs` checks it). The arguments:
 /// - `Event`: the text, where the payload starts in it (UTF-16), the attachments, and
 ///   the ack id, or -1 when the payload's last element is the recovery offset;

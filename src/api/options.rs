@@ -205,24 +205,35 @@ fn number(json: &str) -> Option<f64> {
     if json == "null" {
         return Some(f64::INFINITY);
     }
-    let (mantissa, exponent) = match json.find(['e', 'E']) {
-        Some(at) => (
-            &json[..at],
-            json[at + 1..].trim_start_matches('+').parse::<i32>().ok()?,
-        ),
-        None => (json, 0),
-    };
+    let (mantissa, exponent) = json.split_once(['e', 'E']).unwrap_or((json, "0"));
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = whole.bytes().chain(fraction.bytes());
-    let mut value = 0.0;
-    for digit in digits {
+    let (sign, exponent) = match exponent.as_bytes().first() {
+        Some(b'-') => (-1, &exponent[1..]),
+        Some(b'+') => (1, &exponent[1..]),
+        _ => (1, exponent),
+    };
+    let digits = |text: &str| {
+        let all = !text.is_empty() && text.bytes().all(|digit| digit.is_ascii_digit());
+        all.then(|| {
+            text.bytes()
+                .fold(0.0, |value, digit| value * 10.0 + f64::from(digit - b'0'))
+        })
+    };
+    let mut value = digits(whole)?;
+    // Digit by digit, so that the fraction needs no division by a power of ten.
+    let mut scale = 1.0;
+    for digit in fraction.bytes() {
         if !digit.is_ascii_digit() {
             return None;
         }
-        value = value * 10.0 + f64::from(digit - b'0');
+        scale /= 10.0;
+        value += scale * f64::from(digit - b'0');
     }
-    let scale = exponent.checked_sub(i32::try_from(fraction.len()).ok()?)?;
-    (!whole.is_empty()).then(|| value * 10f64.powi(scale))
+    // Beyond 400, any exponent gives 0 or infinity.
+    for _ in 0..(digits(exponent)? as u32).min(400) {
+        value = if sign < 0 { value / 10.0 } else { value * 10.0 };
+    }
+    Some(value)
 }
 
 /// Whole milliseconds (or a count); `as` saturates, so `null` (infinity) is the max.

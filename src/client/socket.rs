@@ -12,9 +12,9 @@ use std::rc::Rc;
 use super::url::{target, UrlError};
 use crate::core::{
     AckError, ConnectError, DisconnectReason, DropReason, EmitError, EmitOptions, Manager,
-    ManagerConfig, ManagerEvent, SocketConfig, SocketEvent, SocketKey,
+    ManagerConfig, ManagerEvent, Notice, SocketConfig, SocketEvent, SocketKey,
 };
-use crate::driver::{random_seed, Driver, Endpoint, Notice};
+use crate::driver::{random_seed, Driver, Endpoint};
 use crate::protocol::{BinaryMessage, JsonText, Packet, PacketType, ProtocolError, Value};
 
 /// How to connect: the core's settings (socket.io-client's options and defaults) and

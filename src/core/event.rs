@@ -64,6 +64,13 @@ pub enum Output {
     CloseTransport(ConnId),
     /// Send one frame on this WebSocket transport.
     Transmit(ConnId, Frame),
+    /// An event for the app.
+    Notice(Notice),
+}
+
+/// An event for the app: of the connection as a whole, or of one namespace socket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
     Manager(ManagerEvent),
     Socket(SocketKey, SocketEvent),
 }

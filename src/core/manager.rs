@@ -9,8 +9,8 @@
 
 use super::config::{ManagerConfig, SocketConfig};
 use super::event::{
-    ConnId, ConnectError, ConnectionError, DisconnectReason, ManagerEvent, Output, SocketKey,
-    TransportKind,
+    ConnId, ConnectError, ConnectionError, DisconnectReason, ManagerEvent, Notice, Output,
+    SocketKey, TransportKind,
 };
 use super::rng::Rng;
 use super::socket::{Consequence, EmitError, EmitOptions, RetryPolicy, Socket};
@@ -377,10 +377,11 @@ impl Manager {
     fn report_received(&mut self, frame: impl FnOnce() -> Frame) {
         if self.wire.report_packets {
             let frame = frame();
-            self.wire.push_back(Output::Manager(ManagerEvent::Packet {
-                outgoing: false,
-                frame,
-            }));
+            self.wire
+                .push_back(Output::Notice(Notice::Manager(ManagerEvent::Packet {
+                    outgoing: false,
+                    frame,
+                })));
         }
     }
 
@@ -650,7 +651,8 @@ impl Manager {
                 }
                 let pong = EnginePacket::Pong(data).encode();
                 self.wire.transmit(conn, pong);
-                self.wire.push_back(Output::Manager(ManagerEvent::Ping));
+                self.wire
+                    .push_back(Output::Notice(Notice::Manager(ManagerEvent::Ping)));
             }
             EnginePacket::Close => {
                 self.wire.server_closed();
@@ -685,10 +687,14 @@ impl Manager {
         };
         let transport = self.wire.carrier_kind().unwrap_or(TransportKind::WebSocket);
         self.wire
-            .push_back(Output::Manager(ManagerEvent::Open(transport)));
+            .push_back(Output::Notice(Notice::Manager(ManagerEvent::Open(
+                transport,
+            ))));
         if self.reconnecting {
             self.wire
-                .push_back(Output::Manager(ManagerEvent::Reconnect(self.attempts)));
+                .push_back(Output::Notice(Notice::Manager(ManagerEvent::Reconnect(
+                    self.attempts,
+                ))));
         }
         self.attempts = 0;
         self.reconnecting = false;
@@ -758,15 +764,18 @@ impl Manager {
         }
         if was_open {
             self.wire
-                .push_back(Output::Manager(ManagerEvent::Close(reason)));
+                .push_back(Output::Notice(Notice::Manager(ManagerEvent::Close(reason))));
         }
         if !was_open || matches!(error, ConnectionError::Protocol(_)) {
             self.wire
-                .push_back(Output::Manager(ManagerEvent::Error(error.clone())));
+                .push_back(Output::Notice(Notice::Manager(ManagerEvent::Error(
+                    error.clone(),
+                ))));
         }
         if self.reconnecting {
-            self.wire
-                .push_back(Output::Manager(ManagerEvent::ReconnectError(error)));
+            self.wire.push_back(Output::Notice(Notice::Manager(
+                ManagerEvent::ReconnectError(error),
+            )));
         }
         self.schedule_reconnect(now);
     }
@@ -781,8 +790,9 @@ impl Manager {
             .reconnection_attempts
             .exhausted_by(self.attempts)
         {
-            self.wire
-                .push_back(Output::Manager(ManagerEvent::ReconnectFailed));
+            self.wire.push_back(Output::Notice(Notice::Manager(
+                ManagerEvent::ReconnectFailed,
+            )));
             self.attempts = 0;
             self.reconnecting = false;
             self.opened = false;
@@ -811,10 +821,9 @@ impl Manager {
         {
             self.attempts = 1;
             self.reconnecting = true;
-            self.wire
-                .push_back(Output::Manager(ManagerEvent::ReconnectAttempt(
-                    self.attempts,
-                )));
+            self.wire.push_back(Output::Notice(Notice::Manager(
+                ManagerEvent::ReconnectAttempt(self.attempts),
+            )));
             self.start_opening(now);
         }
     }
@@ -825,10 +834,9 @@ impl Manager {
         if self.reconnection_stopped() {
             return;
         }
-        self.wire
-            .push_back(Output::Manager(ManagerEvent::ReconnectAttempt(
-                self.attempts,
-            )));
+        self.wire.push_back(Output::Notice(Notice::Manager(
+            ManagerEvent::ReconnectAttempt(self.attempts),
+        )));
         self.start_opening(now);
     }
 
@@ -858,9 +866,10 @@ impl Manager {
             Engine::Open { .. } => {
                 self.reassembler.reset();
                 self.wire.close();
-                self.wire.push_back(Output::Manager(ManagerEvent::Close(
-                    DisconnectReason::ForcedClose,
-                )));
+                self.wire
+                    .push_back(Output::Notice(Notice::Manager(ManagerEvent::Close(
+                        DisconnectReason::ForcedClose,
+                    ))));
             }
             Engine::Closed | Engine::Waiting { .. } | Engine::Suspended => {}
         }

@@ -27,7 +27,7 @@ pub use backoff::Backoff;
 pub use config::{AuthSource, IncomingLimits, ManagerConfig, ReconnectionAttempts, SocketConfig};
 pub use event::{
     AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, HttpRequest, IncomingEvent,
-    ManagerEvent, Output, Payload, SocketEvent, SocketKey, TransportKind,
+    ManagerEvent, Notice, Output, Payload, SocketEvent, SocketKey, TransportKind,
 };
 pub use manager::{Manager, NetworkEvent};
 pub use outbox::{DropReason, Overflow, QueueLimits};

@@ -9,8 +9,8 @@ use super::acks::{PendingAck, PendingAcks};
 use super::config::{AuthSource, IncomingLimits, ManagerConfig, SocketConfig};
 use super::early::EarlyEvents;
 use super::event::{
-    AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, IncomingEvent, Output,
-    Payload, SocketEvent, SocketKey,
+    AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, IncomingEvent, Notice,
+    Output, Payload, SocketEvent, SocketKey,
 };
 use super::outbox::{DropReason, Outbox, Queued};
 use super::recovery::{trailing_offset, Arrival, RecoveryPoint};
@@ -872,7 +872,7 @@ impl Socket {
     }
 
     fn event(&self, event: SocketEvent) -> Output {
-        Output::Socket(self.key, event)
+        Output::Notice(Notice::Socket(self.key, event))
     }
 }
 

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 
 use super::config::ManagerConfig;
-use super::event::{ConnId, HttpRequest, ManagerEvent, Output, TransportKind};
+use super::event::{ConnId, HttpRequest, ManagerEvent, Notice, Output, TransportKind};
 use super::rng::Rng;
 use crate::protocol::{packet_len, push_packet, EnginePacket, Frame};
 
@@ -186,10 +186,11 @@ impl Wire {
             return;
         }
         if self.report_packets {
-            self.out.push_back(Output::Manager(ManagerEvent::Packet {
-                outgoing: true,
-                frame: frame.clone(),
-            }));
+            self.out
+                .push_back(Output::Notice(Notice::Manager(ManagerEvent::Packet {
+                    outgoing: true,
+                    frame: frame.clone(),
+                })));
         }
         match &mut carrier.polling {
             None => {
@@ -206,7 +207,8 @@ impl Wire {
     /// A WebSocket hands a frame to the network at once; polling once its POST is done.
     fn report_drain(&mut self) {
         if self.report_packets {
-            self.out.push_back(Output::Manager(ManagerEvent::Drain));
+            self.out
+                .push_back(Output::Notice(Notice::Manager(ManagerEvent::Drain)));
         }
     }
 
@@ -349,9 +351,9 @@ impl Wire {
         self.websocket_worked = false;
         self.out.push_back(Output::CloseTransport(probe.conn));
         self.out
-            .push_back(Output::Manager(ManagerEvent::UpgradeError(
+            .push_back(Output::Notice(Notice::Manager(ManagerEvent::UpgradeError(
                 TransportKind::WebSocket,
-            )));
+            ))));
         let Some(carrier) = &mut self.carrier else {
             return;
         };
@@ -438,9 +440,10 @@ impl Wire {
             polling: None,
         });
         self.websocket_worked = true;
-        self.out.push_back(Output::Manager(ManagerEvent::Upgrade(
-            TransportKind::WebSocket,
-        )));
+        self.out
+            .push_back(Output::Notice(Notice::Manager(ManagerEvent::Upgrade(
+                TransportKind::WebSocket,
+            ))));
     }
 
     /// POSTs what the polling carrier holds, unless a POST is in flight, polling is

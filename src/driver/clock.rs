@@ -8,6 +8,10 @@
 //! and the page's events also ask how much further the wall clock went than the
 //! monotonic one since they last asked, for the core to judge. Frames do not ask: one
 //! that arrives proves the connection alive, and each question costs a call out of wasm.
+//! For the same reason a frame is stamped with its event's `timeStamp` (the same clock,
+//! read by the browser when the frame arrived) instead of a call to `performance.now()`,
+//! which costs more than anything else the driver does for a small event. Readings
+//! never go back: an event stamped before the latest reading counts as at that reading.
 //! Owns nothing else.
 
 use std::cell::Cell;
@@ -21,6 +25,10 @@ extern "C" {
     fn performance_now() -> f64;
 }
 
+/// Above this, an event's stamp is not on `performance.now()`'s clock, which counts from
+/// the page's start: about three years.
+const MAX_PLAUSIBLE_STAMP: f64 = 1e11;
+
 /// Below this, a difference between the two clocks is their ordinary drift and the
 /// time it takes to read them, not a sleep or a clock step.
 const GAP_THRESHOLD_MS: u64 = 1000;
@@ -29,16 +37,35 @@ const GAP_THRESHOLD_MS: u64 = 1000;
 pub struct Clock {
     /// The readings of the last [`Clock::wall_gap`]: (monotonic, wall), in milliseconds.
     last: Cell<Option<(u64, u64)>>,
+    /// The latest time handed out.
+    latest: Cell<u64>,
 }
 
 impl Clock {
     /// The monotonic time. The first reading also starts the wall-clock comparison.
     pub fn now(&self) -> u64 {
-        // `as` saturates: a NaN or negative reading becomes 0.
-        let now = performance_now() as u64;
+        let now = self.advance(performance_now());
         if self.last.get().is_none() {
             self.wall_gap(now);
         }
+        now
+    }
+
+    /// The monotonic time of an event stamped `time`, when that is a reading of the same
+    /// clock: a stamp on another clock (milliseconds since 1970, as old browsers gave)
+    /// would stop time at its value, so it is read anew instead.
+    pub fn at(&self, time: f64) -> u64 {
+        if time < MAX_PLAUSIBLE_STAMP {
+            self.advance(time)
+        } else {
+            self.now()
+        }
+    }
+
+    fn advance(&self, time: f64) -> u64 {
+        // `as` saturates: a NaN or negative reading becomes 0.
+        let now = (time as u64).max(self.latest.get());
+        self.latest.set(now);
         now
     }
 

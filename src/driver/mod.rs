@@ -29,5 +29,5 @@ mod websocket;
 pub use entropy::random_seed;
 pub use polling::{HttpSettings, PollEvent, PollingTransport};
 pub use received::ReceivedText;
-pub use runtime::{Driver, DriverError, Endpoint, Notice};
+pub use runtime::{Driver, DriverError, Endpoint};
 pub use websocket::{ReadyState, TransportError, TransportEvent, WebSocketTransport};

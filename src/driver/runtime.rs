@@ -23,22 +23,13 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::clock::Clock;
-use super::page::PageListeners;
+use super::page::PageSubscription;
 use super::polling::{HttpSettings, PollEvent, PollingTransport};
 use super::received::ReceivedText;
 use super::timer::Timer;
 use super::websocket::{TransportEvent, WebSocketTransport};
-use crate::core::{
-    ConnId, HttpRequest, Manager, ManagerEvent, Output, SocketEvent, SocketKey, TransportKind,
-};
+use crate::core::{ConnId, HttpRequest, Manager, Notice, Output, TransportKind};
 use crate::protocol::Frame;
-
-/// An event for the layer above the driver.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Notice {
-    Manager(ManagerEvent),
-    Socket(SocketKey, SocketEvent),
-}
 
 /// Why a command could not reach the core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +44,7 @@ pub enum DriverError {
 /// The browser shell of one [`Manager`].
 pub struct Driver {
     shared: Rc<Shared>,
-    _page: PageListeners,
+    _page: PageSubscription,
 }
 
 /// How often the timer fires at least while a connection is open, to compare the wall
@@ -65,7 +56,7 @@ const WALL_CHECK_MS: u64 = 5000;
 type Sink = dyn Fn(Notice, Option<&ReceivedText>);
 
 struct Shared {
-    core: RefCell<Core>,
+    runtime: RefCell<Runtime>,
     sink: Box<Sink>,
     /// Events not yet delivered, each with the frame whose handling produced it.
     undelivered: RefCell<Vec<(Notice, Option<Rc<ReceivedText>>)>>,
@@ -73,7 +64,8 @@ struct Shared {
     delivering: Cell<bool>,
 }
 
-struct Core {
+/// The core with what the driver keeps around it: its clock, its transports, its timer.
+struct Runtime {
     manager: Manager,
     clock: Clock,
     /// Transports the core asked for, opened once the events before them are delivered.
@@ -137,16 +129,16 @@ impl Driver {
             let timer = Timer::new(move || {
                 // Browsers throttle timers in background tabs: the core reads the wall
                 // clock through `run` and handles everything overdue at once.
-                let _ = run(&weak, None, |core, now| {
+                let _ = run(&weak, None, None, |runtime, now| {
                     // This timeout is spent: forget it so that the same deadline, if
                     // still pending (fired early), is armed again.
-                    core.timer.disarm();
-                    core.catch_up_wall_clock(now);
-                    core.manager.handle_timeout(now);
+                    runtime.timer.disarm();
+                    runtime.catch_up_wall_clock(now);
+                    runtime.manager.handle_timeout(now);
                 });
             });
             Shared {
-                core: RefCell::new(Core {
+                runtime: RefCell::new(Runtime {
                     manager,
                     clock: Clock::default(),
                     opening: Vec::new(),
@@ -160,11 +152,11 @@ impl Driver {
             }
         });
         let weak = Rc::downgrade(&shared);
-        let page = PageListeners::new(move |event| {
+        let page = PageSubscription::new(move |event| {
             // Failures mean the driver is gone or busy; a page event then has no one to inform.
-            let _ = run(&weak, None, |core, now| {
-                core.catch_up_wall_clock(now);
-                core.manager.handle_network(now, event)
+            let _ = run(&weak, None, None, |runtime, now| {
+                runtime.catch_up_wall_clock(now);
+                runtime.manager.handle_network(now, event)
             });
         });
         Self {
@@ -176,10 +168,10 @@ impl Driver {
     /// Arms the timer with these `setTimeout` and `clearTimeout` from now on, instead of
     /// the page's current ones (socket.io-client's `useNativeTimers`).
     pub fn use_timer_functions(&self, set: js_sys::Function, clear: js_sys::Function) {
-        if let Ok(mut core) = self.shared.core.try_borrow_mut() {
-            core.timer.use_functions(set, clear);
-            let now = core.clock.now();
-            core.arm_timer(now);
+        if let Ok(mut runtime) = self.shared.runtime.try_borrow_mut() {
+            runtime.timer.use_functions(set, clear);
+            let now = runtime.clock.now();
+            runtime.arm_timer(now);
         }
     }
 
@@ -191,10 +183,10 @@ impl Driver {
     ) -> Result<R, DriverError> {
         let mut command = Some(command);
         let mut result = None;
-        handle(&self.shared, None, &mut |core, now| {
+        handle(&self.shared, None, None, &mut |runtime, now| {
             result = command
                 .take()
-                .map(|command| command(&mut core.manager, now));
+                .map(|command| command(&mut runtime.manager, now));
         })?;
         result.ok_or(DriverError::Busy)
     }
@@ -208,39 +200,41 @@ impl Driver {
 
     /// Reads the core's state without changing it.
     pub fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Result<R, DriverError> {
-        let core = self
+        let runtime = self
             .shared
-            .core
+            .runtime
             .try_borrow()
             .map_err(|_| DriverError::Busy)?;
-        Ok(read(&core.manager))
+        Ok(read(&runtime.manager))
     }
 
     /// Changes the endpoint for the transports opened from now on (the query may
     /// change between attempts).
     pub fn set_endpoint(&self, change: impl FnOnce(&mut Endpoint)) -> Result<(), DriverError> {
-        let mut core = self
+        let mut runtime = self
             .shared
-            .core
+            .runtime
             .try_borrow_mut()
             .map_err(|_| DriverError::Busy)?;
-        change(&mut core.endpoint);
+        change(&mut runtime.endpoint);
         Ok(())
     }
 }
 
 /// Hands one input from the browser to the core (`frame`: the latest text frame, if the
-/// input is a frame), carries out what it asks, then delivers its events.
+/// input is a frame; `time`: when the browser stamped the input, if it did), carries out
+/// what it asks, then delivers its events.
 fn run<R>(
     weak: &Weak<Shared>,
     frame: Option<Rc<ReceivedText>>,
-    input: impl FnOnce(&mut Core, u64) -> R,
+    time: Option<f64>,
+    input: impl FnOnce(&mut Runtime, u64) -> R,
 ) -> Result<R, DriverError> {
     let shared = weak.upgrade().ok_or(DriverError::Gone)?;
     let mut input = Some(input);
     let mut result = None;
-    handle(&shared, frame, &mut |core, now| {
-        result = input.take().map(|input| input(core, now));
+    handle(&shared, frame, time, &mut |runtime, now| {
+        result = input.take().map(|input| input(runtime, now));
     })?;
     deliver(weak, &shared);
     result.ok_or(DriverError::Busy)
@@ -253,18 +247,22 @@ fn run<R>(
 fn handle(
     shared: &Shared,
     frame: Option<Rc<ReceivedText>>,
-    input: &mut dyn FnMut(&mut Core, u64),
+    time: Option<f64>,
+    input: &mut dyn FnMut(&mut Runtime, u64),
 ) -> Result<(), DriverError> {
-    let mut core = shared
-        .core
+    let mut runtime = shared
+        .runtime
         .try_borrow_mut()
         .map_err(|_| DriverError::Busy)?;
-    let now = core.clock.now();
-    input(&mut core, now);
+    let now = match time {
+        Some(time) => runtime.clock.at(time),
+        None => runtime.clock.now(),
+    };
+    input(&mut runtime, now);
     // The queue is not borrowed elsewhere while the core is: delivery takes it whole
     // before calling the sink.
     if let Ok(mut undelivered) = shared.undelivered.try_borrow_mut() {
-        core.carry_out(now, &frame, &mut undelivered);
+        runtime.carry_out(now, &frame, &mut undelivered);
     }
     Ok(())
 }
@@ -295,14 +293,14 @@ fn deliver(weak: &Weak<Shared>, shared: &Shared) {
 /// outermost delivery does it, so that an input made by a listener opens nothing early.
 fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
     loop {
-        let mut next = match shared.core.try_borrow_mut() {
-            Ok(mut core) if !core.opening.is_empty() => Some(core.opening.remove(0)),
+        let mut next = match shared.runtime.try_borrow_mut() {
+            Ok(mut runtime) if !runtime.opening.is_empty() => Some(runtime.opening.remove(0)),
             _ => return,
         };
         // Opening is an input like any other: what it causes is carried out and delivered.
-        let opened = handle(shared, None, &mut |core, now| {
+        let opened = handle(shared, None, None, &mut |runtime, now| {
             if let Some((conn, kind, query)) = next.take() {
-                core.open(weak, conn, kind, &query, now);
+                runtime.open(weak, conn, kind, &query, now);
             }
         });
         if opened.is_err() {
@@ -312,7 +310,7 @@ fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
     }
 }
 
-impl Core {
+impl Runtime {
     /// Tells the core how much time the monotonic clock missed (a sleep, or a clock
     /// set forward), if any, since the timer or a page event last asked.
     fn catch_up_wall_clock(&mut self, now: u64) {
@@ -360,10 +358,7 @@ impl Core {
                             .handle_request_failed(now, conn, body.is_some());
                     }
                 }
-                Output::Manager(event) => notices.push((Notice::Manager(event), frame.clone())),
-                Output::Socket(key, event) => {
-                    notices.push((Notice::Socket(key, event), frame.clone()))
-                }
+                Output::Notice(notice) => notices.push((notice, frame.clone())),
             }
         }
         self.arm_timer(now);
@@ -400,15 +395,18 @@ impl Core {
             let _ = match event {
                 PollEvent::Polled(text, js) => {
                     let body = Rc::new(ReceivedText::new(text, js));
-                    run(&handler_weak, Some(Rc::clone(&body)), |core, now| {
-                        core.manager.handle_polled(now, conn, body.text())
-                    })
+                    run(
+                        &handler_weak,
+                        Some(Rc::clone(&body)),
+                        None,
+                        |runtime, now| runtime.manager.handle_polled(now, conn, body.text()),
+                    )
                 }
-                PollEvent::Posted => run(&handler_weak, None, |core, _| {
-                    core.manager.handle_posted(conn)
+                PollEvent::Posted => run(&handler_weak, None, None, |runtime, _| {
+                    runtime.manager.handle_posted(conn)
                 }),
-                PollEvent::Failed { post } => run(&handler_weak, None, |core, now| {
-                    core.manager.handle_request_failed(now, conn, post)
+                PollEvent::Failed { post } => run(&handler_weak, None, None, |runtime, now| {
+                    runtime.manager.handle_request_failed(now, conn, post)
                 }),
             };
         };
@@ -426,9 +424,13 @@ impl Core {
         // after it too: a binary event completes on its last attachment, a binary frame.
         let mut latest_text: Option<Rc<ReceivedText>> = None;
         let handler = move |event: TransportEvent| {
+            let time = match event {
+                TransportEvent::Frame(_, _, time) => Some(time),
+                _ => None,
+            };
             // A text frame is kept once, here: the core reads it in place.
             let event = match event {
-                TransportEvent::Frame(Frame::Text(text), Some(js)) => {
+                TransportEvent::Frame(Frame::Text(text), Some(js), _) => {
                     latest_text = Some(Rc::new(ReceivedText::new(text, js)));
                     None
                 }
@@ -443,26 +445,31 @@ impl Core {
             };
             let frame = latest_text.clone();
             // A failure means the driver is gone: nothing is left to inform.
-            let _ = run(&handler_weak, frame.clone(), |core, now| match event {
-                None => {
-                    if let Some(frame) = &frame {
-                        core.manager.handle_text(now, conn, frame.text());
+            let _ = run(
+                &handler_weak,
+                frame.clone(),
+                time,
+                |runtime, now| match event {
+                    None => {
+                        if let Some(frame) = &frame {
+                            runtime.manager.handle_text(now, conn, frame.text());
+                        }
                     }
-                }
-                Some(TransportEvent::Open) => core.manager.handle_transport_open(conn),
-                Some(TransportEvent::Frame(frame, _)) => {
-                    core.manager.handle_frame(now, conn, frame)
-                }
-                Some(TransportEvent::Error) => {
-                    core.manager.handle_transport_closed(now, conn, true)
-                }
-                Some(TransportEvent::FrameTooLarge) => {
-                    core.manager.handle_frame_too_large(now, conn)
-                }
-                Some(TransportEvent::Close { .. }) => {
-                    core.manager.handle_transport_closed(now, conn, false)
-                }
-            });
+                    Some(TransportEvent::Open) => runtime.manager.handle_transport_open(conn),
+                    Some(TransportEvent::Frame(frame, ..)) => {
+                        runtime.manager.handle_frame(now, conn, frame)
+                    }
+                    Some(TransportEvent::Error) => {
+                        runtime.manager.handle_transport_closed(now, conn, true)
+                    }
+                    Some(TransportEvent::FrameTooLarge) => {
+                        runtime.manager.handle_frame_too_large(now, conn)
+                    }
+                    Some(TransportEvent::Close { .. }) => {
+                        runtime.manager.handle_transport_closed(now, conn, false)
+                    }
+                },
+            );
         };
         let max_frame_bytes = self.manager.config().limits.frame_bytes;
         let protocols = &self.endpoint.protocols;

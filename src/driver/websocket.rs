@@ -23,8 +23,9 @@ pub enum TransportEvent {
     /// The connection is open: frames can be sent.
     Open,
     /// One frame arrived, text or binary; a text frame comes with the browser's own
-    /// string too, out of which JS can take parts without a copy back from wasm.
-    Frame(Frame, Option<JsString>),
+    /// string too, out of which JS can take parts without a copy back from wasm. Last,
+    /// when it arrived: the event's `timeStamp`, on `performance.now()`'s clock.
+    Frame(Frame, Option<JsString>, f64),
     /// The connection is closed (or could not be opened); no event follows.
     Close {
         /// The close code (1006 when the connection failed or dropped without a close
@@ -187,7 +188,7 @@ impl WebSocketTransport {
         });
         let d = Rc::clone(&dispatcher);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            d.dispatch(frame_of(event.data(), max_frame_bytes));
+            d.dispatch(frame_of(event.data(), event.time_stamp(), max_frame_bytes));
         });
         let d = Rc::clone(&dispatcher);
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
@@ -281,7 +282,7 @@ impl Drop for WebSocketTransport {
 
 /// The frame carried by a `message` event's data: a string (also returned as it is) or
 /// (with `binaryType = "arraybuffer"`) an `ArrayBuffer`, measured before it is copied.
-fn frame_of(data: JsValue, max_bytes: usize) -> TransportEvent {
+fn frame_of(data: JsValue, time: f64, max_bytes: usize) -> TransportEvent {
     if let Some(js) = data.dyn_ref::<JsString>() {
         // A string's UTF-8 form has at least as many bytes as it has UTF-16 units; the
         // core checks the exact size of what is let through.
@@ -289,7 +290,7 @@ fn frame_of(data: JsValue, max_bytes: usize) -> TransportEvent {
             return TransportEvent::FrameTooLarge;
         }
         return match js.as_string() {
-            Some(text) => TransportEvent::Frame(Frame::Text(text), Some(js.clone())),
+            Some(text) => TransportEvent::Frame(Frame::Text(text), Some(js.clone()), time),
             None => TransportEvent::Error,
         };
     }
@@ -299,5 +300,5 @@ fn frame_of(data: JsValue, max_bytes: usize) -> TransportEvent {
     if buffer.byte_length() as usize > max_bytes {
         return TransportEvent::FrameTooLarge;
     }
-    TransportEvent::Frame(Frame::Binary(Uint8Array::new(buffer).to_vec()), None)
+    TransportEvent::Frame(Frame::Binary(Uint8Array::new(buffer).to_vec()), None, time)
 }

@@ -1,7 +1,7 @@
 // The contract between the wasm module and its JS wrapper, read from both sources: the
 // commands of `Connection::run` and their flags (src/api/connection.rs) and the events
 // of the callback (src/api/events.rs) are numbered by position, so the JS lists in
-// src/api/js/index.js must name the same things in the same order. A mismatch would
+// src/api/js/contract.js must name the same things in the same order. A mismatch would
 // deliver one event as another, or run the wrong command, without any error.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -9,7 +9,7 @@ import { test } from "node:test";
 
 const source = (path) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 const rust = { connection: source("src/api/connection.rs"), events: source("src/api/events.rs") };
-const js = source("src/api/js/index.js");
+const js = source("src/api/js/contract.js");
 
 // The variants of `enum name { ... }`, in order (doc comments and attributes skipped).
 const variants = (text, name) => {
@@ -25,7 +25,7 @@ const variants = (text, name) => {
 // The strings of `const name = [...]`.
 const jsList = (name) => {
   const list = new RegExp(`\\bconst ${name} = (\\[[^\\]]*\\])`).exec(js)?.[1];
-  assert.ok(list, `const ${name} not found in index.js`);
+  assert.ok(list, `const ${name} not found in contract.js`);
   return JSON.parse(list);
 };
 
@@ -56,7 +56,7 @@ test("the JS command flags have Connection::run's values", () => {
   assert.deepEqual(flags.map(([name]) => name).sort(), ["DELIVER", "REPORT_SENT", "VOLATILE", "WITH_ACK"]);
   for (const [name, value] of flags) {
     const declared = new RegExp(`\\bconst ${name} = (\\d+);`).exec(js);
-    assert.ok(declared, `${name} not declared in index.js`);
+    assert.ok(declared, `${name} not declared in contract.js`);
     assert.equal(Number(declared[1]), value, name);
   }
 });

@@ -14,6 +14,7 @@
 // The app's sources are in ./support/apps/ (the trap app in ./support/apps/trap/).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -30,7 +31,10 @@ import { packageBuilt, referenceMode, ROOT } from "./support/static.mjs";
 const APP_SOURCES = fileURLToPath(new URL("./support/apps/", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const WASM = "resocket_wasm_bg.wasm";
-const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "index.js", "package.json", "resocket_wasm.js", WASM];
+// The JS API's modules (src/api/js/*.js, the entry index.js among them), the glue, the
+// wasm, the types and the package's own files: nothing more, nothing less.
+const API_MODULES = readdirSync(join(ROOT, "src", "api", "js")).filter((f) => f.endsWith(".js"));
+const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "package.json", "resocket_wasm.js", WASM, ...API_MODULES];
 
 const state = { tmp: null, app: null, installed: null, packed: null, server: null, browser: null };
 

@@ -8,7 +8,7 @@
 
 use resocket::core::{
     AckError, Backoff, ConnId, ConnectError, HttpRequest, Manager, ManagerConfig, ManagerEvent,
-    Output, SocketConfig, SocketEvent, SocketKey, TransportKind,
+    Notice, Output, SocketConfig, SocketEvent, SocketKey, TransportKind,
 };
 use resocket::protocol::{Frame, SEPARATOR};
 
@@ -165,13 +165,13 @@ impl Harness {
                         self.sent.push(text);
                     }
                 }
-                Output::Manager(event) => {
+                Output::Notice(Notice::Manager(event)) => {
                     if let ManagerEvent::Upgrade(_) = event {
                         self.conn = self.probe.take();
                     }
                     self.log.push(render_manager(&event));
                 }
-                Output::Socket(_, event) => self.log.push(render_socket(&event)),
+                Output::Notice(Notice::Socket(_, event)) => self.log.push(render_socket(&event)),
             }
         }
         self.log[start..].to_vec()

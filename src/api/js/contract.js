@@ -1,0 +1,18 @@
+// The numbering shared with the wasm Connection: the commands of its run() and their
+// flags, and the events of its callback. Both sides number by position, so a mismatch
+// would deliver one event as another, or run the wrong command, without any error:
+// these lists change only together with src/api/connection.rs and src/api/events.rs
+// (tests/e2e/contract.test.mjs reads them here). Plain data: this module imports nothing.
+
+// The commands of the wasm Connection's run(), numbered in the order of `Op` in
+// src/api/connection.rs, and its flags (tests/e2e/contract.test.mjs checks both).
+export const OPS = ["configure", "socket", "open", "close", "set_url", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "use_timers", "deliver"];
+export const OP = Object.fromEntries(OPS.map((name, i) => [name, i]));
+export const WITH_ACK = 1;
+export const VOLATILE = 2;
+export const REPORT_SENT = 4;
+export const DELIVER = 256;
+
+// The core's events by number, in the order of `Kind` in src/api/events.rs (checked by
+// tests/e2e/contract.test.mjs).
+export const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain"];

@@ -1,0 +1,34 @@
+// socket.io-client's `io(uri?, opts?)` and its cache of Managers, one per server. Picks
+// or makes a Manager and asks it for the namespace's socket; it knows nothing else of
+// either.
+
+import { Manager } from "./manager.js";
+import { checkSocket } from "./options.js";
+import { Socket } from "./socket.js";
+import { target } from "./url.js";
+
+export const protocol = 5;
+
+const cache = Object.create(null);
+
+/**
+ * socket.io-client's `io(uri?, opts?)`: the socket of the URL's namespace, on a Manager
+ * shared per server (scheme, host, port and path) unless `forceNew`, `multiplex: false`,
+ * or the shared one already has that namespace.
+ */
+export function io(uri, opts) {
+  if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
+  opts = opts || {};
+  checkSocket(opts);
+  const [url, http] = target(uri, opts);
+  const nsp = url.pathname || "/";
+  const id = `${http}//${url.host}${opts.path || "/socket.io"}`;
+  const cached = cache[id]?._i.trap ? undefined : cache[id];
+  const manager =
+    opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)
+      ? new Manager(url, opts)
+      : (cache[id] = cached || new Manager(url, opts));
+  return manager.socket(nsp, opts);
+}
+
+Object.assign(io, { Manager, Socket, io, connect: io });

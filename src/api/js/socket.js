@@ -1,0 +1,350 @@
+// A Socket: one namespace of a Manager's connection, what `io()` returns. Emits (with
+// their acks, flags and Blobs to read first) become the core's commands, and the core's
+// events for this namespace the app's. What to buffer, retry or drop is the core's; the
+// connection is the Manager's (manager.js), which this module never imports.
+
+import { sendAuth } from "./auth.js";
+import { decode, encode, hasBinary, hasBlob, withBytes } from "./codec.js";
+import { DELIVER, OP, REPORT_SENT, VOLATILE, WITH_ACK } from "./contract.js";
+import { Emitter, call, report } from "./emitter.js";
+import { fail } from "./instance.js";
+import { checkSocket, withoutAuth } from "./options.js";
+
+const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+
+/** A namespace of a Manager's connection: what `io()` returns. */
+export class Socket extends Emitter {
+  constructor(io, nsp, opts = {}) {
+    super();
+    checkSocket(opts);
+    this.io = io;
+    this.nsp = nsp;
+    this.auth = opts.auth;
+    this._o = withoutAuth(opts);
+    this._s = this; // the socket itself, also from a flagged view (timeout(), volatile)
+    this._f = {}; // emit flags
+    this._acks = new Map(); // ack id -> [callback, error-first?]
+    this._any = [];
+    this._anyOut = [];
+    // Always ask for the CONNECT payload at connect time: `auth` is read anew on every
+    // (re)connect and may be reassigned at any time, as in socket.io-client. `retries`
+    // (at-least-once emits) and the offline queue's bounds are the core's.
+    const o = this._o;
+    const options = { namespace: nsp };
+    for (const k of ["retries", "ackTimeout", "maxQueue", "maxQueueAge", "queueOverflow", "volatileEvents"]) if (o[k] != null) options[k] = o[k];
+    this._k = io._c.cmd(OP.socket, 0, 0, 0, JSON.stringify(options));
+    io._socks[this._k] = this;
+    if (io._auto) this.connect();
+  }
+
+  get id() {
+    return this.io._c.ask(OP.sid, this._k);
+  }
+
+  // A flag of the core's state(): 1 connected, 2 active, 4 recovered.
+  _flag(bit) {
+    return !!(this.io._c.ask(OP.state, this._k) & bit);
+  }
+
+  get connected() {
+    return this._flag(1);
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** Whether the socket wants a connection (and so reconnects by itself). */
+  get active() {
+    return this._flag(2);
+  }
+
+  get recovered() {
+    return this._flag(4);
+  }
+
+  connect() {
+    const { trap } = this.io._i;
+    if (trap) {
+      // A dead client: each attempt fails, as one to an unreachable server would.
+      this.io._dead();
+      queueMicrotask(() => this._fire("connect_error", trap));
+      return this;
+    }
+    if (!this.connected) {
+      this.io._refreshUrl();
+      this.io._c.cmd(OP.connect, this._k);
+    }
+    this.io._hold();
+    return this;
+  }
+
+  open() {
+    return this.connect();
+  }
+
+  disconnect() {
+    this.io._c.cmd(OP.disconnect, this._k);
+    this.io._hold();
+    return this;
+  }
+
+  close() {
+    return this.disconnect();
+  }
+
+  send(...args) {
+    return this.emit("message", ...args);
+  }
+
+  // Flags apply to the next emit only: a flagged view of the socket carries them, so
+  // nothing stays set on the socket when the view is not used.
+  _with(flags) {
+    return Object.assign(Object.create(this), { _f: { ...this._f, ...flags } });
+  }
+
+  get volatile() {
+    return this._with({ volatile: true });
+  }
+
+  /** Accepted for compatibility: a browser WebSocket compresses per the connection, not per message; the flag shows in packetCreate's `options`. */
+  compress(compress) {
+    return this._with({ compress });
+  }
+
+  timeout(ms) {
+    return this._with({ timeout: ms });
+  }
+
+  emit(ev, ...args) {
+    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const s = this._s;
+    const f = this._f;
+    const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
+    const data = [ev, ...args];
+    if (!s._wait && !(hasBinary(data) && hasBlob(data))) return s._send(data, ack, f);
+    // A Blob's (or File's) bytes can only be read asynchronously: this emit, and every
+    // emit after it until they are read, waits its turn, so that none overtakes another.
+    const turn = (s._wait || Promise.resolve())
+      .then(() => withBytes(data))
+      .then(
+        (read) => s._send(read, ack, f),
+        (err) => {
+          report(err);
+          s._fire("emit_dropped", "unreadable", data);
+          if (ack && s._timing(f)[1](ack)) call(ack, s, [fail("a Blob of the emit could not be read", "DroppedError")]);
+        },
+      )
+      .finally(() => {
+        if (s._wait === turn) s._wait = null;
+      });
+    s._wait = turn;
+    return s;
+  }
+
+  // [ack timeout, (ack) => whether the callback takes an error first].
+  // With `retries`, the core sends the emit at least once (timing each try out after
+  // `ackTimeout`); with a timeout, or from emitWithAck, the callback takes an error
+  // first, as in socket.io-client.
+  _timing(f) {
+    const reliable = this._o.retries > 0 && !f.volatile;
+    const timeout = reliable ? undefined : (f.timeout ?? this._o.ackTimeout);
+    return [timeout, (ack) => reliable || timeout != null || !!ack._e];
+  }
+
+  _send(data, ack, f) {
+    const s = this;
+    const [timeout, errorFirst] = s._timing(f);
+    const outerSending = s._sending;
+    const outerCompress = s.io._compress;
+    // An emit that goes on the wire at once is reported within this call: its listeners
+    // get the very arguments emitted, as socket.io-client's do, and its packetCreate its
+    // compress flag (which a browser WebSocket cannot act on).
+    s._sending = data;
+    s.io._compress = f.compress !== false;
+    const c = s.io._c;
+    let id;
+    try {
+      // With onAnyOutgoing listeners, the core reports each copy it puts on the wire
+      // ("sent"): an emit queued offline is reported when it goes out, never if dropped.
+      // Without an ack, the emit's events are delivered within the same call.
+      const flags = (ack ? WITH_ACK : DELIVER) | (f.volatile ? VOLATILE : 0) | (s._anyOut.length ? REPORT_SENT : 0);
+      id = c.run(OP.emit, s._k, timeout ?? -1, flags, ...encode(data));
+      // Before the emit's events are delivered: an emit refused at once (a full queue
+      // dropping the newest) is settled among them.
+      if (ack && id !== undefined) s._acks.set(id, [ack, errorFirst(ack)]);
+    } finally {
+      if (ack) c.deliver();
+      s._sending = outerSending;
+      s.io._compress = outerCompress;
+    }
+    // A volatile emit dropped while disconnected: no answer can ever come.
+    if (ack && id === undefined && errorFirst(ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
+    return s;
+  }
+
+  emitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      const settle = (err, value) => (err ? reject(err) : resolve(value));
+      settle._e = 1;
+      this.emit(ev, ...args, settle);
+    });
+  }
+
+  /**
+   * Declares an emit that restores server-side state (a room join, a subscription):
+   * sent now if connected, and again after every (re)connection that did NOT recover
+   * the session, in declaration order, before the emits queued offline. Returns a
+   * function that stops re-sending it.
+   */
+  rejoin(ev, ...args) {
+    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const c = this.io._c;
+    const id = c.cmd(OP.add_rejoin, this._k, 0, 0, ...encode([ev, ...args]));
+    return () => c.cmd(OP.remove_rejoin, this._k, id);
+  }
+
+  /** The emits waiting for a connection, oldest first, as `[event, ...args]` arrays. */
+  get sendBuffer() {
+    return JSON.parse(this.io._c.ask(OP.queued, this._k));
+  }
+
+  // socket.io-client's (private) queue of `retries` emits, which some apps read for its
+  // length: the at-least-once emits not yet acknowledged.
+  get _queue() {
+    return new Array(this.io._c.ask(OP.state, this._k) >>> 4);
+  }
+
+  // socket.io-client's documented way to drop the buffer is `socket.sendBuffer = []`.
+  set sendBuffer(v) {
+    if (!Array.isArray(v) || v.length) throw new TypeError("resocket: sendBuffer can only be assigned [] (it drops the queue, as clearQueue() does)");
+    this.clearQueue();
+  }
+
+  /**
+   * Drops every emit waiting for a connection (each reported by an "emit_dropped" event,
+   * and its acknowledgement rejected).
+   */
+  clearQueue() {
+    this.io._c.cmd(OP.clear_queue, this._k);
+    return this;
+  }
+
+  _notify(data) {
+    for (const fn of this._anyOut.slice()) call(fn, this, data);
+  }
+
+  // Socket events from the core.
+  _ev(name, a, b, c, d) {
+    switch (name) {
+      case "event": {
+        // An event that came with a connection a listener has just left (disconnect()
+        // in a "connect" listener) is not delivered, as with socket.io-client.
+        if (!this._up) return;
+        // The payload is `a` from index `b` on: `a` may be the whole frame it came in.
+        // `d`: the ack id, or -1 when the last element is the recovery offset.
+        const args = decode(b ? a.slice(b) : a, c);
+        if (d === -1) args.pop();
+        else if (d !== undefined) args.push(this._reply(d));
+        if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
+        return this._fire(...args);
+      }
+      case "ack":
+        return this._settle(a, null, decode(d ? b.slice(d) : b, c));
+      case "ack_error":
+        return this._settle(a, fail(b, c));
+      case "sent": {
+        // An emit that went on the wire, for the onAnyOutgoing listeners: the emit
+        // under way, if this is it; else (sent later, from the queue or again) the
+        // arguments as they went on the wire.
+        const own = this._sending;
+        this._sending = undefined;
+        return this._notify(own ?? decode(a, b));
+      }
+      case "connect":
+        this._up = true;
+        return this._fire(name);
+      case "dropped":
+        // An emit that never reached the server (offline queue overflow or expiry,
+        // cleared, or `retries` used up): (reason, [event, ...args]).
+        return this._fire("emit_dropped", b, JSON.parse(a));
+      case "connect_error": {
+        const own = b == "AuthError" && this._authError;
+        this._authError = null;
+        const err = own ? Object.assign(own, { type: b }) : fail(a, b);
+        // A refusal by the server (a middleware's next(err)) carries its `data`.
+        if (c !== undefined) err.data = JSON.parse(c);
+        return this._fire(name, err);
+      }
+      case "auth":
+        return sendAuth(this, a);
+      default: // "disconnect"(reason)
+        this._up = false;
+        return this._fire(name, a);
+    }
+  }
+
+  _settle(id, err, args) {
+    const entry = this._acks.get(id);
+    if (!entry) return;
+    this._acks.delete(id);
+    const [fn, errorFirst] = entry;
+    if (!err) call(fn, this, errorFirst ? [null, ...args] : args);
+    // As socket.io-client: a plain callback (no timeout, not emitWithAck) is never called
+    // with an error; when its answer cannot come any more it is just forgotten.
+    else if (errorFirst) call(fn, this, [err]);
+  }
+
+  // The function handed to the app for the server's ack request `id` (answers once).
+  _reply(id) {
+    let sent;
+    return (...args) => {
+      if (!sent) {
+        sent = 1;
+        this.io._c.cmd(OP.ack, this._k, id, 0, ...encode(args));
+      }
+    };
+  }
+
+  onAny(fn) {
+    this._any.push(fn);
+    return this;
+  }
+
+  prependAny(fn) {
+    this._any.unshift(fn);
+    return this;
+  }
+
+  offAny(fn) {
+    return remove(this, this._any, fn);
+  }
+
+  listenersAny() {
+    return this._any;
+  }
+
+  onAnyOutgoing(fn) {
+    this._anyOut.push(fn);
+    return this;
+  }
+
+  prependAnyOutgoing(fn) {
+    this._anyOut.unshift(fn);
+    return this;
+  }
+
+  offAnyOutgoing(fn) {
+    return remove(this, this._anyOut, fn);
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOut;
+  }
+}
+
+const remove = (self, list, fn) => {
+  if (!fn) list.length = 0;
+  else if (list.includes(fn)) list.splice(list.indexOf(fn), 1);
+  return self;
+};

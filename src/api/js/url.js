@@ -1,0 +1,34 @@
+// URLs: what the app gave (or the page's location) to the server and namespace, and the
+// Engine.IO endpoint's URL with the app's `path` and `query`. Functions of their
+// arguments (and the page's location): when a URL is used, and re-read, is the
+// Manager's business.
+
+// The URL to connect to (its pathname is the namespace), and the scheme of its Engine.IO
+// endpoint, http: or https: (WebSockets go to the ws: or wss: twin). Without a URL: the
+// page's origin, or socket.io-client's `hostname`, `port` and `secure` options.
+export const target = (uri, o) => {
+  const loc = globalThis.location;
+  if (uri == null) {
+    const secure = o.secure ?? loc?.protocol == "https:";
+    const port = o.port ?? (o.hostname ? "" : loc?.port);
+    uri = `${secure ? "https:" : "http:"}//${o.hostname ?? loc?.hostname}${port ? `:${port}` : ""}`;
+  }
+  uri = String(uri);
+  if (uri[0] != "/" && !/^(https?|wss?):\/\//i.test(uri)) uri = `${loc ? loc.protocol : "https:"}//${uri}`;
+  const url = new URL(uri, loc?.href);
+  const http = url.protocol.replace("ws", "http");
+  if (!/^https?:$/.test(http)) throw new TypeError(`resocket: cannot connect to "${uri}" (http, https, ws or wss only)`);
+  return [url, http];
+};
+
+// The Engine.IO URL of `target`'s answer, from `opts` (`o`) as they are now:
+// socket.io-client reads `opts.query` afresh for every connection (a token refreshed in
+// `reconnect_attempt`, say).
+export const engineUrl = ([url, http], o) => {
+  const q = new URLSearchParams(url.search);
+  const extra = typeof o.query == "string" ? new URLSearchParams(o.query) : Object.entries(o.query || {});
+  for (const [k, v] of extra) q.set(k, v);
+  q.set("EIO", "4");
+  const path = (o.path || "/socket.io").replace(/\/$/, "") + (o.addTrailingSlash === false ? "" : "/");
+  return `${http}//${url.host}${path}?${q}`;
+};
