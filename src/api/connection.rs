@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use std::rc::Rc;
 
 use crate::core::{EmitOptions, Manager, ManagerConfig, SocketKey};
-use crate::driver::{random_seed, BrowserText, Driver, Endpoint};
+use crate::driver::{random_seed, Driver, Endpoint};
 use crate::protocol::JsonText;
 
 use super::events::{forward, EventCallback};
@@ -155,7 +155,7 @@ impl Connection {
         key: u32,
         number: f64,
         flags: u32,
-        text: JsValue,
+        text: Option<String>,
         extra: JsValue,
     ) -> Result<JsValue, JsValue> {
         let op = *OPS
@@ -176,10 +176,10 @@ impl Connection {
         key: SocketKey,
         number: f64,
         flags: u32,
-        js_text: JsValue,
+        text: Option<String>,
         extra: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let text = js_text.as_string().unwrap_or_default();
+        let text = text.unwrap_or_default();
         let none = Ok(JsValue::UNDEFINED);
         match op {
             Op::Configure => {
@@ -227,7 +227,7 @@ impl Connection {
                 .command(|manager, now| manager.close_transport(now))
                 .and(none),
             Op::Emit => {
-                let data = stringified(text.clone());
+                let data = stringified(text);
                 let options = EmitOptions {
                     with_ack: flags & WITH_ACK != 0,
                     timeout: (number >= 0.0).then(|| millis(number)),
@@ -235,22 +235,19 @@ impl Connection {
                     report_sent: flags & REPORT_SENT != 0,
                 };
                 let buffers = bytes_of(&extra);
-                let sent = self.sending(js_text, text, |manager, now| {
-                    manager.emit(now, key, data, buffers, options)
-                })?;
+                let sent =
+                    self.command(|manager, now| manager.emit(now, key, data, buffers, options))?;
                 match sent {
                     Ok(id) => Ok(id.map_or(JsValue::UNDEFINED, |id| (id as f64).into())),
                     Err(error) => Err(js_error("EmitError", error.message())),
                 }
             }
             Op::Ack => {
-                let data = stringified(text.clone());
+                let data = stringified(text);
                 let buffers = bytes_of(&extra);
                 let id = number as u64;
-                self.sending(js_text, text, |manager, _| {
-                    manager.ack(key, id, data, buffers)
-                })
-                .and(none)
+                self.command(|manager, _| manager.ack(key, id, data, buffers))
+                    .and(none)
             }
             Op::Auth => {
                 let auth = (!text.is_empty()).then(|| stringified(text));
@@ -322,24 +319,6 @@ impl Connection {
 
     fn command<R>(&self, command: impl FnOnce(&mut Manager, u64) -> R) -> Result<R, JsValue> {
         self.driver.command(command).map_err(|_| busy())
-    }
-
-    /// A command that sends `text`, whose browser string is `js_text`: the frame that
-    /// carries it is sent without a copy of it out of wasm memory.
-    fn sending<R>(
-        &self,
-        js_text: JsValue,
-        text: String,
-        command: impl FnOnce(&mut Manager, u64) -> R,
-    ) -> Result<R, JsValue> {
-        // Not a string (which the wrapper never passes): nothing to join.
-        if text.is_empty() {
-            return self.command(command);
-        }
-        let outgoing = BrowserText::new(text, js_text.unchecked_into());
-        self.driver
-            .command_sending(outgoing, command)
-            .map_err(|_| busy())
     }
 
     fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Option<R> {

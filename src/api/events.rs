@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use crate::core::{
     AckError, ConnectError, IncomingEvent, ManagerEvent, Notice, Payload, SocketEvent, SocketKey,
 };
-use crate::driver::BrowserText;
+use crate::driver::ReceivedText;
 use crate::protocol::{Frame, JsonText};
 
 #[wasm_bindgen]
@@ -90,7 +90,7 @@ impl Call {
 
 /// Calls `callback` for `notice`; `frame`: the latest text frame, when the handling of
 /// a frame produced it.
-pub fn forward(callback: &EventCallback, notice: Notice, frame: Option<&BrowserText>) {
+pub fn forward(callback: &EventCallback, notice: Notice, frame: Option<&ReceivedText>) {
     let Call { kind, key, args } = match notice {
         Notice::Manager(event) => manager_call(event),
         Notice::Socket(key, event) => socket_call(key, event, frame),
@@ -128,7 +128,7 @@ fn manager_call(event: ManagerEvent) -> Call {
     Call::new(kind, CONNECTION, [a, b, none(), none()])
 }
 
-fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&BrowserText>) -> Call {
+fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>) -> Call {
     let none = || JsValue::UNDEFINED;
     let key = key.0 as i32;
     let (kind, args) = match event {
@@ -202,7 +202,7 @@ fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&BrowserText>) 
 }
 
 /// `[text, start, attachments, ack id or -1]` (see [`Kind`]).
-fn incoming_event(event: IncomingEvent, frame: Option<&BrowserText>) -> [JsValue; 4] {
+fn incoming_event(event: IncomingEvent, frame: Option<&ReceivedText>) -> [JsValue; 4] {
     let IncomingEvent {
         data,
         ends_with_offset,
@@ -220,7 +220,7 @@ fn incoming_event(event: IncomingEvent, frame: Option<&BrowserText>) -> [JsValue
 
 /// The payload as `text` from UTF-16 index `start` on: `text` is the frame's own string
 /// when the payload ends it, else the payload.
-fn in_frame(payload: JsonText, frame: Option<&BrowserText>) -> (JsValue, u32) {
+fn in_frame(payload: JsonText, frame: Option<&ReceivedText>) -> (JsValue, u32) {
     match frame.and_then(|frame| Some((frame, frame.start_of_tail(payload.as_str())?))) {
         Some((frame, start)) => (frame.js().into(), start),
         None => (payload.into_string().into(), 0),

@@ -16,18 +16,18 @@
 //! number of times does not grow memory. Nothing here panics: every fallible web-sys
 //! call is handled.
 
-mod browser_text;
 mod clock;
 mod entropy;
 mod listener;
 mod page;
 mod polling;
+mod received;
 mod runtime;
 mod timer;
 mod websocket;
 
-pub use browser_text::BrowserText;
 pub use entropy::random_seed;
 pub use polling::{HttpSettings, PollEvent, PollingTransport};
+pub use received::ReceivedText;
 pub use runtime::{Driver, DriverError, Endpoint};
 pub use websocket::{ReadyState, TransportError, TransportEvent, WebSocketTransport};

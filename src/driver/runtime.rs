@@ -25,11 +25,9 @@ use std::rc::{Rc, Weak};
 use super::clock::Clock;
 use super::page::PageSubscription;
 use super::polling::{HttpSettings, PollEvent, PollingTransport};
-use js_sys::JsString;
-
-use super::browser_text::BrowserText;
+use super::received::ReceivedText;
 use super::timer::Timer;
-use super::websocket::{TransportError, TransportEvent, WebSocketTransport};
+use super::websocket::{TransportEvent, WebSocketTransport};
 use crate::core::{ConnId, HttpRequest, Manager, Notice, Output, TransportKind};
 use crate::protocol::Frame;
 
@@ -55,13 +53,13 @@ const WALL_CHECK_MS: u64 = 5000;
 
 /// What the sink is given: a notice, and the latest text frame of the transport whose
 /// frame the core was handling when it produced the notice (if it was handling one).
-type Sink = dyn Fn(Notice, Option<&BrowserText>);
+type Sink = dyn Fn(Notice, Option<&ReceivedText>);
 
 struct Shared {
     runtime: RefCell<Runtime>,
     sink: Box<Sink>,
     /// Events not yet delivered, each with the frame whose handling produced it.
-    undelivered: RefCell<Vec<(Notice, Option<Rc<BrowserText>>)>>,
+    undelivered: RefCell<Vec<(Notice, Option<Rc<ReceivedText>>)>>,
     /// An outer call is delivering events: a nested one opens no transport.
     delivering: Cell<bool>,
 }
@@ -75,12 +73,6 @@ struct Runtime {
     endpoint: Endpoint,
     transports: Vec<(ConnId, Transport)>,
     timer: Timer,
-    /// The JSON of the command under way (an emit's), as both sides hold it: the frame
-    /// that carries it goes out as its head plus the browser's string.
-    outgoing: Option<BrowserText>,
-    /// The last frame head sent before an outgoing text, as a browser string: the emits
-    /// of a namespace without ack share it (`42`).
-    last_head: Option<(String, JsString)>,
 }
 
 enum Transport {
@@ -130,7 +122,7 @@ impl Driver {
     pub fn new(
         manager: Manager,
         endpoint: Endpoint,
-        sink: impl Fn(Notice, Option<&BrowserText>) + 'static,
+        sink: impl Fn(Notice, Option<&ReceivedText>) + 'static,
     ) -> Self {
         let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
             let weak = weak.clone();
@@ -153,8 +145,6 @@ impl Driver {
                     endpoint,
                     transports: Vec::new(),
                     timer,
-                    outgoing: None,
-                    last_head: None,
                 }),
                 sink: Box::new(sink),
                 undelivered: RefCell::default(),
@@ -191,28 +181,9 @@ impl Driver {
         &self,
         command: impl FnOnce(&mut Manager, u64) -> R,
     ) -> Result<R, DriverError> {
-        self.run_command(None, command)
-    }
-
-    /// [`Driver::command`] for a command that sends `outgoing` (an emit's JSON, held by
-    /// the browser too): a frame that ends with it is sent without a copy out of wasm.
-    pub fn command_sending<R>(
-        &self,
-        outgoing: BrowserText,
-        command: impl FnOnce(&mut Manager, u64) -> R,
-    ) -> Result<R, DriverError> {
-        self.run_command(Some(outgoing), command)
-    }
-
-    fn run_command<R>(
-        &self,
-        mut outgoing: Option<BrowserText>,
-        command: impl FnOnce(&mut Manager, u64) -> R,
-    ) -> Result<R, DriverError> {
         let mut command = Some(command);
         let mut result = None;
         handle(&self.shared, None, None, &mut |runtime, now| {
-            runtime.outgoing = outgoing.take();
             result = command
                 .take()
                 .map(|command| command(&mut runtime.manager, now));
@@ -255,7 +226,7 @@ impl Driver {
 /// what it asks, then delivers its events.
 fn run<R>(
     weak: &Weak<Shared>,
-    frame: Option<Rc<BrowserText>>,
+    frame: Option<Rc<ReceivedText>>,
     time: Option<f64>,
     input: impl FnOnce(&mut Runtime, u64) -> R,
 ) -> Result<R, DriverError> {
@@ -275,7 +246,7 @@ fn run<R>(
 #[inline(never)]
 fn handle(
     shared: &Shared,
-    frame: Option<Rc<BrowserText>>,
+    frame: Option<Rc<ReceivedText>>,
     time: Option<f64>,
     input: &mut dyn FnMut(&mut Runtime, u64),
 ) -> Result<(), DriverError> {
@@ -293,7 +264,6 @@ fn handle(
     if let Ok(mut undelivered) = shared.undelivered.try_borrow_mut() {
         runtime.carry_out(now, &frame, &mut undelivered);
     }
-    runtime.outgoing = None;
     Ok(())
 }
 
@@ -356,8 +326,8 @@ impl Runtime {
     fn carry_out(
         &mut self,
         now: u64,
-        frame: &Option<Rc<BrowserText>>,
-        notices: &mut Vec<(Notice, Option<Rc<BrowserText>>)>,
+        frame: &Option<Rc<ReceivedText>>,
+        notices: &mut Vec<(Notice, Option<Rc<ReceivedText>>)>,
     ) {
         while let Some(output) = self.manager.poll_output() {
             match output {
@@ -367,17 +337,10 @@ impl Runtime {
                     self.transports.retain(|(id, _)| *id != conn);
                 }
                 Output::Transmit(conn, frame) => {
-                    let socket =
-                        self.transports
-                            .iter()
-                            .find_map(|(id, transport)| match transport {
-                                Transport::WebSocket(socket) if *id == conn => Some(socket),
-                                _ => None,
-                            });
-                    let sent = socket.map_or(true, |socket| {
-                        transmit(socket, &frame, self.outgoing.as_ref(), &mut self.last_head)
-                            .is_ok()
-                    });
+                    let sent = match self.transport(conn) {
+                        Some(Transport::WebSocket(socket)) => socket.send(&frame).is_ok(),
+                        _ => true,
+                    };
                     if !sent {
                         self.manager.handle_transport_closed(now, conn, true);
                     }
@@ -431,7 +394,7 @@ impl Runtime {
             // A failure means the driver is gone: nothing is left to inform.
             let _ = match event {
                 PollEvent::Polled(text, js) => {
-                    let body = Rc::new(BrowserText::new(text, js));
+                    let body = Rc::new(ReceivedText::new(text, js));
                     run(
                         &handler_weak,
                         Some(Rc::clone(&body)),
@@ -459,7 +422,7 @@ impl Runtime {
         let handler_weak = weak.clone();
         // The latest text frame of this transport goes with the notices of the frames
         // after it too: a binary event completes on its last attachment, a binary frame.
-        let mut latest_text: Option<Rc<BrowserText>> = None;
+        let mut latest_text: Option<Rc<ReceivedText>> = None;
         let handler = move |event: TransportEvent| {
             let time = match event {
                 TransportEvent::Frame(_, _, time) => Some(time),
@@ -468,7 +431,7 @@ impl Runtime {
             // A text frame is kept once, here: the core reads it in place.
             let event = match event {
                 TransportEvent::Frame(Frame::Text(text), Some(js), _) => {
-                    latest_text = Some(Rc::new(BrowserText::new(text, js)));
+                    latest_text = Some(Rc::new(ReceivedText::new(text, js)));
                     None
                 }
                 TransportEvent::Frame(..) => Some(event),
@@ -543,30 +506,5 @@ impl Runtime {
             }
             None => self.timer.disarm(),
         }
-    }
-}
-
-/// Sends `frame` on `socket`; a text frame that ends with `outgoing` goes out as its
-/// head (kept as a browser string in `last_head` while the head repeats) joined to the
-/// browser's string of `outgoing`.
-fn transmit(
-    socket: &WebSocketTransport,
-    frame: &Frame,
-    outgoing: Option<&BrowserText>,
-    last_head: &mut Option<(String, JsString)>,
-) -> Result<(), TransportError> {
-    let head = match (frame, outgoing) {
-        (Frame::Text(text), Some(outgoing)) => outgoing.head_of(text).map(|head| (head, outgoing)),
-        _ => None,
-    };
-    let Some((head, outgoing)) = head else {
-        return socket.send(frame);
-    };
-    if !matches!(last_head, Some((last, _)) if last == head) {
-        *last_head = Some((head.to_owned(), JsString::from(head)));
-    }
-    match last_head {
-        Some((_, head)) => socket.send_joined(head, outgoing.js()),
-        None => socket.send(frame),
     }
 }

@@ -12,20 +12,8 @@ use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, JsString, Uint8Array};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
-
-#[wasm_bindgen]
-extern "C" {
-    /// A WebSocket seen through its `send` of a browser string (web-sys sends a `&str`,
-    /// which crosses as a copy decoded out of wasm memory).
-    #[wasm_bindgen(js_name = WebSocket)]
-    type StringSender;
-
-    #[wasm_bindgen(method, catch, js_name = send)]
-    fn send(this: &StringSender, data: &JsString) -> Result<(), JsValue>;
-}
 
 use crate::protocol::Frame;
 
@@ -244,18 +232,6 @@ impl WebSocketTransport {
             Frame::Binary(bytes) => self.socket.send_with_u8_array(bytes),
         };
         sent.map_err(|_| TransportError::Send)
-    }
-
-    /// Sends a text frame made of `head` and `tail`, browser strings already (see
-    /// [`WebSocketTransport::send`]).
-    pub fn send_joined(&self, head: &JsString, tail: &JsString) -> Result<(), TransportError> {
-        if self.ready_state() != ReadyState::Open {
-            return Err(TransportError::NotOpen);
-        }
-        self.socket
-            .unchecked_ref::<StringSender>()
-            .send(&head.concat(tail))
-            .map_err(|_| TransportError::Send)
     }
 
     /// Starts a normal closure (code 1000). The handler still receives the
