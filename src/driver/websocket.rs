@@ -139,17 +139,15 @@ impl Dispatcher {
 
 /// A browser WebSocket carrying [`Frame`]s.
 ///
-/// Owns the socket and the four closures registered as its `onopen`, `onmessage`,
-/// `onclose` and `onerror` handlers. Dropping it detaches those handlers (no event is
-/// delivered after the drop), frees the closures, and closes the socket if it is still
+/// Owns the socket and the one closure registered as its `onopen`, `onmessage`,
+/// `onclose` and `onerror` handler (one closure, not four: each costs its connection
+/// memory on both sides of the boundary). Dropping it detaches that handler (no event is
+/// delivered after the drop), frees the closure, and closes the socket if it is still
 /// connecting or open. It may be dropped from inside its own handler.
 pub struct WebSocketTransport {
     socket: WebSocket,
     dispatcher: Rc<Dispatcher>,
-    _on_open: Closure<dyn FnMut(Event)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
-    _on_error: Closure<dyn FnMut(Event)>,
+    _on_event: Closure<dyn FnMut(Event)>,
 }
 
 impl WebSocketTransport {
@@ -183,40 +181,41 @@ impl WebSocketTransport {
         let dispatcher = Rc::new(Dispatcher::new(Box::new(handler)));
 
         let d = Rc::clone(&dispatcher);
-        let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            d.dispatch(TransportEvent::Open);
-        });
-        let d = Rc::clone(&dispatcher);
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            d.dispatch(frame_of(event.data(), event.time_stamp(), max_frame_bytes));
-        });
-        let d = Rc::clone(&dispatcher);
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            d.dispatch(TransportEvent::Close {
-                code: event.code(),
-                reason: event.reason(),
-                was_clean: event.was_clean(),
-            });
-        });
-        let d = Rc::clone(&dispatcher);
-        let on_error = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            d.dispatch(TransportEvent::Error);
+        let on_event = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            // A message is the only event with data (a string or an ArrayBuffer), and
+            // the frequent one: it is told apart without asking the event's type.
+            let data = event.unchecked_ref::<MessageEvent>().data();
+            let reported = if !data.is_undefined() {
+                frame_of(data, event.time_stamp(), max_frame_bytes)
+            } else {
+                match event.type_().as_str() {
+                    "open" => TransportEvent::Open,
+                    "close" => {
+                        let close = event.unchecked_ref::<CloseEvent>();
+                        TransportEvent::Close {
+                            code: close.code(),
+                            reason: close.reason(),
+                            was_clean: close.was_clean(),
+                        }
+                    }
+                    _ => TransportEvent::Error,
+                }
+            };
+            d.dispatch(reported);
         });
 
         // Events are dispatched from later tasks, so none is missed between the
         // constructor above and these assignments.
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        socket.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let handler = on_event.as_ref().unchecked_ref();
+        socket.set_onopen(Some(handler));
+        socket.set_onmessage(Some(handler));
+        socket.set_onclose(Some(handler));
+        socket.set_onerror(Some(handler));
 
         Ok(WebSocketTransport {
             socket,
             dispatcher,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
-            _on_error: on_error,
+            _on_event: on_event,
         })
     }
 

@@ -12,10 +12,13 @@ import { KINDS, OP } from "./contract.js";
 export const live = new Set();
 // By event number: whether the event changes what `hold` decides.
 const HOLD = KINDS.map((name) => ["connect", "connect_error", "disconnect", "reconnect_failed"].includes(name));
-// The wasm Connection's event callback. Made out here so that its closure holds the
-// WeakRef alone (a closure made in the constructor would share its scope, `this` included).
-export const relay = (manager) => (kind, key, a, b, c, d) => {
-  const m = manager.deref();
+// The wasm Connection's event callback, and its way back to the Manager: `port.m` while
+// the Manager is live (the `live` set holds it anyway; a property read is cheaper than a
+// WeakRef's deref() on every event), else the WeakRef `port.w`. Made out here so that its
+// closure holds the port alone (a closure made in the constructor would share its scope,
+// `this` included).
+export const relay = (port) => (kind, key, a, b, c, d) => {
+  const m = port.m || port.w.deref();
   // A dead instance's clients were told: what it still says is no news.
   if (!m || m._i.trap) return;
   const name = KINDS[kind];
@@ -34,4 +37,5 @@ export const hold = (m) => {
   for (const s of m._socks) if (s) any |= s._st = m._c.ask(OP.state, s._k);
   if (any & 2) live.add(m);
   else live.delete(m);
+  m._port.m = any & 2 ? m : null;
 };

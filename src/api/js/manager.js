@@ -37,7 +37,7 @@ export class Manager extends Emitter {
 
     this._uri = target(uri, opts);
     const i = (this._i = current());
-    this._c = guard(this, new i.g.Connection((this._u = this._url()), relay(new WeakRef(this))));
+    this._c = guard(this, new i.g.Connection((this._u = this._url()), relay((this._port = { w: new WeakRef(this), m: null }))));
     this._c.cmd(OP.configure, 0, 0, 0, JSON.stringify({ ...settings(cfg), limits: opts.limits, ...transportOptions(opts) }));
     if (opts.useNativeTimers) this._c.cmd(OP.use_timers, 0, 0, 0, undefined, NATIVE_TIMERS);
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
@@ -61,6 +61,7 @@ export class Manager extends Emitter {
     if (this._told) return;
     this._told = 1;
     live.delete(this);
+    this._port.m = null;
     const err = this._i.trap;
     const socks = this._socks.filter(Boolean).map((s) => [s, s._st]);
     queueMicrotask(() => {
@@ -69,8 +70,8 @@ export class Manager extends Emitter {
       for (const [s, st] of socks) {
         if (st & 1) s._fire("disconnect", "transport error", err);
         else if (st & 2) s._fire("connect_error", err);
-        const acks = [...s._acks.values()];
-        s._acks.clear();
+        const acks = s._acks ? [...s._acks.values()] : [];
+        s._acks?.clear();
         for (const [fn, errorFirst] of acks) if (errorFirst) call(fn, s, [err]);
       }
     });

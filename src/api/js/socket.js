@@ -22,8 +22,9 @@ export class Socket extends Emitter {
     this.auth = opts.auth;
     this._o = withoutAuth(opts);
     this._s = this; // the socket itself, also from a flagged view (timeout(), volatile)
-    this._f = {}; // emit flags
-    this._acks = new Map(); // ack id -> [callback, error-first?]
+    // `_f`, the emit flags, comes from the prototype (none) unless a flagged view sets
+    // its own; `_acks` (ack id -> [callback, error-first?]) is made by the first emit
+    // that asks for one: a socket costs no more memory than it uses.
     this._any = [];
     this._anyOut = [];
     // Always ask for the CONNECT payload at connect time: `auth` is read anew on every
@@ -172,7 +173,7 @@ export class Socket extends Emitter {
       id = c.run(OP.emit, s._k, timeout ?? -1, flags, ...encode(data));
       // Before the emit's events are delivered: an emit refused at once (a full queue
       // dropping the newest) is settled among them.
-      if (ack && id !== undefined) s._acks.set(id, [ack, errorFirst(ack)]);
+      if (ack && id !== undefined) (s._acks ??= new Map()).set(id, [ack, errorFirst(ack)]);
     } finally {
       if (ack) c.deliver();
       s._sending = outerSending;
@@ -285,7 +286,7 @@ export class Socket extends Emitter {
   }
 
   _settle(id, err, args) {
-    const entry = this._acks.get(id);
+    const entry = this._acks?.get(id);
     if (!entry) return;
     this._acks.delete(id);
     const [fn, errorFirst] = entry;
@@ -342,6 +343,7 @@ export class Socket extends Emitter {
     return this._anyOut;
   }
 }
+Socket.prototype._f = Object.freeze({});
 
 const remove = (self, list, fn) => {
   if (!fn) list.length = 0;
