@@ -19,8 +19,12 @@ use super::event::{ConnId, HttpRequest, ManagerEvent, Notice, Output, TransportK
 use super::rng::Rng;
 use crate::protocol::{packet_len, push_packet, EnginePacket, Frame};
 
+/// The room for outputs an idle connection keeps (see [`Wire::pop_front`]).
+const KEPT_OUTPUTS: usize = 4;
+
 /// What leaves the core, in order, and the transports it leaves on.
 #[derive(Debug)]
+
 pub(crate) struct Wire {
     out: VecDeque<Output>,
     carrier: Option<Carrier>,
@@ -94,7 +98,13 @@ impl Wire {
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let next = self.out.pop_front();
+        // Drained after a burst (a connect, a replay): an idle connection keeps room for
+        // a few outputs only, which is all that one frame or one command produces.
+        if next.is_none() && self.out.capacity() > KEPT_OUTPUTS {
+            self.out.shrink_to(KEPT_OUTPUTS);
+        }
+        next
     }
 
     /// The transport carrying the connection, if any.

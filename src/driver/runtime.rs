@@ -294,7 +294,14 @@ fn deliver(weak: &Weak<Shared>, shared: &Shared) {
 fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
     loop {
         let mut next = match shared.runtime.try_borrow_mut() {
-            Ok(mut runtime) if !runtime.opening.is_empty() => Some(runtime.opening.remove(0)),
+            Ok(mut runtime) if !runtime.opening.is_empty() => {
+                let next = runtime.opening.remove(0);
+                // Opening is rare: an idle connection keeps no room for it.
+                if runtime.opening.is_empty() {
+                    runtime.opening = Vec::new();
+                }
+                Some(next)
+            }
             _ => return,
         };
         // Opening is an input like any other: what it causes is carried out and delivered.

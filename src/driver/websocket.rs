@@ -114,14 +114,17 @@ impl Dispatcher {
         if self.detached.get() {
             return;
         }
+        // Already borrowed means the handler is running further up this stack: it will
+        // find the event in the queue when it returns. Otherwise the queue is empty
+        // (whoever ran the handler last emptied it), and the event goes straight in: the
+        // queue holds memory only while events wait.
         // `queue` is only ever borrowed for one push or pop, never across a call, so
         // these borrows cannot fail.
-        self.queue.borrow_mut().push_back(event);
-        // Already borrowed means the handler is running further up this stack: it will
-        // find the event in the queue when it returns.
         let Ok(mut handler) = self.handler.try_borrow_mut() else {
+            self.queue.borrow_mut().push_back(event);
             return;
         };
+        handler(event);
         while !self.detached.get() {
             let next = self.queue.borrow_mut().pop_front();
             match next {
