@@ -1,10 +1,10 @@
 //! `Connection`: one Engine.IO connection with its namespace sockets, exported to JS.
 //!
 //! The JS `Manager` owns one of these and drives it through one entry point,
-//! [`Connection::run`]. Arguments arrive already validated
-//! by the JS wrapper (types and ranges of options); what can still be wrong (an emit's
-//! JSON, a reserved event name) is returned as a JS `Error` with a stable `.type`, never
-//! a panic.
+//! [`Connection::run`]. Arguments arrive already validated by the JS wrapper (types and
+//! ranges of options, JSON written by `JSON.stringify`); what can still be wrong (an
+//! emit that is not an array, a reserved event name, an unknown option) is returned as
+//! a JS `Error` with a stable `.type`, never a panic.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -52,12 +52,14 @@ pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptio
                     n => ReconnectionAttempts::Limited(n as u32),
                 }
             }
-            "reconnectionDelay" => config.backoff.delay = millis(value).ok_or_else(bad)?,
-            "reconnectionDelayMax" => config.backoff.delay_max = millis(value).ok_or_else(bad)?,
+            "reconnectionDelay" => config.backoff.delay = whole_number(value).ok_or_else(bad)?,
+            "reconnectionDelayMax" => {
+                config.backoff.delay_max = whole_number(value).ok_or_else(bad)?
+            }
             "randomizationFactor" => {
                 config.backoff.randomization_factor = number(value).ok_or_else(bad)?
             }
-            "timeout" => config.timeout = millis(value).ok_or_else(bad)?,
+            "timeout" => config.timeout = whole_number(value).ok_or_else(bad)?,
             "limits" => limits(value, config)?,
             "transports" => {
                 config.transports = strings(value)
@@ -94,7 +96,7 @@ pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptio
             }
             "requestTimeout" => {
                 let http = options.http.get_or_insert_with(HttpSettings::default);
-                http.timeout = millis(value)
+                http.timeout = whole_number(value)
                     .ok_or_else(bad)?
                     .try_into()
                     .unwrap_or(u32::MAX);
@@ -125,20 +127,21 @@ pub fn socket_options(json: &str) -> Result<(String, SocketConfig), JsValue> {
         match &*name {
             "namespace" => namespace = decode_string(value).ok_or_else(bad)?.into_owned(),
             "retries" => {
-                config.retries = millis(value)
+                config.retries = whole_number(value)
                     .ok_or_else(bad)?
                     .try_into()
                     .unwrap_or(u32::MAX)
             }
-            "ackTimeout" => config.ack_timeout = Some(millis(value).ok_or_else(bad)?),
+            "ackTimeout" => config.ack_timeout = Some(whole_number(value).ok_or_else(bad)?),
             "maxQueue" => {
-                queue.max_len = millis(value)
+                queue.max_len = whole_number(value)
                     .ok_or_else(bad)?
                     .try_into()
                     .unwrap_or(usize::MAX)
             }
             "maxQueueAge" => {
-                queue.max_age = Some(millis(value).ok_or_else(bad)?).filter(|&ms| ms < u64::MAX)
+                queue.max_age =
+                    Some(whole_number(value).ok_or_else(bad)?).filter(|&ms| ms < u64::MAX)
             }
             "queueOverflow" => {
                 queue.overflow = match decode_string(value).as_deref() {
@@ -236,8 +239,9 @@ fn number(json: &str) -> Option<f64> {
     Some(value)
 }
 
-/// Whole milliseconds (or a count); `as` saturates, so `null` (infinity) is the max.
-fn millis(json: &str) -> Option<u64> {
+/// A whole number of milliseconds, or a count; `as` saturates, so `null` (infinity) is
+/// the max.
+fn whole_number(json: &str) -> Option<u64> {
     number(json).map(|value| value as u64)
 }
 

@@ -181,14 +181,9 @@ impl Driver {
         &self,
         command: impl FnOnce(&mut Manager, u64) -> R,
     ) -> Result<R, DriverError> {
-        let mut command = Some(command);
-        let mut result = None;
-        handle(&self.shared, None, None, &mut |runtime, now| {
-            result = command
-                .take()
-                .map(|command| command(&mut runtime.manager, now));
-        })?;
-        result.ok_or(DriverError::Busy)
+        handle_with_result(&self.shared, None, None, |runtime, now| {
+            command(&mut runtime.manager, now)
+        })
     }
 
     /// Delivers the events not yet delivered (those of the commands made since the last
@@ -231,12 +226,23 @@ fn run<R>(
     input: impl FnOnce(&mut Runtime, u64) -> R,
 ) -> Result<R, DriverError> {
     let shared = weak.upgrade().ok_or(DriverError::Gone)?;
+    let result = handle_with_result(&shared, frame, time, input)?;
+    deliver(weak, &shared);
+    Ok(result)
+}
+
+/// [`handle`] for an input with a result.
+fn handle_with_result<R>(
+    shared: &Shared,
+    frame: Option<Rc<ReceivedText>>,
+    time: Option<f64>,
+    input: impl FnOnce(&mut Runtime, u64) -> R,
+) -> Result<R, DriverError> {
     let mut input = Some(input);
     let mut result = None;
-    handle(&shared, frame, time, &mut |runtime, now| {
+    handle(shared, frame, time, &mut |runtime, now| {
         result = input.take().map(|input| input(runtime, now));
     })?;
-    deliver(weak, &shared);
     result.ok_or(DriverError::Busy)
 }
 

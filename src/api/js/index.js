@@ -15,7 +15,7 @@
 //   engine.js      `socket.io.engine` and the packets its listeners get
 //   socket.js      Socket: a namespace, emits, acks, incoming events
 //   auth.js        a socket's CONNECT payload (`auth`)
-//   live.js        which Managers are kept alive; the core's callback (a WeakRef)
+//   live.js        which Managers are kept alive; the core's callback, which does not keep them
 //   instance.js    the wasm instance (instantiated at import), traps, guarded calls, stats()
 //   contract.js    the numbering of the wasm Connection's commands, flags and events
 //   options.js     option checks, and the settings the core reads

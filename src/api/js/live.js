@@ -8,7 +8,8 @@ import { KINDS, OP } from "./contract.js";
 // WebSocket keeps reachable, they must live on while the app holds nothing but
 // listeners; once no socket wants a connection, only the app holds a Manager, and when
 // it lets go the garbage collector frees the wasm Connection (and its WebSocket). The
-// wasm side reaches its Manager through a WeakRef only, or it could never be collected.
+// wasm side holds its Manager strongly only while it is in this set (see `relay`), or it
+// could never be collected.
 export const live = new Set();
 // By event number: whether the event changes what `hold` decides.
 const HOLD = KINDS.map((name) => ["connect", "connect_error", "disconnect", "reconnect_failed"].includes(name));
@@ -35,7 +36,14 @@ export const hold = (m) => {
   // Bit 8 of any key's state(): the connection was opened for its own sake.
   let any = m._c.ask(OP.state, 0) & 8 ? 2 : 0;
   for (const s of m._socks) if (s) any |= s._st = m._c.ask(OP.state, s._k);
-  if (any & 2) live.add(m);
-  else live.delete(m);
-  m._port.m = any & 2 ? m : null;
+  if (any & 2) {
+    live.add(m);
+    m._port.m = m;
+  } else release(m);
+};
+
+// Manager `m` is no longer kept alive: only the app's references hold it.
+export const release = (m) => {
+  live.delete(m);
+  m._port.m = null;
 };

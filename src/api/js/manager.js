@@ -7,7 +7,7 @@ import { OP } from "./contract.js";
 import { Emitter, call } from "./emitter.js";
 import { Engine, enginePacket, socketPacket } from "./engine.js";
 import { current, fail, guard } from "./instance.js";
-import { hold, live, relay } from "./live.js";
+import { hold, relay, release } from "./live.js";
 import { SETTINGS, checkManager, setting, settings, transportOptions, withoutAuth } from "./options.js";
 import { Socket } from "./socket.js";
 import { engineUrl, target } from "./url.js";
@@ -60,8 +60,7 @@ export class Manager extends Emitter {
   _dead() {
     if (this._told) return;
     this._told = 1;
-    live.delete(this);
-    this._port.m = null;
+    release(this);
     const err = this._i.trap;
     const socks = this._socks.filter(Boolean).map((s) => [s, s._st]);
     queueMicrotask(() => {
