@@ -1,56 +1,66 @@
 //! A chat client with the Rust API, as a Rust front end (Leptos, Yew, Dioxus) would
-//! hold it: the socket lives in the app's state, and its events update that state.
+//! hold it: the socket lives in the app's state, a task reads its events, and an emit
+//! with an answer is awaited.
 //!
 //! Build for the browser: `cargo build --example chat --target wasm32-unknown-unknown`,
 //! then `wasm-bindgen --target web` on the output and load it from a page served next
-//! to a Socket.IO server (`npm start` runs one with a `message` event).
+//! to a Socket.IO server (`npm start` runs one: it broadcasts every `message` and
+//! acknowledges it). A whole app,
+//! with Leptos, is in `examples/leptos-ticker/`.
 
 #[cfg(target_arch = "wasm32")]
 mod app {
     use std::cell::RefCell;
 
-    use resocket::client::{Event, Options, Socket};
-    use resocket::protocol::Value;
+    use futures::StreamExt;
+    use resocket::client::{ClientError, Event, Options, Socket};
+    use serde::Deserialize;
+
+    /// A chat line as the demo server broadcasts it.
+    #[derive(Deserialize)]
+    struct Chat {
+        text: String,
+    }
 
     thread_local! {
-        /// The app's state: the socket, and the messages received so far.
-        static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
-        static MESSAGES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+        /// The app's state: the messages received so far, and what happened.
+        static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     }
 
     pub fn start(url: &str) {
-        let socket = Socket::connect(url, Options::default(), |event| match event {
-            Event::Connect => send("hello from Rust"),
-            Event::Message { name, args, .. } if name == "message" => {
-                let text = args.iter().find_map(|arg| match arg {
-                    Value::String(text) => Some(text.clone()),
-                    _ => None,
-                });
-                MESSAGES.with(|messages| messages.borrow_mut().extend(text));
-            }
-            Event::Disconnect(reason) => note(reason.as_str()),
-            _ => {}
-        });
-        match socket {
-            Ok(socket) => SOCKET.with(|slot| *slot.borrow_mut() = Some(socket)),
-            Err(error) => note(error.message()),
+        match Socket::connect(url, Options::default()) {
+            Ok(socket) => wasm_bindgen_futures::spawn_local(run(socket)),
+            Err(error) => note(error.to_string()),
         }
     }
 
-    fn send(text: &str) {
-        SOCKET.with(|slot| {
-            if let Some(socket) = slot.borrow().as_ref() {
-                let sent = socket.emit("message", vec![Value::String(text.into())]);
-                if let Err(error) = sent {
-                    note(error.message());
+    async fn run(socket: Socket) {
+        // Subscribed before the first `.await`: no event is missed.
+        let mut events = socket.events();
+        while let Some(event) = events.next().await {
+            let line = match event {
+                Event::Connect => greet(&socket).await,
+                Event::Message(message) if message.name() == "message" => {
+                    message.decode().map(|chat: Chat| chat.text)
                 }
-            }
-        });
+                Event::Disconnect(reason) => Ok(reason.as_str().to_owned()),
+                _ => continue,
+            };
+            note(line.unwrap_or_else(|error| error.to_string()));
+        }
     }
 
-    /// Shows a line in the app (here: appends it to the messages).
-    fn note(line: &str) {
-        MESSAGES.with(|messages| messages.borrow_mut().push(line.into()));
+    async fn greet(socket: &Socket) -> Result<String, ClientError> {
+        let delivered: bool = socket
+            .timeout(5000)
+            .emit_with_ack("message", "hello from Rust")
+            .await?;
+        Ok(format!("hello delivered: {delivered}"))
+    }
+
+    /// Shows a line in the app (here: keeps it in the app's state).
+    fn note(line: String) {
+        LINES.with(|lines| lines.borrow_mut().push(line));
     }
 }
 

@@ -42,19 +42,23 @@ const nightly = nightlyComponents.status === 0 && /^rust-src$/m.test(nightlyComp
 // keeps its function names, for the CPU profiles of `node bench/run.mjs --profile`.
 const profiling = process.argv.includes("--profiling");
 const args = ["build", profiling ? "--profiling" : "--release", "--target", "web", "--out-dir", "pkg", "--out-name", WASM];
+// The package's module is the crate with its JavaScript API (feature `js-api`).
+const cargoArgs = ["--features", "js-api"];
 let env = process.env;
 if (nightly) {
   // `--mode force` skips wasm-pack's check of the wasm32 target, which would run `rustup
   // target add`: the dist server has no prebuilt wasm32 std for this nightly, and
   // -Zbuild-std needs none. The nightly's artifacts get their own target directory, so
   // that its builds and the stable ones (tests, clippy) do not rebuild each other's.
-  args.push("--mode", "force", ".", "--", "-Zbuild-std=std,panic_abort", "--target-dir", "target/nightly");
+  args.push("--mode", "force");
+  cargoArgs.push("-Zbuild-std=std,panic_abort", "--target-dir", "target/nightly");
   // Legacy symbol mangling, as on stable: wasm-bindgen names the closure shims in the glue
   // after their symbols, and nightly's v0 names are longer (the glue is 0.7 KB larger).
   const nightlyFlags = "-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy";
   const rustflags = [process.env.RUSTFLAGS, nightlyFlags].filter(Boolean).join(" ");
   env = { ...rustupEnv, RUSTUP_TOOLCHAIN: NIGHTLY, RUSTFLAGS: rustflags };
 }
+args.push(".", "--", ...cargoArgs);
 const toolchain = nightly ? `rust ${NIGHTLY}, -Zbuild-std, -Cpanic=immediate-abort` : "rust stable";
 console.log(
   nightly

@@ -2,12 +2,15 @@
 // scripts/setup.sh first, which installs the tools used here).
 //
 //   1. cargo fmt --check
-//   2. cargo clippy, native (all targets) and wasm32 (lib)
+//   2. cargo clippy, native (all targets) and wasm32 (lib, with and without the npm
+//      package's feature js-api)
 //   3. cargo test (native: protocol codec and core state machine), then cargo doc
 //   4. browser tests: tests/browser_*.rs in headless Chromium through wasm-pack, against
 //      a real socket.io server (tests/support/socketio-server.mjs) on 127.0.0.1.
 //   5. the npm package, built into pkg/ (scripts/build-package.mjs)
-//   6. end-to-end tests: tests/e2e/*.test.mjs, the package's JS API in headless Chromium
+//   6. the Rust front-end example (examples/leptos-ticker), built for the end-to-end tests
+//      (scripts/build-rust-example.mjs)
+//   7. end-to-end tests: tests/e2e/*.test.mjs, the package's JS API in headless Chromium
 //      (playwright-core) against real socket.io servers started and killed by the tests.
 //      `wasm-pack test` BUILDS every test target for wasm32 (it runs `cargo build
 //      --tests`), so every test file must compile there; only browser_* are run.
@@ -111,12 +114,14 @@ const started = Date.now();
 try {
   await run("format", "cargo", ["fmt", "--check"]);
   await run("clippy (native)", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]);
-  await run("clippy (wasm32)", "cargo", ["clippy", "--lib", "--examples", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+  await run("clippy (wasm32, Rust client)", "cargo", ["clippy", "--lib", "--examples", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+  await run("clippy (wasm32, npm package)", "cargo", ["clippy", "--lib", "--features", "js-api", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
   await run("native tests", "cargo", ["test"]);
   // The crate's docs (README: `cargo doc`) must build without broken links.
   await run("docs", "cargo", ["doc", "--no-deps", "--target", "wasm32-unknown-unknown"], { RUSTDOCFLAGS: "-D warnings" });
   await browserTests();
   await run("package build", process.execPath, ["scripts/build-package.mjs"]);
+  await run("Rust example build", process.execPath, ["scripts/build-rust-example.mjs"]);
   // Listed one by one: newer Node versions read test arguments as glob patterns.
   const e2e = readdirSync(join(root, "tests", "e2e"))
     .filter((file) => file.endsWith(".test.mjs"))

@@ -1,4 +1,5 @@
-//! The browser shell around the core (wasm32 only).
+//! The browser shell around the core. It builds for every target, so that the Rust
+//! API's documentation examples compile anywhere, but runs only in a browser.
 //!
 //! The driver owns every web-sys object: the WebSocket (see [`WebSocketTransport`]) and
 //! the long-polling requests (see [`PollingTransport`]),

@@ -4,7 +4,7 @@
 //! array) without building a tree: payloads stay text so the browser's native
 //! `JSON.parse` can build the JavaScript values. It must not know about packets.
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 use std::borrow::Cow;
 
 use super::{scan, write, ProtocolError};
@@ -76,7 +76,7 @@ impl JsonText {
 
     /// The decoded key and the value text of each member of a JSON object (the JS API
     /// reads object options with it).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "js-api"))]
     pub(crate) fn members(
         &self,
     ) -> Result<impl Iterator<Item = (Option<Cow<'_, str>>, &str)>, ProtocolError> {

@@ -8,26 +8,32 @@
 mod base64;
 mod engine;
 mod error;
+mod from_value;
 mod json;
 mod number;
 mod packet;
 mod payload;
 mod reassembly;
 mod scan;
+mod to_value;
 mod value;
+mod value_error;
 mod write;
 
 pub use engine::{EnginePacket, Frame, Handshake};
 pub use error::ProtocolError;
+pub use from_value::from_value;
 pub use json::JsonText;
 pub use number::Number;
 pub use packet::{ConnectErrorPayload, ConnectReply, Packet, PacketType, RESERVED_EVENTS};
 pub use payload::{decode_payload, packet_len, push_packet, PayloadPacket, SEPARATOR};
 pub use reassembly::{BinaryMessage, Reassembler};
+pub use to_value::to_value;
 pub use value::Value;
+pub use value_error::ValueError;
 
 pub(crate) use json::JsonKind;
 pub(crate) use scan::decode_string;
 // The JS API reads numeric options with it.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-api"))]
 pub(crate) use scan::parse_unsigned;

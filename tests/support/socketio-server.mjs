@@ -5,7 +5,8 @@
 // Exits when its stdin closes (the runner died) or on SIGTERM/SIGINT.
 //
 // Configuration the Rust tests rely on: pingInterval 300 ms, pingTimeout 200 ms,
-// connection state recovery on. Besides the socket.io endpoint it answers, with CORS
+// connection state recovery on, the namespaces "/" and "/second" with the events of
+// `handlers` below. Besides the socket.io endpoint it answers, with CORS
 // open to any origin (the test page is served from another port):
 //   GET /test/engine/<sid>  -> {"open": true} while that Engine.IO session is alive,
 //                              then {"open": false, "reason": "<why the server closed it>"}
@@ -65,13 +66,31 @@ io.engine.on("connection", (socket) => {
   });
 });
 
-io.on("connection", (socket) => {
+// The Rust API's tests (tests/browser_client.rs) use these events on every namespace.
+function handlers(socket) {
   socket.on("echo", (...args) => {
     const ack = typeof args.at(-1) === "function" ? args.pop() : null;
     if (ack) ack(...args);
     else socket.emit("echo", ...args);
   });
-});
+  // The Engine.IO session and the auth payload this socket came with.
+  socket.on("whoami", (ack) => ack({ engine: socket.conn.id, auth: socket.handshake.auth }));
+  // Asks the client `question` with an acknowledgement, then reports the reply.
+  socket.on("ask", (question) => socket.emit("question", question, (reply) => socket.emit("answered", reply)));
+  // Joins `room`, acknowledges, sends `tick` 0 to the room at once and 1..count-1 after
+  // `delay` ms: a client away meanwhile gets those back with its recovered session (the
+  // server recovers a session only from the offset of an event the client received).
+  socket.on("ticks", (room, count, delay, ack) => {
+    socket.join(room);
+    ack();
+    io.to(room).emit("tick", 0);
+    setTimeout(() => {
+      for (let n = 1; n < count; n++) io.to(room).emit("tick", n);
+    }, delay);
+  });
+}
+io.on("connection", handlers);
+io.of("/second").on("connection", handlers);
 
 let stopping = false;
 function stop(code = 0) {
