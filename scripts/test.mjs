@@ -4,7 +4,8 @@
 //   1. cargo fmt --check
 //   2. cargo clippy, native (all targets) and wasm32 (lib, with and without the npm
 //      package's feature js-api)
-//   3. cargo test (native: protocol codec and core state machine), then cargo doc
+//   3. cargo test (native: protocol codec, core state machine, the docs' examples), then
+//      cargo doc, then cargo package (what crates.io would get, built on its own)
 //   4. browser tests: tests/browser_*.rs in headless Chromium through wasm-pack, against
 //      a real socket.io server (tests/support/socketio-server.mjs) on 127.0.0.1.
 //   5. the npm package, built into pkg/ (scripts/build-package.mjs)
@@ -119,6 +120,9 @@ try {
   await run("native tests", "cargo", ["test"]);
   // The crate's docs (README: `cargo doc`) must build without broken links.
   await run("docs", "cargo", ["doc", "--no-deps", "--target", "wasm32-unknown-unknown"], { RUSTDOCFLAGS: "-D warnings" });
+  // What crates.io would get builds on its own (`--allow-dirty`: the check is about the
+  // packaged files, not about the working tree).
+  await run("crate package", "cargo", ["package", "--allow-dirty"]);
   await browserTests();
   await run("package build", process.execPath, ["scripts/build-package.mjs"]);
   await run("Rust example build", process.execPath, ["scripts/build-rust-example.mjs"]);

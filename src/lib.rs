@@ -1,4 +1,6 @@
-//! resocket: a Socket.IO (Engine.IO v4 + Socket.IO v5) client for the browser.
+#![doc = include_str!("../RUST.md")]
+//!
+//! ## Layers
 //!
 //! The crate is layered as a sans-IO core with thin shells:
 //! - [`protocol`]: the wire codec, without state or IO;
