@@ -34,3 +34,9 @@ pub use manager::Manager;
 pub use options::{Auth, AuthFuture, Options, SocketOptions};
 pub use socket::{Emitter, Socket, WeakSocket};
 pub use url::{target, Target, UrlError};
+
+// The core's vocabulary that the Rust API's events, errors and options speak.
+pub use crate::core::{
+    AckError, ConnectError, ConnectionError, DisconnectReason, DropReason, EmitError,
+    ManagerConfig, ManagerEvent, Overflow, QueueLimits, ReconnectionAttempts, TransportKind,
+};
