@@ -10,7 +10,7 @@ use futures::future::{self, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
 use resocket::client::{Auth, ClientError, Event, Events, Message, Options, Socket, SocketOptions};
-use resocket::core::{AckError, EmitError, Overflow};
+use resocket::core::{AckError, EmitError, Overflow, TransportKind};
 use resocket::protocol::Value;
 use wasm_bindgen_test::*;
 
@@ -123,6 +123,59 @@ async fn refuses_a_bad_url_and_a_reserved_event_name() {
     assert_eq!(refused, Err(ClientError::Emit(EmitError::ReservedName)));
 }
 
+/// What the test server knows of `socket`'s connection.
+#[derive(Debug, PartialEq)]
+struct Who {
+    engine: String,
+    token: String,
+    header: String,
+}
+
+async fn whoami(socket: &Socket) -> Who {
+    let answer: Value = within("whoami", socket.emit_with_ack("whoami", &()))
+        .await
+        .expect("answered");
+    let field = |value: &Value, name: &str| match value {
+        Value::Object(entries) => entries
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone()),
+        _ => None,
+    };
+    let text = |value: Option<Value>| match value {
+        Some(Value::String(text)) => text,
+        _ => String::new(),
+    };
+    Who {
+        engine: text(field(&answer, "engine")),
+        token: text(field(&answer, "auth").and_then(|auth| field(&auth, "token"))),
+        header: text(field(&answer, "header")),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn waits_for_connect_without_auto_connect_and_sends_extra_headers_when_polling() {
+    let mut options = Options::default();
+    options.manager.transports = vec![TransportKind::Polling];
+    options.http.headers = vec![("x-resocket-test".into(), "yes".into())];
+    options.socket.auto_connect = false;
+    let socket = Socket::connect(&format!("{SERVER}/"), options).expect("a valid URL");
+    let mut events = socket.events();
+    let idle = future::select(events.next(), TimeoutFuture::new(300)).await;
+    assert!(
+        matches!(idle, Either::Right(_)),
+        "no event before connecting"
+    );
+    assert!(!socket.active());
+    socket.reconnect().expect("idle");
+    assert!(matches!(
+        next_socket_event(&mut events, "connect").await,
+        Event::Connect
+    ));
+    assert_eq!(socket.io().transport(), Some(TransportKind::Polling));
+    assert_eq!(whoami(&socket).await.header, "yes");
+}
+
 #[wasm_bindgen_test]
 async fn namespaces_share_one_connection_and_auth_is_asked_at_every_connect() {
     let (first, _first_events) = connected(&format!("{SERVER}/"), Options::default()).await;
@@ -151,31 +204,6 @@ async fn namespaces_share_one_connection_and_auth_is_asked_at_every_connect() {
         Event::Connect
     ));
 
-    #[derive(Debug, PartialEq)]
-    struct Who {
-        engine: String,
-        token: String,
-    }
-    async fn whoami(socket: &Socket) -> Who {
-        let answer: Value = within("whoami", socket.emit_with_ack("whoami", &()))
-            .await
-            .expect("answered");
-        let field = |value: &Value, name: &str| match value {
-            Value::Object(entries) => entries
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone()),
-            _ => None,
-        };
-        let text = |value: Option<Value>| match value {
-            Some(Value::String(text)) => text,
-            _ => String::new(),
-        };
-        Who {
-            engine: text(field(&answer, "engine")),
-            token: text(field(&answer, "auth").and_then(|auth| field(&auth, "token"))),
-        }
-    }
     let (of_first, of_second) = (whoami(&first).await, whoami(&second).await);
     assert_eq!(of_first.engine, of_second.engine, "one Engine.IO session");
     assert_eq!(of_second.token, "t1");

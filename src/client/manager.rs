@@ -40,36 +40,43 @@ struct Router {
 
 impl Manager {
     /// A connection to the server of `url` (its path, the namespace, is not used
-    /// here), with `options.manager` and `options.path`. It opens when its first socket
+    /// here), with every option but `options.socket`. It opens when its first socket
     /// connects.
     pub fn new(url: &str, options: &Options) -> Result<Manager, ClientError> {
         let target = target(url, &options.path).map_err(ClientError::Url)?;
         let core = Core::new(options.manager.clone(), random_seed());
         let router = Rc::new(Router::default());
         let sink = Rc::clone(&router);
-        let driver = Driver::new(core, Endpoint::new(target.engine_url), move |notice, _| {
-            sink.route(notice);
-        });
+        let endpoint = Endpoint {
+            url: target.engine_url,
+            http: Rc::new(options.http.clone()),
+            protocols: options.protocols.clone(),
+        };
+        let driver = Driver::new(core, endpoint, move |notice, _| sink.route(notice));
         Ok(Manager {
             shared: Rc::new(ManagerShared { driver, router }),
         })
     }
 
-    /// The socket of `namespace` on this connection, connecting; the one already made
-    /// for it if it is still held (then `options` are not used).
+    /// The socket of `namespace` on this connection, connecting unless
+    /// `options.auto_connect` is off; the one already made for it if it is still held
+    /// (then `options` are not used).
     pub fn socket(&self, namespace: &str, options: SocketOptions) -> Result<Socket, ClientError> {
         let config = options.config()?;
         let key = self.command(|core, _| core.socket(namespace, config))?;
         if let Some(socket) = self.shared.router.find(key) {
             return Ok(Socket::from_shared(socket));
         }
+        let auto_connect = options.auto_connect;
         let socket = Socket::new(self.clone(), key, namespace.to_owned(), options.auth);
         self.shared
             .router
             .sockets
             .borrow_mut()
             .push((key, socket.downgrade().into_weak()));
-        socket.reconnect()?;
+        if auto_connect {
+            socket.reconnect()?;
+        }
         Ok(socket)
     }
 

@@ -40,3 +40,4 @@ pub use crate::core::{
     AckError, ConnectError, ConnectionError, DisconnectReason, DropReason, EmitError,
     ManagerConfig, ManagerEvent, Overflow, QueueLimits, ReconnectionAttempts, TransportKind,
 };
+pub use crate::driver::HttpSettings;

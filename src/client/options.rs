@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::error::ClientError;
 use crate::core::{AuthSource, ManagerConfig, QueueLimits, SocketConfig};
+use crate::driver::HttpSettings;
 use crate::protocol::{to_value, JsonText, Value, ValueError};
 
 /// The settings of a connection and of its first socket: socket.io-client's options and
@@ -23,6 +24,12 @@ pub struct Options {
     pub manager: ManagerConfig,
     /// socket.io-client's `path`: where the server's Engine.IO endpoint is.
     pub path: String,
+    /// How the long-polling requests are made: socket.io-client's `extraHeaders`,
+    /// `withCredentials` and `requestTimeout`. Browsers let no header be set on a
+    /// WebSocket.
+    pub http: HttpSettings,
+    /// The WebSocket subprotocols asked for (socket.io-client's `protocols`).
+    pub protocols: Vec<String>,
     pub socket: SocketOptions,
 }
 
@@ -31,14 +38,19 @@ impl Default for Options {
         Self {
             manager: ManagerConfig::default(),
             path: "/socket.io".into(),
+            http: HttpSettings::default(),
+            protocols: Vec::new(),
             socket: SocketOptions::default(),
         }
     }
 }
 
 /// The settings of one namespace's socket.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SocketOptions {
+    /// socket.io-client's `autoConnect`: connect when the socket is made (else at
+    /// [`Socket::reconnect`](super::Socket::reconnect)).
+    pub auto_connect: bool,
     pub auth: Auth,
     /// Bounds of the queue of emits made while disconnected; what they push out is
     /// reported as [`Event::Dropped`](super::Event::Dropped).
@@ -51,6 +63,19 @@ pub struct SocketOptions {
     /// Events the server sends with `volatile` while connection state recovery is on
     /// (see [`SocketConfig::volatile_events`]).
     pub volatile_events: Vec<String>,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        Self {
+            auto_connect: true,
+            auth: Auth::None,
+            queue: QueueLimits::default(),
+            retries: 0,
+            ack_timeout: None,
+            volatile_events: Vec::new(),
+        }
+    }
 }
 
 impl SocketOptions {

@@ -187,8 +187,9 @@ impl Socket {
         self.shared.manager.command(|core, _| core.disconnect(key))
     }
 
-    /// Connects again after [`Socket::disconnect`] or `reconnect_failed`
-    /// (socket.io-client's `socket.connect()`).
+    /// Connects (socket.io-client's `socket.connect()`): again after
+    /// [`Socket::disconnect`] or `reconnect_failed`, or the first time when
+    /// [`SocketOptions::auto_connect`](super::SocketOptions::auto_connect) is off.
     pub fn reconnect(&self) -> Result<(), ClientError> {
         let key = self.shared.key;
         self.shared

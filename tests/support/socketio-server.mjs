@@ -73,8 +73,14 @@ function handlers(socket) {
     if (ack) ack(...args);
     else socket.emit("echo", ...args);
   });
-  // The Engine.IO session and the auth payload this socket came with.
-  socket.on("whoami", (ack) => ack({ engine: socket.conn.id, auth: socket.handshake.auth }));
+  // The Engine.IO session, the auth payload and the test header this socket came with.
+  socket.on("whoami", (ack) =>
+    ack({
+      engine: socket.conn.id,
+      auth: socket.handshake.auth,
+      header: socket.handshake.headers["x-resocket-test"] ?? null,
+    }),
+  );
   // Asks the client `question` with an acknowledgement, then reports the reply.
   socket.on("ask", (question) => socket.emit("question", question, (reply) => socket.emit("answered", reply)));
   // Joins `room`, acknowledges, sends `tick` 0 to the room at once and 1..count-1 after
