@@ -1,12 +1,12 @@
 // Builds the npm package `resocket` into pkg/:
-//   1. wasm-pack (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
+//   1. wasm-pack on package/ (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
 //      on the pinned nightly below, with std rebuilt and panic=immediate-abort, when it is
 //      installed (scripts/setup.sh installs it), else on stable (a larger module); then the
 //      glue (resocket_wasm.js) turned into a factory of independent instances
 //   2. the public API (the ES modules of src/api/js, index.js their entry, + index.d.ts)
 //      copied beside it
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
-//      from scripts/package-readme.md (wasm-pack copies the development README there)
+//      from scripts/package-readme.md, and the LICENSE
 //   4. leftovers of earlier builds removed from pkg/; the module checked to instantiate,
 //      twice, independently, and to be collected once its glue lets go of it
 //   5. sizes printed: each file (raw, gzip), what an app ships (the JS of an app's
@@ -41,9 +41,10 @@ const nightly = nightlyComponents.status === 0 && /^rust-src$/m.test(nightlyComp
 // `--profiling` (`npm run build -- --profiling`): optimized as for release, but the wasm
 // keeps its function names, for the CPU profiles of `node bench/run.mjs --profile`.
 const profiling = process.argv.includes("--profiling");
-const args = ["build", profiling ? "--profiling" : "--release", "--target", "web", "--out-dir", "pkg", "--out-name", WASM];
-// The package's module is the crate with its JavaScript API (feature `js-api`).
-const cargoArgs = ["--features", "js-api"];
+const args = ["build", profiling ? "--profiling" : "--release", "--target", "web", "--out-dir", pkg, "--out-name", WASM];
+// The package's module is package/, the crate with its JavaScript API as a cdylib; its
+// outputs go where the workspace's go.
+const cargoArgs = [];
 let env = process.env;
 if (nightly) {
   // `--mode force` skips wasm-pack's check of the wasm32 target, which would run `rustup
@@ -51,14 +52,14 @@ if (nightly) {
   // -Zbuild-std needs none. The nightly's artifacts get their own target directory, so
   // that its builds and the stable ones (tests, clippy) do not rebuild each other's.
   args.push("--mode", "force");
-  cargoArgs.push("-Zbuild-std=std,panic_abort", "--target-dir", "target/nightly");
+  cargoArgs.push("-Zbuild-std=std,panic_abort", "--target-dir", join(root, "target", "nightly"));
   // Legacy symbol mangling, as on stable: wasm-bindgen names the closure shims in the glue
   // after their symbols, and nightly's v0 names are longer (the glue is 0.7 KB larger).
   const nightlyFlags = "-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy";
   const rustflags = [process.env.RUSTFLAGS, nightlyFlags].filter(Boolean).join(" ");
   env = { ...rustupEnv, RUSTUP_TOOLCHAIN: NIGHTLY, RUSTFLAGS: rustflags };
 }
-args.push(".", "--", ...cargoArgs);
+args.push(join(root, "package"), "--", ...cargoArgs);
 const toolchain = nightly ? `rust ${NIGHTLY}, -Zbuild-std, -Cpanic=immediate-abort` : "rust stable";
 console.log(
   nightly
@@ -260,6 +261,7 @@ const readme = readFileSync(join(root, "scripts", "package-readme.md"), "utf8")
   .replaceAll("{{repository}}", repository)
   .replaceAll("{{version}}", manifest.version);
 writeFileSync(join(pkg, "README.md"), readme);
+copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 
 // Leftovers of earlier builds (other out-names, removed snippets) would be served by the
 // tests' static servers and confuse whoever looks into pkg/. The glue's own .d.ts goes
