@@ -4,7 +4,8 @@
 //      installed (scripts/setup.sh installs it), else on stable (a larger module); then the
 //      glue (resocket_wasm.js) turned into a factory of independent instances
 //   2. the public API (the ES modules of src/api/js, index.js their entry, + index.d.ts)
-//      copied beside it
+//      copied beside it, and the server helper `resocket/server` (src/server: index.js +
+//      index.d.ts, as they are) into pkg/server/
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
 //      from scripts/package-readme.md, and the LICENSE
 //   4. leftovers of earlier builds removed from pkg/; the module checked to instantiate,
@@ -16,7 +17,7 @@
 // put the cargo bin directory there. The nightly is optional: rustup's toolchain NIGHTLY
 // with its rust-src component.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -161,6 +162,10 @@ writeFileSync(gluePath, glueFactory(readFileSync(gluePath, "utf8")));
 // the wasm for a build under way).
 const api = join(root, "src", "api", "js");
 copyFileSync(join(api, "index.d.ts"), join(pkg, "index.d.ts"));
+// The server helper (for Node, where size matters little) keeps its comments.
+const SERVER = ["server/index.js", "server/index.d.ts"];
+mkdirSync(join(pkg, "server"), { recursive: true });
+for (const file of SERVER) copyFileSync(join(root, "src", file), join(pkg, file));
 const modules = readdirSync(api)
   .filter((f) => f.endsWith(".js"))
   .sort((a, b) => (a == "index.js") - (b == "index.js") || a.localeCompare(b));
@@ -206,7 +211,7 @@ const field = (key) => {
 // What the package ships (npm adds package.json, README.md and LICENSE by itself). The
 // glue's own .d.ts files are left out: index.d.ts is the API, and `exports` keeps the
 // glue private.
-const files = [...modules, "index.d.ts", `${WASM}.js`, `${WASM}_bg.wasm`];
+const files = [...modules, "index.d.ts", `${WASM}.js`, `${WASM}_bg.wasm`, ...SERVER];
 // wasm-bindgen puts inline JS of the crate (if any) under snippets/.
 const snippets = existsSync(join(pkg, "snippets"));
 if (snippets) files.push("snippets/");
@@ -241,6 +246,8 @@ const manifest = {
   types: "./index.d.ts",
   exports: {
     ".": { types: "./index.d.ts", default: "./index.js" },
+    // The exactly-once helper for socket.io servers (Node): `import { exactlyOnce } from "resocket/server"`.
+    "./server": { types: "./server/index.d.ts", default: "./server/index.js" },
     // For build scripts that copy the module next to a bundle (esbuild):
     // require.resolve / import.meta.resolve("resocket/resocket_wasm_bg.wasm").
     [`./${WASM}_bg.wasm`]: `./${WASM}_bg.wasm`,
@@ -267,7 +274,7 @@ copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 // tests' static servers and confuse whoever looks into pkg/. The glue's own .d.ts goes
 // too: it describes the module wasm-bindgen wrote, not the factory.
 const keep = new Set([
-  ...files.map((f) => f.replace(/\/$/, "")),
+  ...files.map((f) => f.split("/")[0]),
   ...["package.json", "README.md", "LICENSE", ".gitignore", `${WASM}_bg.wasm.d.ts`],
 ]);
 for (const entry of readdirSync(pkg)) {

@@ -1,12 +1,16 @@
 // The demo behind `npm start` (which builds pkg/ first). Runs until Ctrl-C.
 //
-//   node scripts/demo.mjs [--port N] [--cluster]
+//   node scripts/demo.mjs [--port N] [--cluster | --failover]
 //
 // One HTTP server on 127.0.0.1 (the "front"), which stays up the whole time and
 //   - serves the page (www/) and the built npm package (pkg/, under /pkg/);
 //   - proxies /socket.io/ (WebSocket upgrades and plain requests) to the socket.io
 //     server node(s), round-robin over the nodes that are alive, sticky per Engine.IO
-//     session (long-polling needs every request of a session on its node);
+//     session (long-polling needs every request of a session on its node); a request
+//     whose query names a node (`node=B`) goes to that node alone, and is refused (503)
+//     while it is down: the page's failover list (`/?failover`) is one URL per node,
+//     `/?node=A` and `/?node=B`, all on this one origin, so that the page needs no
+//     other origin to be let in (a real deployment lists its servers' own URLs);
 //   - answers the page's control endpoints (below), which kill and restart the nodes.
 // Each socket.io node is a CHILD PROCESS (this same file, run with --role=node), so
 // that it can be killed like a crashed server and started again while the page stays
@@ -18,6 +22,9 @@
 //               on a free loopback port (and stops on exit), through
 //               @socket.io/redis-streams-adapter: a reconnection may land on the other
 //               node and still recover its session, which the adapter keeps in Redis.
+//   --failover  two independent nodes ("A" and "B", in-memory adapters, no Redis), for
+//               the page's failover list: a client that moves to the other node gets a
+//               new session there (recovered false), and sees the ticks it missed as a gap.
 //
 // Port: --port N (or --port=N, or PORT=N). Default 8080, or any free port if 8080 is
 // taken; --port 0 always picks a free one. Once listening it prints one line
@@ -46,7 +53,9 @@
 //                             front picks it, and the count goes on where the last one
 //                             stopped, across restarts and nodes): a gap in the numbers
 //                             a client sees is ticks sent while it was away that its
-//                             new session did not recover.
+//                             new session did not recover. Independent nodes
+//                             (--failover) share no adapter: the front relays each
+//                             number to the other live nodes, which emit it to theirs.
 import { fork } from "node:child_process";
 import { createServer, request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
@@ -162,6 +171,7 @@ async function runNode() {
       if (msg.on) startTicking(msg.from ?? 0);
       else stopTicking();
     }
+    if (msg?.type === "relayed-tick" && !ticker && Number.isInteger(msg.n)) io.emit("tick", msg.n);
   });
 
   await new Promise((resolve, reject) => {
@@ -177,8 +187,10 @@ async function runNode() {
 
 async function runFront() {
   const cluster = option("cluster", "false") !== "false";
+  const failover = !cluster && option("failover", "false") !== "false";
+  const mode = cluster ? "cluster" : failover ? "failover" : "single";
   let lastTick = 0; // the last "tick" number any node sent
-  const nodes = (cluster ? ["A", "B"] : ["A"]).map((name) => ({
+  const nodes = (cluster || failover ? ["A", "B"] : ["A"]).map((name) => ({
     name,
     child: null,
     port: null,
@@ -244,7 +256,14 @@ async function runFront() {
         reject(new Error(`node ${node.name}: not listening after 10 s`));
       }, 10_000);
       child.on("message", (msg) => {
-        if (msg?.type === "tick" && Number.isInteger(msg.n)) lastTick = Math.max(lastTick, msg.n);
+        if (msg?.type === "tick" && Number.isInteger(msg.n)) {
+          lastTick = Math.max(lastTick, msg.n);
+          if (failover) {
+            for (const other of nodes) {
+              if (other.alive && other.child !== child) other.child.send({ type: "relayed-tick", n: msg.n }, () => {});
+            }
+          }
+        }
         if (msg?.type !== "listening") return;
         clearTimeout(timer);
         Object.assign(node, { child, port: msg.port, pid: child.pid, alive: true, ticking: false, startedAt: Date.now() });
@@ -284,10 +303,17 @@ async function runFront() {
 
   // Sticky sessions: every request of an Engine.IO session (long-polling GETs and POSTs,
   // the WebSocket of an upgrade) must reach the node that holds it, so a request naming
-  // a session goes where its handshake went; the others are spread round-robin.
+  // a session goes where its handshake went; the others are spread round-robin. A
+  // request naming a node (a failover list's URL) goes there or nowhere: were it sent
+  // elsewhere, the client would never see that URL fail.
   const sessions = new Map(); // Engine.IO sid -> node
   function nodeFor(url) {
-    const sid = new URL(url, "http://front").searchParams.get("sid");
+    const query = new URL(url, "http://front").searchParams;
+    if (query.has("node")) {
+      const pinned = nodes.find((n) => n.name === query.get("node"));
+      return pinned?.alive ? pinned : null;
+    }
+    const sid = query.get("sid");
     const node = sid && sessions.get(sid);
     return node?.alive ? node : pickNode();
   }
@@ -303,8 +329,8 @@ async function runFront() {
 
   function status() {
     return {
-      mode: cluster ? "cluster" : "single",
-      adapter: cluster ? "@socket.io/redis-streams-adapter" : "in-memory",
+      mode,
+      adapter: cluster ? "@socket.io/redis-streams-adapter" : failover ? "in-memory, one per node" : "in-memory",
       redis: redis ? { pid: redis.child.pid, port: redis.port } : null,
       tickMs: TICK_MS,
       nodes: nodes.map((n) => ({
@@ -400,7 +426,7 @@ async function runFront() {
 
   function proxyRequest(req, res) {
     const node = nodeFor(req.url);
-    if (!node) return json(res, 503, { error: "no socket.io server is running" });
+    if (!node) return json(res, 503, { error: "no socket.io server is up for this request" });
     const upstream = httpRequest(
       { host: "127.0.0.1", port: node.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
@@ -540,6 +566,8 @@ async function runFront() {
   }
   const what = cluster
     ? "2 socket.io nodes over Redis streams, round-robin"
-    : "socket.io server with connection state recovery";
+    : failover
+      ? "2 independent socket.io nodes; /?failover for the failover list"
+      : "socket.io server with connection state recovery";
   console.log(`resocket demo: http://127.0.0.1:${port}/  (${what}; Ctrl-C to stop)`);
 }

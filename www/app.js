@@ -4,6 +4,8 @@
 //
 // Initial reconnection options can be given in the query string, e.g.
 //   /?reconnectionDelay=300&reconnectionDelayMax=2000&randomizationFactor=0
+// and `failover` there makes the socket a failover list of one URL per server node,
+// io(["/?node=A", "/?node=B"]) (the demo server sends each to its node alone).
 //
 // Text from elsewhere (event payloads, node names, error messages, option values) only
 // ever enters the page as text: elements are built with el() below, never from HTML
@@ -13,6 +15,7 @@ import { expectedRange, fmtMs, renderBackoff, renderTimeline } from "./timeline.
 const $ = (id) => document.getElementById(id);
 const now = () => performance.now();
 const params = new URLSearchParams(location.search);
+const failoverWanted = params.has("failover");
 
 // ---- the model ------------------------------------------------------------------------
 
@@ -84,6 +87,20 @@ function chip(text, cls, data = {}) {
   box.prepend(el);
   while (box.children.length > 320) box.lastElementChild.remove();
   return el;
+}
+
+/** Several server nodes: each gets its own row, buttons and name. */
+function multi() {
+  return (server?.nodes?.length ?? 0) > 1;
+}
+
+/** The node a failover list's URL names (`?node=B`), or the URL itself. */
+function uriLabel(uri) {
+  try {
+    return new URL(uri).searchParams.get("node") ?? uri;
+  } catch {
+    return String(uri);
+  }
 }
 
 function fatal(message) {
@@ -158,7 +175,7 @@ function paintCards() {
   const since = seg ? fmtMs(t - seg.from) : "";
   let sub = [];
   if (state === "connected") {
-    sub = ["id ", el("code", {}, socket.id), server?.mode === "cluster" && node ? ` · node ${node}` : "", ` · for ${since}`];
+    sub = ["id ", el("code", {}, socket.id), multi() && node ? ` · node ${node}` : "", ` · for ${since}`];
   } else if (state === "reconnecting" || state === "connecting") {
     if (inFlight) sub = [`attempt ${inFlight.n} in flight…`];
     else if (model.expect) {
@@ -207,6 +224,7 @@ function paintCards() {
   $("offline").disabled = netOffline;
   $("online").disabled = !netOffline;
   $("toggle").textContent = socket.active ? "Disconnect" : "Connect";
+  $("uri").textContent = socket.io.uri;
 }
 
 // ---- the socket's events --------------------------------------------------------------------
@@ -329,13 +347,20 @@ function listen() {
   socket.on("welcome", (info) => {
     node = info?.node ?? null;
     const seg = model.segments.at(-1);
-    if (seg?.kind === "connected" && server?.mode === "cluster") seg.node = node;
-    if (server?.mode === "cluster") log("welcome", `from node ${node}`, "info");
+    if (seg?.kind === "connected" && multi()) seg.node = node;
+    if (multi()) log("welcome", `from node ${node}`, "info");
     paintNodes();
   });
 
   socket.on("message", (msg) => log("message", `${msg?.text ?? ""}${msg?.node ? ` (via node ${msg.node})` : ""}`, "info"));
   socket.on("tick", onTick);
+
+  // Open on another URL of the failover list than the last time.
+  socket.io.on("failover", (uri, previous) => {
+    mark(`failover → ${uriLabel(uri)}`);
+    log("failover", `${previous} → ${uri}`, "warn");
+    paintCards();
+  });
 }
 
 // ---- network events (listened to before the socket exists: ours run first) --------------
@@ -372,6 +397,11 @@ async function refreshServer(answer) {
     $("kill").lastChild.textContent = "Kill all";
     $("restart").lastChild.textContent = "Restart all";
     $("mode-text").textContent = `cluster · ${server.nodes.length} nodes · Redis streams adapter`;
+  } else if (server.mode === "failover") {
+    pill.dataset.mode = "failover";
+    $("kill").lastChild.textContent = "Kill all";
+    $("restart").lastChild.textContent = "Restart all";
+    $("mode-text").textContent = `${server.nodes.length} independent nodes · in-memory recovery each`;
   } else {
     pill.dataset.mode = "single";
     $("mode-text").textContent = "single node · in-memory recovery";
@@ -382,7 +412,7 @@ async function refreshServer(answer) {
 function paintNodes() {
   const list = $("nodes");
   const nodes = server?.nodes ?? [];
-  const cluster = server?.mode === "cluster";
+  const several = multi();
   list.replaceChildren(
     ...nodes.map((n) => {
       const you = socket?.connected && node === n.name;
@@ -391,11 +421,11 @@ function paintNodes() {
         "li",
         { data: { alive: String(n.alive), node: String(n.name) } },
         el("span", { class: "node-dot" }),
-        el("span", { class: "node-name" }, cluster ? `node ${n.name}` : "socket.io server"),
+        el("span", { class: "node-name" }, several ? `node ${n.name}` : "socket.io server"),
         el("span", { class: "node-meta" }, meta),
         you && el("span", { class: "node-you" }, "you"),
       );
-      if (cluster) {
+      if (several) {
         const kill = document.createElement("button");
         kill.type = "button";
         kill.className = "btn btn-danger";
@@ -448,6 +478,14 @@ function wireControls() {
   };
   $("kill").onclick = (e) => serverAction("kill", "all", e.currentTarget);
   $("restart").onclick = (e) => serverAction("restart", "all", e.currentTarget);
+  $("failover").checked = failoverWanted;
+  // The list is given to io() when the page starts: switching is a reload.
+  $("failover").onchange = (e) => {
+    const next = new URLSearchParams(location.search);
+    if (e.currentTarget.checked) next.set("failover", "");
+    else next.delete("failover");
+    location.search = next.toString();
+  };
   $("offline").onclick = () => dispatchEvent(new Event("offline"));
   $("online").onclick = () => dispatchEvent(new Event("online"));
   $("toggle").onclick = () => {
@@ -584,8 +622,15 @@ async function main() {
     fatal(`Could not load /pkg/index.js (${err?.message ?? err}). Build the package first: npm run build.`);
     return;
   }
+  // A failover list: one URL per node of the demo server, in its order.
+  let urls = null;
+  if (failoverWanted) {
+    await refreshServer();
+    const names = server?.nodes?.map((n) => n.name) ?? ["A"];
+    urls = names.map((name) => `${location.origin}/?${new URLSearchParams({ node: name })}`);
+  }
   try {
-    socket = io(initialOptions());
+    socket = urls ? io(urls, initialOptions()) : io(initialOptions());
   } catch (err) {
     fatal(`io() refused the options: ${err.message}`);
     return;
@@ -594,6 +639,10 @@ async function main() {
   listen();
   wireControls();
   update();
+  if (urls) {
+    log("failover list", urls.join(", "), "info");
+    if (urls.length < 2) log("failover list", "one node only: start the demo with --failover (or --cluster) for two", "warn");
+  }
   refreshServer();
   setInterval(refreshServer, 2000);
   setInterval(render, 100);

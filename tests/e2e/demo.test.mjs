@@ -15,6 +15,9 @@
 //      included, and a plain GET cannot kill; the server is untouched afterwards.
 //   4. markup in a server event's payload (a message another client sent) is shown as
 //      text: no element made of it, nothing run.
+//   5. --failover (two independent nodes), the page on a failover list (/?failover):
+//      connected through the first URL (node A); A crashes: the page shows the client
+//      on the second URL (node B), the "failover" event, a new session and the gap.
 //
 // Requires pkg/ (npm run build). Every process is stopped by PID.
 import { after, before, test } from "node:test";
@@ -132,7 +135,8 @@ async function withDemo(args, query, fn) {
   } catch (err) {
     if (page) {
       await mkdir(RESULTS, { recursive: true }).catch(() => {});
-      const name = args.includes("--cluster") ? "demo-cluster-failure.png" : "demo-failure.png";
+      const mode = ["--cluster", "--failover"].find((a) => args.includes(a));
+      const name = mode ? `demo-${mode.slice(2)}-failure.png` : "demo-failure.png";
       await page.screenshot({ path: join(RESULTS, name), fullPage: true, timeout: 5000 }).catch(() => {});
     }
     err.message += `\n  page errors: ${JSON.stringify(errors.page)}\n  console errors: ${JSON.stringify(errors.console.slice(0, 10))}\n  demo output (last lines):\n    ${output.slice(-25).join("\n    ")}`;
@@ -409,4 +413,43 @@ test("demo page: markup in a server event's payload is shown as text, never pars
     }));
     assert.deepEqual(found, { img: 0, b: 0, injected: null }, "no element made of the payload, no handler run");
   });
+});
+
+test("demo page, --failover: the node in use is killed, the client moves to the other URL", { timeout: 60_000, skip: SKIP }, async (t) => {
+  const started = Date.now();
+  await withDemo(["--failover"], "failover&reconnectionDelay=300&reconnectionDelayMax=1000&randomizationFactor=0", async ({ url, page, status }) => {
+    const { waitState, number, you } = helpers(page);
+    const initial = await status();
+    assert.equal(initial.mode, "failover");
+    assert.deepEqual(initial.nodes.map((n) => [n.name, n.alive]), [["A", true], ["B", true]]);
+    await waitState("connected");
+    assert.equal(await page.isChecked("#failover"), true, "the checkbox says the page is on a failover list");
+    assert.equal(await page.textContent("#uri"), `${url}?node=A`, "socket.io.uri: the list's first URL");
+    await page.waitForSelector("#nodes li:has(.node-you)", { timeout: 5000 });
+    assert.equal(await you(), "A");
+    await page.waitForFunction(() => Number(document.querySelector("#last-tick").textContent) > 0, null, { timeout: 5000 });
+    const tickBefore = await number("#last-tick");
+
+    // A crashes: the first attempt retries A's URL (refused), the next goes to B's.
+    await page.click('#nodes li[data-node="A"] .btn-danger');
+    await page.waitForSelector('#nodes li[data-node="A"][data-alive="false"]', { timeout: 5000 });
+    await waitState("connected", 8000);
+    await page.waitForFunction((want) => document.querySelector("#uri").textContent === want, `${url}?node=B`, { timeout: 3000 });
+    await page.waitForFunction(() => document.querySelector("#nodes li:has(.node-you)")?.dataset.node === "B", null, { timeout: 3000 });
+    const shown = page.locator("#log li", { has: page.locator(".ev", { hasText: /^failover$/ }) });
+    assert.equal(await shown.count(), 1, "the lifecycle log shows one failover");
+    assert.equal(await shown.locator(".detail").textContent(), `${url}?node=A → ${url}?node=B`);
+    assert.equal(await page.locator("#timeline-svg .mark-text", { hasText: "failover → B" }).count(), 1, "the timeline marks it");
+    // Two independent nodes: B has no session to restore, and the page says so.
+    assert.equal(await page.getAttribute("#recovered", "data-value"), "false");
+    await page.waitForSelector('#ticks .chip-sep[data-recovered="false"]:has-text("new session")', { timeout: 2000 });
+    await page.waitForFunction((n) => Number(document.querySelector("#last-tick").textContent) > n, tickBefore, { timeout: 3000 });
+    assert.ok((await number("#count-missed")) >= 1, "the ticks sent while the client was away show as missed");
+    assert.equal(await number("#count-dup"), 0, "no tick number twice across the nodes");
+
+    await page.waitForTimeout(400);
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, "demo-failover.png"), fullPage: true });
+  });
+  t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-failover.png`);
 });

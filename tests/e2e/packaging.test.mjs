@@ -7,10 +7,11 @@
 //   - esbuild: `esbuild main.js --bundle --format=esm --outdir=…` + the .wasm copied
 //     next to the bundle (what the README tells users), and what happens without it.
 // Plus: what the tarball holds, and that TypeScript resolves the installed package's
-// types (moduleResolution "bundler" and "node16"). And, bundled by Vite and by esbuild,
-// an app whose wasm module traps (out of memory): its client hears "WasmTrap", a new
-// io() connects and receives an event, on a fresh instance made inside the bundle, and
-// the dead instance's memory is collected.
+// types (moduleResolution "bundler" and "node16"); the server helper `resocket/server`
+// imported by Node from the installed package, its types resolved too. And, bundled by
+// Vite and by esbuild, an app whose wasm module traps (out of memory): its client hears
+// "WasmTrap", a new io() connects and receives an event, on a fresh instance made inside
+// the bundle, and the dead instance's memory is collected.
 // The app's sources are in ./support/apps/ (the trap app in ./support/apps/trap/).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -32,9 +33,11 @@ const APP_SOURCES = fileURLToPath(new URL("./support/apps/", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const WASM = "resocket_wasm_bg.wasm";
 // The JS API's modules (src/api/js/*.js, the entry index.js among them), the glue, the
-// wasm, the types and the package's own files: nothing more, nothing less.
+// wasm, the types, the server helper and the package's own files: nothing more, nothing
+// less.
 const API_MODULES = readdirSync(join(ROOT, "src", "api", "js")).filter((f) => f.endsWith(".js"));
-const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "package.json", "resocket_wasm.js", WASM, ...API_MODULES];
+const SERVER = ["server/index.d.ts", "server/index.js"];
+const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "package.json", "resocket_wasm.js", WASM, ...API_MODULES, ...SERVER];
 
 const state = { tmp: null, app: null, installed: null, packed: null, server: null, browser: null };
 
@@ -168,9 +171,10 @@ function assertWasm(wasm, pathPattern) {
 
 const skip = referenceMode ? "the package itself is under test (RESOCKET_E2E_CLIENT is set)" : false;
 
-test("npm pack: the tarball holds the entry, the glue, the wasm, the types and the package README", { skip }, async () => {
+test("npm pack: the tarball holds the entry, the glue, the wasm, the types, the server helper and the package README", { skip }, async () => {
   assert.deepEqual(state.packed.files.map((f) => f.path).sort(), [...SHIPPED].sort());
-  assert.deepEqual((await readdir(state.installed)).sort(), [...SHIPPED].sort());
+  assert.deepEqual((await readdir(state.installed)).sort(), [...new Set(SHIPPED.map((f) => f.split("/")[0]))].sort());
+  assert.deepEqual((await readdir(join(state.installed, "server"))).sort(), SERVER.map((f) => f.slice("server/".length)));
 
   const manifest = JSON.parse(await readFile(join(state.installed, "package.json"), "utf8"));
   const cargo = await readFile(join(ROOT, "Cargo.toml"), "utf8");
@@ -179,6 +183,7 @@ test("npm pack: the tarball holds the entry, the glue, the wasm, the types and t
   assert.equal(manifest.license, "MIT");
   assert.equal(manifest.type, "module");
   assert.deepEqual(manifest.exports["."], { types: "./index.d.ts", default: "./index.js" });
+  assert.deepEqual(manifest.exports["./server"], { types: "./server/index.d.ts", default: "./server/index.js" });
   assert.equal(manifest.types, "./index.d.ts");
   assert.ok(manifest.sideEffects.includes("./index.js"), "index.js instantiates the wasm when imported");
   for (const key of ["description", "repository", "keywords"]) assert.ok(manifest[key], `package.json has no ${key}`);
@@ -355,6 +360,54 @@ test("TypeScript resolves the installed package's types (moduleResolution bundle
         // The declarations come from the installed package, not from pkg/ or elsewhere.
         const declarations = stdout.split("\n").filter((f) => f.endsWith(".d.ts") && !f.includes("/typescript/lib/"));
         assert.deepEqual(declarations, [join(state.installed, "index.d.ts")], `${name}: ${stdout}`);
+      }),
+    ),
+  );
+});
+
+test("resocket/server: Node imports the installed helper; TypeScript resolves its types (bundler and node16)", { skip }, async () => {
+  const imported = await run(
+    process.execPath,
+    ["--input-type=module", "-e", 'const m = await import("resocket/server"); console.log(Object.keys(m).sort().join(" "))'],
+    { cwd: state.app },
+  );
+  assert.equal(imported.stdout.trim(), "exactlyOnce memoryStore redisStore");
+
+  // The app has no socket.io of its own (installed offline, resocket alone): its types
+  // come from the repository's node_modules.
+  const usage = `import { Server } from "socket.io";
+import { exactlyOnce, memoryStore } from "resocket/server";
+const io = new Server();
+const detach: () => void = exactlyOnce(io, { store: memoryStore({ maxClients: 10 }), pendingTimeout: 5000 });
+detach();
+`;
+  await writeFile(join(state.app, "server-usage.ts"), usage);
+  const modules = join(ROOT, "node_modules");
+  const base = {
+    strict: true,
+    noEmit: true,
+    target: "es2022",
+    types: ["node"],
+    typeRoots: [join(modules, "@types")],
+    paths: { "socket.io": [join(modules, "socket.io", "dist", "index.d.ts")] },
+    skipLibCheck: false,
+  };
+  const configs = {
+    "tsconfig.server-bundler.json": { ...base, module: "esnext", moduleResolution: "bundler" },
+    "tsconfig.server-node16.json": { ...base, module: "node16", moduleResolution: "node16" },
+  };
+  await Promise.all(
+    Object.entries(configs).map(([name, compilerOptions]) =>
+      writeFile(join(state.app, name), JSON.stringify({ compilerOptions, files: ["server-usage.ts"] })),
+    ),
+  );
+  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  await Promise.all(
+    Object.keys(configs).map((name) =>
+      run(process.execPath, [tsc, "-p", name, "--pretty", "false", "--listFiles"], { cwd: state.app }).then(({ stdout }) => {
+        // The helper's declarations come from the installed package, not from src/ or pkg/.
+        const ours = stdout.split("\n").filter((f) => f.startsWith(state.installed) || f.endsWith(join("server", "index.d.ts")));
+        assert.deepEqual(ours, [join(state.installed, "server", "index.d.ts")], `${name}: ${stdout}`);
       }),
     ),
   );

@@ -71,3 +71,9 @@ io({ queueOverflow: "drop-all" });
 io({ extraHeaders: { authorization: 42 } });
 // @ts-expect-error: a Manager takes no namespace-level auth
 new Manager("https://example.com", { auth: { token: "x" } });
+
+// New options.
+// @ts-expect-error: exactlyOnce is a boolean
+io("https://example.com", { exactlyOnce: "yes" });
+// @ts-expect-error: a failover list holds URLs
+io(["https://example.com", 42]);

@@ -52,6 +52,10 @@ untyped.emit("anything", 1, "two", { three: [3] }, () => {});
 untyped.on("anything", (...args: any[]) => console.log(args));
 io("https://example.com/admin", { auth: (cb) => cb({ token: "abc" }) });
 io("https://example.com", { auth: async () => ({ token: await Promise.resolve("abc") }) });
+// A failover list of servers, and exactly-once emits.
+const failover = io(["https://eu.example.com/chat", new URL("https://us.example.com/chat")], { exactlyOnce: true });
+const where: string = failover.io.uri;
+failover.io.on("failover", (uri: string, previous: string) => console.log(where, uri, previous));
 
 // --- reserved events ---------------------------------------------------------------------
 

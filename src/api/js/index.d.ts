@@ -89,6 +89,14 @@ export interface SocketOptions {
   auth?: { [key: string]: any } | ((cb: (data: object) => void) => void | object | Promise<object | null | undefined>);
   /** At-least-once emits: how many times a packet without an ack is sent again. */
   retries?: number;
+  /**
+   * Exactly-once emits, with `exactlyOnce()` of `resocket/server` on the server: every
+   * emit (not volatile ones) reaches the server's handlers once, across resends, cut
+   * transports and new sessions. Implies `retries` (unlimited unless set) and an
+   * `ackTimeout` of 10 s unless set; callbacks take an error first. Without the helper
+   * on the server, "connect_error" with an `ExactlyOnceError`. @default false
+   */
+  exactlyOnce?: boolean;
   /** Default timeout (ms) of acknowledgements; with it, ack callbacks take an error first. */
   ackTimeout?: number;
   /** Most emits kept while disconnected (each one dropped is reported by "emit_dropped"). @default 1000 */
@@ -209,6 +217,8 @@ export interface ManagerReservedEvents {
   reconnect_attempt: (attempt: number) => void;
   reconnect_error: (err: ExtendedError) => void;
   reconnect: (attempt: number) => void;
+  /** Open on another server of the failover list than the last time. */
+  failover: (uri: string, previous: string) => void;
 }
 
 type PrependTimeoutError<T extends any[]> = {
@@ -256,8 +266,11 @@ export declare class Manager<
   readonly engine: Engine;
   /** The options given, without `auth`: credentials live on the socket only (`socket.auth`). */
   opts: Partial<ManagerOptions>;
+  /** The server's URL the connection is on, or tries next (one of a failover list). */
+  readonly uri: string;
   constructor(opts?: Partial<ManagerOptions>);
-  constructor(uri?: string | URL, opts?: Partial<ManagerOptions>);
+  /** A list of URLs is a failover list: each failed attempt moves to the next. */
+  constructor(uri?: string | URL | (string | URL)[], opts?: Partial<ManagerOptions>);
   reconnection(v: boolean): this;
   reconnection(): boolean;
   reconnectionAttempts(v: number): this;
@@ -347,7 +360,8 @@ export declare namespace Socket {
     | "forced close";
 }
 
-declare function lookup(uri?: string | URL, opts?: Partial<ManagerOptions & SocketOptions>): Socket;
+/** A list of URLs (of one namespace) is a failover list: each failed attempt moves to the next. */
+declare function lookup(uri?: string | URL | (string | URL)[], opts?: Partial<ManagerOptions & SocketOptions>): Socket;
 declare function lookup(opts?: Partial<ManagerOptions & SocketOptions>): Socket;
 
 /** Socket.IO protocol version. */

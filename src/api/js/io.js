@@ -5,7 +5,7 @@
 import { Manager } from "./manager.js";
 import { checkSocket } from "./options.js";
 import { Socket } from "./socket.js";
-import { target } from "./url.js";
+import { targets } from "./url.js";
 
 export const protocol = 5;
 
@@ -13,21 +13,22 @@ const cache = Object.create(null);
 
 /**
  * socket.io-client's `io(uri?, opts?)`: the socket of the URL's namespace, on a Manager
- * shared per server (scheme, host, port and path) unless `forceNew`, `multiplex: false`,
- * or the shared one already has that namespace.
+ * shared per server (scheme, host, port and path; per list of servers for a failover
+ * list of URLs) unless `forceNew`, `multiplex: false`, or the shared one already has that
+ * namespace.
  */
 export function io(uri, opts) {
-  if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
+  if (uri && typeof uri == "object" && !(uri instanceof URL) && !Array.isArray(uri)) [uri, opts] = [undefined, uri];
   opts = opts || {};
   checkSocket(opts);
-  const [url, http] = target(uri, opts);
-  const nsp = url.pathname || "/";
-  const id = `${http}//${url.host}${opts.path || "/socket.io"}`;
+  const all = targets(uri, opts);
+  const nsp = all[0][0].pathname || "/";
+  const id = all.map(([url, http]) => `${http}//${url.host}`).join(" ") + (opts.path || "/socket.io");
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)
-      ? new Manager(url, opts)
-      : (cache[id] = cached || new Manager(url, opts));
+      ? new Manager(uri, opts)
+      : (cache[id] = cached || new Manager(uri, opts));
   return manager.socket(nsp, opts);
 }
 

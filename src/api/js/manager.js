@@ -10,7 +10,7 @@ import { current, fail, guard } from "./instance.js";
 import { hold, relay, release } from "./live.js";
 import { SETTINGS, checkManager, setting, settings, transportOptions, withoutAuth } from "./options.js";
 import { Socket } from "./socket.js";
-import { engineUrl, target } from "./url.js";
+import { engineUrl, targets } from "./url.js";
 
 // The page's timer functions when this module loaded, for `useNativeTimers` (a fake clock
 // installed later does not drive a client that asks for these).
@@ -23,7 +23,7 @@ const NATIVE_TIMERS = [globalThis.setTimeout.bind(globalThis), globalThis.clearT
 export class Manager extends Emitter {
   constructor(uri, opts) {
     super();
-    if (uri && typeof uri == "object" && !(uri instanceof URL)) [uri, opts] = [undefined, uri];
+    if (uri && typeof uri == "object" && !(uri instanceof URL) && !Array.isArray(uri)) [uri, opts] = [undefined, uri];
     opts = opts || {};
     checkManager(opts);
     // socket.io-client's `opts`, without `auth`: the credentials live on the socket alone
@@ -35,7 +35,10 @@ export class Manager extends Emitter {
     this._n = Object.create(null); // namespace -> Socket
     this._socks = []; // core key -> Socket
 
-    this._uri = target(uri, opts);
+    // The servers to try, in order (one, or a failover list): every failed attempt moves
+    // the next one to the next server; a working connection stays where it is.
+    this._uris = targets(uri, opts);
+    this._uri = this._uris[(this._at = 0)];
     const i = (this._i = current());
     this._c = guard(this, new i.g.Connection((this._u = this._url()), relay((this._port = { w: new WeakRef(this), m: null }))));
     this._c.cmd(OP.configure, 0, 0, 0, JSON.stringify({ ...settings(cfg), limits: opts.limits, ...transportOptions(opts) }));
@@ -86,6 +89,11 @@ export class Manager extends Emitter {
   // The Engine.IO URL from `opts` as they are now (see engineUrl).
   _url() {
     return engineUrl(this._uri, this.opts);
+  }
+
+  /** The server's URL this connection is on, or tries next. */
+  get uri() {
+    return this._uri[0].href;
   }
 
   // As socket.io-client's, `engine` is there once the Manager has started connecting
@@ -142,7 +150,16 @@ export class Manager extends Emitter {
       e._fire("close", a);
     }
     const args = a === undefined ? [] : [b === undefined ? a : fail(a, b)];
+    // An attempt failed (or the server broke the protocol): the next goes to the next
+    // server of a failover list.
+    if (name == "error" && this._uris.length > 1) this._uri = this._uris[(this._at = (this._at + 1) % this._uris.length)];
     this._fire(name, ...args);
+    // Open on another server than the last time: "failover" (uri, previous uri).
+    if (name == "open") {
+      const last = this._last;
+      this._last = this.uri;
+      if (last && last != this._last) this._fire("failover", this._last, last);
+    }
     if (name.startsWith("reconnect")) for (const s of this._socks) s?._fire(name, ...args);
     // The transport of this attempt is opened once its listeners have run.
     if (name == "reconnect_attempt") this._refreshUrl();

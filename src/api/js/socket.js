@@ -12,6 +12,20 @@ import { checkSocket, withoutAuth } from "./options.js";
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
+// Exactly-once emits (`exactlyOnce`), with the helper of resocket/server on the server:
+// every emit but a volatile one travels as ["~eo", client, seq, wantsReply, event,
+// ...args], sent and resent by the core as an at-least-once emit, and the server's
+// helper hands it to the app's handlers once. The helper says it is there with a "~eo"
+// event right after CONNECT; the app's "connect" waits for it.
+const EO = "~eo";
+// How long after CONNECT the helper's word may take (it is written right after it).
+const EO_CONFIRM_MS = 5000;
+// Resends of an emit the server has not answered: the helper does not answer a copy of
+// an emit whose handler has not answered yet.
+const EO_ACK_TIMEOUT = 10000;
+const EO_RETRIES = 4294967295;
+const clientId = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/[+/=]/g, (c) => ({ "+": "-", "/": "_", "=": "" })[c]);
+
 /** A namespace of a Manager's connection: what `io()` returns. */
 export class Socket extends Emitter {
   constructor(io, nsp, opts = {}) {
@@ -33,6 +47,12 @@ export class Socket extends Emitter {
     const o = this._o;
     const options = { namespace: nsp };
     for (const k of ["retries", "ackTimeout", "maxQueue", "maxQueueAge", "queueOverflow", "volatileEvents"]) if (o[k] != null) options[k] = o[k];
+    if (o.exactlyOnce) {
+      // [this client's id, the last seq]: the server keeps the last seq of each client.
+      this._eo = [clientId(), 0];
+      options.retries = o.retries > 0 ? o.retries : EO_RETRIES;
+      options.ackTimeout = o.ackTimeout ?? EO_ACK_TIMEOUT;
+    }
     this._k = io._c.cmd(OP.socket, 0, 0, 0, JSON.stringify(options));
     io._socks[this._k] = this;
     if (io._auto) this.connect();
@@ -47,8 +67,9 @@ export class Socket extends Emitter {
     return !!(this.io._c.ask(OP.state, this._k) & bit);
   }
 
+  // Not before the app's "connect" (see exactlyOnce below).
   get connected() {
-    return this._flag(1);
+    return this._flag(1) && !this._held;
   }
 
   get disconnected() {
@@ -148,7 +169,7 @@ export class Socket extends Emitter {
   // `ackTimeout`); with a timeout, or from emitWithAck, the callback takes an error
   // first, as in socket.io-client.
   _timing(f) {
-    const reliable = this._o.retries > 0 && !f.volatile;
+    const reliable = (this._o.retries > 0 || !!this._eo) && !f.volatile;
     const timeout = reliable ? undefined : (f.timeout ?? this._o.ackTimeout);
     return [timeout, (ack) => reliable || timeout != null || !!ack._e];
   }
@@ -170,7 +191,9 @@ export class Socket extends Emitter {
       // ("sent"): an emit queued offline is reported when it goes out, never if dropped.
       // Without an ack, the emit's events are delivered within the same call.
       const flags = (ack ? WITH_ACK : DELIVER) | (f.volatile ? VOLATILE : 0) | (s._anyOut.length ? REPORT_SENT : 0);
-      id = c.run(OP.emit, s._k, timeout ?? -1, flags, ...encode(data));
+      // A volatile emit is never sent twice: it needs no dedupe.
+      const wire = s._eo && !f.volatile ? [EO, s._eo[0], ++s._eo[1], ack ? 1 : 0, ...data] : data;
+      id = c.run(OP.emit, s._k, timeout ?? -1, flags, ...encode(wire));
       // Before the emit's events are delivered: an emit refused at once (a full queue
       // dropping the newest) is settled among them.
       if (ack && id !== undefined) (s._acks ??= new Map()).set(id, [ack, errorFirst(ack)]);
@@ -207,7 +230,12 @@ export class Socket extends Emitter {
 
   /** The emits waiting for a connection, oldest first, as `[event, ...args]` arrays. */
   get sendBuffer() {
-    return JSON.parse(this.io._c.ask(OP.queued, this._k));
+    return JSON.parse(this.io._c.ask(OP.queued, this._k)).map((a) => this._own(a));
+  }
+
+  // The app's `[event, ...args]` of an emit as it is on the wire.
+  _own(data) {
+    return this._eo && data[0] == EO ? data.slice(4) : data;
   }
 
   // socket.io-client's (private) queue of `retries` emits, which some apps read for its
@@ -247,8 +275,9 @@ export class Socket extends Emitter {
         const args = decode(b ? a.slice(b) : a, c);
         if (d === -1) args.pop();
         else if (d !== undefined) args.push(this._reply(d));
-        if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
-        return this._fire(...args);
+        if (this._eo && args[0] == EO) return this._confirmed();
+        if (this._held) return this._held.push(args);
+        return this._deliver(args);
       }
       case "ack":
         return this._settle(a, null, decode(d ? b.slice(d) : b, c));
@@ -260,15 +289,20 @@ export class Socket extends Emitter {
         // arguments as they went on the wire.
         const own = this._sending;
         this._sending = undefined;
-        return this._notify(own ?? decode(a, b));
+        return this._notify(own ?? this._own(decode(a, b)));
       }
       case "connect":
         this._up = true;
-        return this._fire(name);
+        if (!this._eo) return this._fire(name);
+        // The app hears "connect" once the helper has said it is there; what the server
+        // sends meanwhile (the events a recovered session missed) waits for it.
+        this._held = [];
+        this._eoTimer = setTimeout(() => this._noHelper(), EO_CONFIRM_MS);
+        return;
       case "dropped":
         // An emit that never reached the server (offline queue overflow or expiry,
         // cleared, or `retries` used up): (reason, [event, ...args]).
-        return this._fire("emit_dropped", b, JSON.parse(a));
+        return this._fire("emit_dropped", b, this._own(JSON.parse(a)));
       case "connect_error": {
         const own = b == "AuthError" && this._authError;
         this._authError = null;
@@ -281,8 +315,41 @@ export class Socket extends Emitter {
         return sendAuth(this, a);
       default: // "disconnect"(reason)
         this._up = false;
+        // A connection the app never heard of (the helper's word had not come) ends
+        // unheard of too.
+        if (this._held) return void this._unheld();
+        if (this._refused) return void (this._refused = 0);
         return this._fire(name, a);
     }
+  }
+
+  _deliver(args) {
+    if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
+    this._fire(...args);
+  }
+
+  _unheld() {
+    clearTimeout(this._eoTimer);
+    const held = this._held;
+    this._held = null;
+    return held;
+  }
+
+  // The server's exactly-once helper is there: the connection is the app's.
+  _confirmed() {
+    const held = this._unheld();
+    if (!held) return;
+    this._fire("connect");
+    for (const args of held) if (this._up) this._deliver(args);
+  }
+
+  // No helper: emits would reach no handler. The socket gives up as on a refusal by the
+  // server, and the emits stay queued.
+  _noHelper() {
+    this._unheld();
+    this._refused = 1;
+    this.disconnect();
+    this._fire("connect_error", fail("exactlyOnce: the server does not run the exactlyOnce helper of resocket/server", "ExactlyOnceError"));
   }
 
   _settle(id, err, args) {

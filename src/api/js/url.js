@@ -21,6 +21,16 @@ export const target = (uri, o) => {
   return [url, http];
 };
 
+// The targets of a URL or of a failover list of URLs (`io([a, b])`), in its order. The
+// URLs of a list name one namespace: the sockets are the same wherever they connect.
+export const targets = (uri, o) => {
+  const list = Array.isArray(uri) ? uri : [uri];
+  if (!list.length) throw new TypeError("resocket: the list of URLs is empty");
+  const all = list.map((u) => target(u, o));
+  if (all.some(([u]) => u.pathname != all[0][0].pathname)) throw new TypeError("resocket: the URLs of a failover list must name the same namespace");
+  return all;
+};
+
 // The Engine.IO URL of `target`'s answer, from `opts` (`o`) as they are now:
 // socket.io-client reads `opts.query` afresh for every connection (a token refreshed in
 // `reconnect_attempt`, say).

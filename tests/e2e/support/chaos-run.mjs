@@ -31,24 +31,27 @@ const STREAM = { every: 5, rate: 400 }; // 400 events/s, 2 a tick
  * streamed event's first argument only, for a client that hands listeners the
  * recovery offset as an extra argument), `minCutMoments`, `minRecovered` (how chaotic
  * the run must have been to count), `serverOptions` (more options for startServer()),
- * `allowConsole` (more console errors that a cut may make the browser print).
+ * `allowConsole` (more console errors that a cut may make the browser print),
+ * `exactlyOnce` (the client's exactlyOnce with the server's helper: then no client emit
+ * may reach the server's handler twice), `seed` (of the cuts; else E2E_CHAOS_SEED or a
+ * random one).
  * Resolves to { report, serverLog }.
  */
 export async function runChaos(
   suite,
   t,
-  { label, chaosMs, opts, firstArgOnly = false, minCutMoments, minRecovered, serverOptions = {}, allowConsole = [] },
+  { label, chaosMs, opts, firstArgOnly = false, minCutMoments, minRecovered, serverOptions = {}, allowConsole = [], exactlyOnce = false, seed: given },
 ) {
   const totalEmits = chaosMs / CLIENT_EVERY_MS;
-  const seed = Number(process.env.E2E_CHAOS_SEED) || Math.floor(Math.random() * 2 ** 31);
-  const server = await startServer({ ...serverOptions, recovery: true, name: "chaos server" });
+  const seed = given ?? (Number(process.env.E2E_CHAOS_SEED) || Math.floor(Math.random() * 2 ** 31));
+  const server = await startServer({ ...serverOptions, exactlyOnce, recovery: true, name: "chaos server" });
   let proxy = null;
   try {
     proxy = await startProxy({ targets: [server.port] });
     let report = null;
     await suite.withPage(t, async (ctx) => {
       const url = `http://127.0.0.1:${proxy.port}`;
-      const clientOpts = { ...opts, reconnectionDelay: 300, reconnectionDelayMax: 1000, retries: 10, ackTimeout: 1000 };
+      const clientOpts = { ...opts, reconnectionDelay: 300, reconnectionDelayMax: 1000, retries: 10, ackTimeout: 1000, ...(exactlyOnce ? { exactlyOnce } : {}) };
       await ctx.page.evaluate(
         async ({ url, opts }) => {
           const socket = await e2e.open(url, opts, "main", { wait: 0, manager: false, trace: "n" });
@@ -173,6 +176,7 @@ export async function runChaos(
       assert.deepEqual(result.ackErrors, [], "client emits whose ack failed");
       assert.equal(result.acked, result.sent, "every client emit acknowledged");
       assert.equal(outOfOrder, 0, "client emits first received in emit order (one in flight)");
+      if (exactlyOnce) assert.equal(dupUp, 0, "client emits handled twice by the server, with exactlyOnce");
       ctx.assertNoErrors({ allowConsole });
     });
     return { report, serverLog: server.log };

@@ -11,13 +11,14 @@ import { analyzeStream } from "./sequence.mjs";
 
 /**
  * redis-server, nodes A, B and P (the publisher), and the proxy to A and B that
- * `startProxy({ targets })` starts. Resolves to { redis, nodes, a, b, p, proxy }.
+ * `startProxy({ targets })` starts; `nodeOptions`: more startServer() options of the
+ * nodes. Resolves to { redis, nodes, a, b, p, proxy }.
  */
-export async function startCluster(startProxy) {
+export async function startCluster(startProxy, nodeOptions = {}) {
   const cluster = { redis: null, nodes: [], proxy: null };
   try {
     cluster.redis = await startRedis();
-    const node = (name) => startServer({ recovery: true, redis: cluster.redis.url, name, namespaces: ["/"] });
+    const node = (name) => startServer({ ...nodeOptions, recovery: true, redis: cluster.redis.url, name, namespaces: ["/"] });
     const [a, b, p] = await Promise.all([node("node A"), node("node B"), node("publisher P")]);
     cluster.nodes = [a, b, p];
     Object.assign(cluster, { a, b, p });

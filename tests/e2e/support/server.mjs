@@ -15,6 +15,10 @@
 //   --hold-ms=<ms>          how long "hold" waits before acknowledging (default 0)
 //   --redis=<url>           use @socket.io/redis-streams-adapter over node-redis at url
 //                           (a cluster node; reports {"event":"redis-error"} on errors)
+//   --exactly-once          attach resocket/server's exactlyOnce helper (src/server) to
+//                           every namespace: its memory store, or with --redis its Redis
+//                           store on the same Redis
+//   --pending-timeout=<ms>  the helper's pendingTimeout (default 30000)
 //   --transports=polling    the Engine.IO transports the server accepts, comma-separated
 //                           (default "polling,websocket", socket.io's); with "polling"
 //                           alone the handshake offers no upgrade
@@ -58,6 +62,7 @@
 //     {"event":"hold"|"flaky"|"join", …}                              (see below)
 //     {"event":"stream-started"|"stream-stopped","name":"…","last":<n>}
 //     {"event":"transports-dropped","count":<n>}
+//     {"event":"not-listening"}
 // It exits when its stdin closes (the test runner went away), or on SIGTERM/SIGINT
 // (./child-server.mjs).
 //
@@ -69,6 +74,11 @@
 //                                (socket.conn.close(): the server sees "forced close"
 //                                and saves the session, the client sees a transport
 //                                close and reconnects), as a rolling deploy would
+//   {"cmd":"stop-listening"}     closes the listening socket: a new connection is
+//                                refused, those established (WebSockets included)
+//                                stay, so that a node can hand its clients over
+//                                (drop-transports) already unreachable to their next
+//                                attempt; reports {"event":"not-listening"}
 //
 // What every namespace answers (the client drives the server through events):
 //   "echo" (...args, ack?)      ack(...args), or emit("echo", ...args) without an ack
@@ -125,6 +135,8 @@ const recovery = option("recovery", "false") === "true";
 const maxDisconnectionDuration = Number(option("max-disconnection-duration", "120000"));
 const holdMs = Number(option("hold-ms", "0"));
 const redisUrl = option("redis", "");
+const withExactlyOnce = option("exactly-once", "false") === "true";
+const pendingTimeout = Number(option("pending-timeout", "30000"));
 const transports = option("transports", "polling,websocket").split(",").filter(Boolean);
 const requiredHeader = parseHeader(option("require-header", ""));
 const cookieName = option("cookie", "");
@@ -171,18 +183,23 @@ function binaryPayload() {
 
 const http = createHttpServer();
 
-/** The cluster adapter over Redis Streams, when --redis is given. */
-async function redisAdapter(url) {
-  const [{ createClient }, { createAdapter }] = await Promise.all([
-    import("redis"),
-    import("@socket.io/redis-streams-adapter"),
-  ]);
+/** A node-redis client of --redis, for the cluster adapter and the exactly-once store. */
+async function redisClient(url) {
+  const { createClient } = await import("redis");
   const client = createClient({ url });
   client.on("error", (err) => report({ event: "redis-error", message: String(err?.message ?? err) }));
   await client.connect();
+  return client;
+}
+
+/** The cluster adapter over Redis Streams, when --redis is given. */
+async function redisAdapter(client) {
+  const { createAdapter } = await import("@socket.io/redis-streams-adapter");
   // A short XREAD block keeps shutdown quick; the stream is read as soon as it grows.
   return createAdapter(client, { blockTimeInMs: 1000 });
 }
+
+const redis = redisUrl ? await redisClient(redisUrl) : null;
 
 const io = new Server(http, {
   pingInterval,
@@ -191,8 +208,15 @@ const io = new Server(http, {
   cors: { origin: corsOrigin, ...(corsCredentials ? { credentials: true } : {}) },
   ...(cookieName ? { cookie: { name: cookieName } } : {}),
   ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration } } : {}),
-  ...(redisUrl ? { adapter: await redisAdapter(redisUrl) } : {}),
+  ...(redis ? { adapter: await redisAdapter(redis) } : {}),
 });
+
+if (withExactlyOnce) {
+  const { exactlyOnce, redisStore } = await import("../../../src/server/index.js");
+  // Its own Redis connection: the adapter's blocks on XREAD.
+  const store = redis ? redisStore(await redisClient(redisUrl)) : undefined;
+  exactlyOnce(io, { store, pendingTimeout });
+}
 
 const flakyTries = new Map();
 let stream = null; // { timer, name, last }
@@ -391,6 +415,9 @@ function command(line) {
       count += 1;
     }
     report({ event: "transports-dropped", count });
+  } else if (cmd?.cmd === "stop-listening") {
+    http.close();
+    report({ event: "not-listening" });
   }
 }
 

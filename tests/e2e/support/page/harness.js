@@ -10,7 +10,8 @@
 //   e2e.waitFor(pred, ms, what)  polls pred() until true; rejects after ms
 //   e2e.next(emitter, ev, ms)    resolves with the arguments of the next `ev`
 //   e2e.within(promise, ms, what) the promise, or a rejection after ms
-//   e2e.open(url, opts, name, { trace })  io(url, opts), recorded under `name`, stored
+//   e2e.open(url, opts, name, { trace })  io(url, opts) (`url` may be a failover list
+//                                of URLs), recorded under `name`, stored
 //                                in e2e.sockets[name] (with `trace`, that event traced as
 //                                by e2e.trace); resolves once connected
 //   e2e.waitForEvent(src, event, ms, what, { n, name })  waits until e2e.logs[name]
@@ -134,7 +135,8 @@ const SOCKET_EVENTS = ["connect", "disconnect", "connect_error"];
 // resocket also emits these on the socket (socket.io-client 4 only on the Manager):
 // logged with src "socket" for information, assertions use the Manager's.
 const SOCKET_EXTRA = ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
-const MANAGER_EVENTS = ["open", "close", "error", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
+// "failover": resocket's, for a list of URLs (socket.io-client has none to fire).
+const MANAGER_EVENTS = ["open", "close", "error", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "failover"];
 
 e2e.record = function record(socket, { name = "main", manager = true, app = false } = {}) {
   const log = (e2e.logs[name] ??= []);
