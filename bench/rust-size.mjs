@@ -13,17 +13,18 @@
 //
 //   node bench/rust-size.mjs
 //
-// Needs cargo with the wasm32-unknown-unknown target, the wasm-bindgen CLI of the crate's
-// pin (scripts/setup.sh installs it into the cargo bin directory, put first on PATH here)
+// Steps 1 and 2 are scripts/wasm-app.mjs's, as for the example the e2e tests run. Needs
+// cargo with the wasm32-unknown-unknown target, the wasm-bindgen CLI of the crate's pin
+// (scripts/setup.sh installs it into the cargo bin directory, put first on PATH there)
 // and wasm-opt from the npm package binaryen (node_modules/.bin, `npm install`).
 // A cold run (empty target/rust-size) takes under two minutes on two cores, a warm one
 // about half a minute.
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+
+import { buildWasmApp, toolRunner } from "../scripts/wasm-app.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const APP = join(ROOT, "bench", "rust-size");
@@ -33,22 +34,9 @@ const VARIANTS = ["baseline", "unused", "client"];
 const WASM_BINDGEN_VERSION = "0.2.130";
 const WASM_OPT = join(ROOT, "node_modules", ".bin", "wasm-opt");
 
-const log = (...args) => console.error(...args); // progress on stderr; the table on stdout
-const cargoBin = join(process.env.CARGO_HOME || join(homedir(), ".cargo"), "bin");
-const env = { ...process.env, PATH: `${cargoBin}${delimiter}${process.env.PATH ?? ""}` };
-
-function fail(message) {
-  console.error(`rust-size: ${message}`);
-  process.exit(1);
-}
-
-function run(cmd, args) {
-  log(`$ ${cmd} ${args.join(" ")}`);
-  const result = spawnSync(cmd, args, { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  if (result.error) fail(`cannot run ${cmd}: ${result.error.message}`);
-  if (result.status !== 0) fail(`${cmd} failed (${result.signal ? `signal ${result.signal}` : `exit code ${result.status}`})`);
-  return result.stdout;
-}
+// Progress on stderr, the tools' output off stdout: the table goes there.
+const tools = toolRunner("rust-size", { log: (...args) => console.error(...args), stdout: "pipe" });
+const { log, fail, run } = tools;
 
 const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
@@ -61,24 +49,8 @@ if (!existsSync(WASM_OPT)) fail(`${WASM_OPT} is missing (npm install: the devDep
 
 function measure(variant) {
   const started = performance.now();
-  // --locked: the app's Cargo.lock is committed and used as it is. After a change of the
-  // crate's dependencies: `cargo update --workspace` in bench/rust-size.
-  run("cargo", [
-    "build",
-    "--release",
-    "--locked",
-    "--target",
-    "wasm32-unknown-unknown",
-    "--manifest-path",
-    join(APP, "Cargo.toml"),
-    "--target-dir",
-    TARGET_DIR,
-    "--features",
-    variant,
-  ]);
-  const built = join(TARGET_DIR, "wasm32-unknown-unknown", "release", `${CRATE}.wasm`);
   const outDir = join(TARGET_DIR, variant);
-  run("wasm-bindgen", ["--target", "web", "--out-dir", outDir, built]);
+  buildWasmApp(tools, { app: APP, crate: CRATE, targetDir: TARGET_DIR, outDir, features: [variant] });
   const wasmPath = join(outDir, `${CRATE}_bg.wasm`);
   const unoptimized = readFileSync(wasmPath);
   run(WASM_OPT, ["-Oz", wasmPath, "-o", wasmPath]);

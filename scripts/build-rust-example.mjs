@@ -5,15 +5,14 @@
 //   2. wasm-bindgen --target web into target/examples/leptos-ticker/ (skipped when the
 //      site is newer than cargo's output), plus the example's index.html
 //   3. the wasm's size printed, raw and gzipped
-// Needs cargo and the wasm-bindgen CLI of the crate's pin (scripts/setup.sh installs it
-// into the cargo bin directory, which is put first on PATH here, as scripts/test.mjs
-// does). Quick when nothing changed: cargo is incremental.
-import { spawnSync } from "node:child_process";
+// Steps 1 and 2 are ./wasm-app.mjs's, which says what they need. Quick when nothing
+// changed: cargo is incremental.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
+
+import { buildWasmApp, toolRunner } from "./wasm-app.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const EXAMPLE = join(root, "examples", "leptos-ticker");
@@ -25,52 +24,18 @@ export const SITE_DIR = join(TARGET_DIR, "leptos-ticker");
 export const SITE_WASM = join(SITE_DIR, `${CRATE}_bg.wasm`);
 export const SITE_JS = join(SITE_DIR, `${CRATE}.js`);
 
-function fail(message) {
-  console.error(`build-rust-example: ${message}`);
-  process.exit(1);
-}
-
-function run(cmd, args, env, hint = "") {
-  console.log(`$ ${cmd} ${args.join(" ")}`);
-  const result = spawnSync(cmd, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
-  if (result.error) fail(`cannot run ${cmd}: ${result.error.message}`);
-  if (result.status !== 0) fail(`${cmd} failed (${result.signal ? `signal ${result.signal}` : `exit code ${result.status}`})${hint}`);
-}
-
 const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : -Infinity);
 
 function build() {
   const started = Date.now();
-  const cargoBin = join(process.env.CARGO_HOME || join(homedir(), ".cargo"), "bin");
-  const env = { ...process.env, PATH: `${cargoBin}${delimiter}${process.env.PATH ?? ""}` };
-
-  // --locked: the example's Cargo.lock is committed and used as it is; a build that
-  // would change it fails instead of leaving the work tree dirty.
-  run(
-    "cargo",
-    [
-      "build",
-      "--release",
-      "--locked",
-      "--target",
-      "wasm32-unknown-unknown",
-      "--manifest-path",
-      join(EXAMPLE, "Cargo.toml"),
-      "--target-dir",
-      TARGET_DIR,
-    ],
-    env,
-    // What a change of the crate's dependencies needs (it adds them, and bumps nothing).
-    "\n  if cargo said the lock file needs to be updated: `cargo update --workspace` in examples/leptos-ticker, and commit its Cargo.lock",
-  );
-  const built = join(TARGET_DIR, "wasm32-unknown-unknown", "release", `${CRATE}.wasm`);
-  if (!existsSync(built)) fail(`cargo left no ${built}`);
-
-  if (mtime(SITE_WASM) > mtime(built) && mtime(SITE_JS) > mtime(built)) {
-    console.log("wasm-bindgen: the site is up to date");
-  } else {
-    run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", SITE_DIR, built], env);
-  }
+  buildWasmApp(toolRunner("build-rust-example"), {
+    app: EXAMPLE,
+    crate: CRATE,
+    targetDir: TARGET_DIR,
+    outDir: SITE_DIR,
+    bindgenArgs: ["--no-typescript"],
+    upToDate: (built) => mtime(SITE_WASM) > mtime(built) && mtime(SITE_JS) > mtime(built),
+  });
   mkdirSync(SITE_DIR, { recursive: true });
   copyFileSync(join(EXAMPLE, "index.html"), join(SITE_DIR, "index.html"));
 

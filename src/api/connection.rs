@@ -95,9 +95,12 @@ enum Op {
     UseTimers,
     /// Nothing: with [`DELIVER`], delivers the events of the commands run before.
     Deliver,
+    /// How many emits have not gone for good: those of the offline queue and the
+    /// at-least-once ones not yet acknowledged (what `persistQueue` keeps in storage).
+    Waiting,
 }
 
-const OPS: [Op; 21] = [
+const OPS: [Op; 22] = [
     Op::Configure,
     Op::Socket,
     Op::Open,
@@ -119,6 +122,7 @@ const OPS: [Op; 21] = [
     Op::State,
     Op::UseTimers,
     Op::Deliver,
+    Op::Waiting,
 ];
 
 /// Flags of [`Connection::run`]: the emit asks for an acknowledgement.
@@ -306,6 +310,12 @@ impl Connection {
                         | unacknowledged << 4
                 })
                 .unwrap_or(0)
+                .into()),
+            Op::Waiting => Ok(self
+                .inspect(|manager| {
+                    (manager.queued(key).len() + manager.unacknowledged_len(key)) as f64
+                })
+                .unwrap_or(0.0)
                 .into()),
             Op::UseTimers => {
                 let functions = Array::from(&extra);

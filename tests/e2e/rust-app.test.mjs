@@ -14,39 +14,17 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { createServer } from "node:http";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { Server } from "socket.io";
 
 import { SITE_DIR, SITE_JS, SITE_WASM } from "../../scripts/build-rust-example.mjs";
-import { sendFile } from "../../scripts/static-files.mjs";
-import { CHROMIUM, CHROMIUM_ARGS } from "./support/browser.mjs";
-import { routeFiles } from "./support/serve-dir.mjs";
-import { ROOT } from "./support/static.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, collectErrors, NETWORK_NOISE, reportFailure, sleep, withTimeout } from "./support/browser.mjs";
+import { routeFiles, startFileServer } from "./support/serve-dir.mjs";
 
 const TEST_TIMEOUT = 60_000;
 const TICK_EVERY_MS = 25;
 const BUILD_HINT = "build the example first: node scripts/build-rust-example.mjs";
-
-// Console errors Chromium prints for a connection that fails or is cut: expected here.
-const NETWORK_NOISE = [
-  /WebSocket connection to '.*' failed/,
-  /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|EMPTY_RESPONSE)/,
-];
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `pred()` (synchronous, in this process) every 20 ms for at most `ms`. */
 async function until(pred, ms, what) {
@@ -64,21 +42,8 @@ async function until(pred, ms, what) {
  * with "server got: <text>". Resolves to { url, io, log, ticks, stopTicks(), close() }.
  */
 async function startAppServer() {
-  const fileFor = routeFiles({ root: SITE_DIR });
-  const http = createServer((req, res) => {
-    let pathname;
-    try {
-      pathname = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    sendFile(res, fileFor(pathname), pathname, { headers: { "cache-control": "no-store" } }).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  const io = new Server(http, { serveClient: false, connectionStateRecovery: { maxDisconnectionDuration: 30_000 } });
+  const files = await startFileServer(routeFiles({ root: SITE_DIR }));
+  const io = new Server(files.server, { serveClient: false, connectionStateRecovery: { maxDisconnectionDuration: 30_000 } });
 
   const log = [];
   const ticks = { last: 0, timer: null };
@@ -97,17 +62,13 @@ async function startAppServer() {
     }
   });
 
-  await new Promise((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(0, "127.0.0.1", resolve);
-  });
   const stopTicks = () => {
     clearInterval(ticks.timer);
     ticks.timer = 0;
     return ticks.last;
   };
   return {
-    url: `http://127.0.0.1:${http.address().port}`,
+    url: files.url,
     io,
     log,
     ticks,
@@ -116,7 +77,7 @@ async function startAppServer() {
     close: () => {
       stopTicks();
       const closed = new Promise((resolve) => io.close(() => resolve()));
-      http.closeAllConnections?.();
+      files.server.closeAllConnections?.();
       return withTimeout(closed, 5_000, "closing the server").catch(() => {});
     },
   };
@@ -197,12 +158,7 @@ test("transport cut by the server: reconnected, recovered, every tick once and i
   assert.ok(state.browser, "the browser did not start (see the `before` hook's error)");
   const server = await startAppServer();
   const page = await state.browser.newPage();
-  const errors = { page: [], console: [] };
-  page.on("pageerror", (err) => errors.page.push(String(err?.message ?? err)));
-  page.on("crash", () => errors.page.push("the page crashed"));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.console.push(msg.text());
-  });
+  const errors = collectErrors(page);
   try {
     await page.goto(`${server.url}/`, { timeout: 15_000 });
     const first = await waitForPage(page, (s) => s.state === "connected" && s.ticks.length >= 20, 15_000, "connected and 20 ticks");
@@ -275,13 +231,7 @@ test("transport cut by the server: reconnected, recovered, every tick once and i
     assert.deepEqual(pageErrors, [], "uncaught errors in the page");
     assert.deepEqual(consoleErrors, [], "console errors in the page");
   } catch (err) {
-    const dir = join(ROOT, "test-results", "e2e");
-    const slug = `rust-app--${t.name}`.replace(/[^a-zA-Z0-9._-]+/g, "_").slice(0, 120);
-    await mkdir(dir, { recursive: true }).catch(() => {});
-    await withTimeout(page.screenshot({ path: join(dir, `${slug}.png`) }), 5_000, "screenshot").catch(() => {});
-    if (errors.page.length || errors.console.length) {
-      err.message += `\n  page errors: ${JSON.stringify(errors.page)}\n  console errors: ${JSON.stringify(errors.console.slice(0, 20))}`;
-    }
+    await reportFailure(page, `rust-app--${t.name}`, errors, err);
     throw err;
   } finally {
     await withTimeout(page.close(), 10_000, "closing the page").catch(() => {});

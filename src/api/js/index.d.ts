@@ -97,6 +97,13 @@ export interface SocketOptions {
    * on the server, "connect_error" with an `ExactlyOnceError`. @default false
    */
   exactlyOnce?: boolean;
+  /**
+   * The emits this socket keeps (offline, or unacknowledged with `retries`) are also
+   * written to IndexedDB: after a reload or a crash, the first socket made for the same
+   * servers and namespace (with this option, in any page of the origin) sends them
+   * first, once, in order, and fires "queue_restored". @default false
+   */
+  persistQueue?: boolean;
   /** Default timeout (ms) of acknowledgements; with it, ack callbacks take an error first. */
   ackTimeout?: number;
   /** Most emits kept while disconnected (each one dropped is reported by "emit_dropped"). @default 1000 */
@@ -204,6 +211,8 @@ export interface SocketReservedEvents {
   reconnect_failed: () => void;
   /** An emit that never reached the server, as `[event, ...args]`, and why. */
   emit_dropped: (reason: DropReason, packet: any[]) => void;
+  /** persistQueue: the emits of a page gone before they went out, as `[event, ...args]` arrays, about to be sent (their acks did not survive). */
+  queue_restored: (emits: any[][]) => void;
 }
 
 export interface ManagerReservedEvents {

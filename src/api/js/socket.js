@@ -55,7 +55,40 @@ export class Socket extends Emitter {
     }
     this._k = io._c.cmd(OP.socket, 0, 0, 0, JSON.stringify(options));
     io._socks[this._k] = this;
+    if (o.persistQueue) this._restore();
     if (io._auto) this.connect();
+  }
+
+  // persistQueue: the emits of gone pages for the same servers and namespace are sent
+  // first; the app's emits wait behind them (as behind a Blob being read), then every
+  // emit kept is written to storage too (persist.js).
+  _restore() {
+    const io = this.io;
+    const key = `${io._uris.map(([u, http]) => `${http}//${u.host}`).join(" ")}${io.opts.path || "/socket.io"} ${this.nsp}`;
+    const turn = (this._wait = import("./persist.js")
+      .then(({ Persisted }) => Persisted.open(key))
+      .then(async (store) => {
+        const restored = await store.claim();
+        this._pq = store;
+        if (!restored.length) return;
+        // What came back, before it is sent: its acks could not survive the page.
+        this._fire("queue_restored", restored);
+        for (const data of restored) this._send(data, undefined, this._f);
+      })
+      .catch(report)
+      .finally(() => {
+        if (this._wait === turn) this._wait = null;
+      }));
+  }
+
+  // How many emits the core keeps now (offline, or unacknowledged at-least-once ones).
+  _waiting() {
+    return this.io._c.ask(OP.waiting, this._k) ?? 0;
+  }
+
+  // The emits that went for good (sent, acknowledged, dropped) leave storage too.
+  _kept() {
+    this._pq?.keep(this._waiting())?.catch(report);
   }
 
   get id() {
@@ -185,6 +218,8 @@ export class Socket extends Emitter {
     s._sending = data;
     s.io._compress = f.compress !== false;
     const c = s.io._c;
+    const persist = s._pq && !f.volatile;
+    const before = persist && s._waiting();
     let id;
     try {
       // With onAnyOutgoing listeners, the core reports each copy it puts on the wire
@@ -197,6 +232,7 @@ export class Socket extends Emitter {
       // Before the emit's events are delivered: an emit refused at once (a full queue
       // dropping the newest) is settled among them.
       if (ack && id !== undefined) (s._acks ??= new Map()).set(id, [ack, errorFirst(ack)]);
+      if (persist) s._persisted(data, before);
     } finally {
       if (ack) c.deliver();
       s._sending = outerSending;
@@ -205,6 +241,21 @@ export class Socket extends Emitter {
     // A volatile emit dropped while disconnected: no answer can ever come.
     if (ack && id === undefined && errorFirst(ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
     return s;
+  }
+
+  // An emit just made with `before` emits kept: written to storage if the core keeps it
+  // (it is the newest kept; a full queue dropping the oldest kept as many as before,
+  // one dropping the newest refused it), then storage keeps as many as the core.
+  _persisted(data, before) {
+    const after = this._waiting();
+    if (!(after > before || (after == before && after > 0 && this._o.queueOverflow != "drop-newest"))) return;
+    try {
+      this._pq.add(data).catch(report);
+    } catch (err) {
+      // Not storable (a value IndexedDB cannot clone): kept in memory only, and said.
+      return report(err);
+    }
+    this._kept();
   }
 
   emitWithAck(ev, ...args) {
@@ -280,8 +331,10 @@ export class Socket extends Emitter {
         return this._deliver(args);
       }
       case "ack":
+        this._kept();
         return this._settle(a, null, decode(d ? b.slice(d) : b, c));
       case "ack_error":
+        this._kept();
         return this._settle(a, fail(b, c));
       case "sent": {
         // An emit that went on the wire, for the onAnyOutgoing listeners: the emit
@@ -293,6 +346,8 @@ export class Socket extends Emitter {
       }
       case "connect":
         this._up = true;
+        // The offline queue went out.
+        this._kept();
         if (!this._eo) return this._fire(name);
         // The app hears "connect" once the helper has said it is there; what the server
         // sends meanwhile (the events a recovered session missed) waits for it.
@@ -302,6 +357,7 @@ export class Socket extends Emitter {
       case "dropped":
         // An emit that never reached the server (offline queue overflow or expiry,
         // cleared, or `retries` used up): (reason, [event, ...args]).
+        this._kept();
         return this._fire("emit_dropped", b, this._own(JSON.parse(a)));
       case "connect_error": {
         const own = b == "AuthError" && this._authError;

@@ -1,7 +1,9 @@
 // One headless Chromium (playwright-core, the system's /usr/bin/chromium, a fresh temp
 // profile) and one static server per test file, plus `withPage()`: a fresh page per
 // test that has loaded the package, with its errors collected, a screenshot in
-// test-results/e2e/ when the test fails, and the page closed afterwards.
+// test-results/e2e/ when the test fails, and the page closed afterwards. The pieces of
+// it that a test driving its own page needs too (the launch arguments, the page's error
+// collection, the failure report, the timers) are exported for such a test.
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -36,12 +38,13 @@ export const CHROMIUM_ARGS = [
 
 // Console errors Chromium itself prints when a connection fails: expected whenever a
 // test makes the server unreachable, never a sign of a library bug by themselves.
-const NETWORK_NOISE = [
+export const NETWORK_NOISE = [
   /WebSocket connection to '.*' failed/,
   /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|INTERNET_DISCONNECTED|CONNECTION_CLOSED|EMPTY_RESPONSE)/,
 ];
 
-function withTimeout(promise, ms, what) {
+/** `promise`, or a rejection naming `what` once `ms` have passed without an answer. */
+export function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise,
@@ -49,6 +52,38 @@ function withTimeout(promise, ms, what) {
       timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Collects what goes wrong in `page` from now on: { page: [...], console: [...] }. */
+export function collectErrors(page) {
+  const errors = { page: [], console: [] };
+  page.on("pageerror", (err) => errors.page.push(String(err?.message ?? err)));
+  page.on("crash", () => errors.page.push("the page crashed"));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.console.push(msg.text());
+  });
+  return errors;
+}
+
+/**
+ * What a failed test leaves behind: a screenshot of `page` in test-results/e2e/, named
+ * after `name` (the test file's and the test's), and the page's `errors` appended to
+ * `err`'s message, where a failed assertion alone would not show them.
+ */
+export async function reportFailure(page, name, errors, err) {
+  const slug = name.replace(/[^a-zA-Z0-9._-]+/g, "_").slice(0, 120);
+  const dir = join(ROOT, "test-results", "e2e");
+  await mkdir(dir, { recursive: true }).catch(() => {});
+  await withTimeout(page.screenshot({ path: join(dir, `${slug}.png`) }), 5_000, "screenshot").catch(() => {});
+  if (err && typeof err === "object" && (errors.page.length || errors.console.length)) {
+    try {
+      err.message += `\n  page errors: ${JSON.stringify(errors.page)}\n  console errors: ${JSON.stringify(errors.console.slice(0, 20))}`;
+    } catch {
+      // a frozen message: leave it
+    }
+  }
 }
 
 /**
@@ -90,12 +125,7 @@ export function e2eSuite(fileUrl) {
   async function withPage(t, fn) {
     assert.ok(state.context, "the browser did not start (see the `before` hook's error)");
     const page = await state.context.newPage();
-    const errors = { page: [], console: [] };
-    page.on("pageerror", (err) => errors.page.push(String(err?.message ?? err)));
-    page.on("crash", () => errors.page.push("the page crashed"));
-    page.on("console", (msg) => {
-      if (msg.type() === "error") errors.console.push(msg.text());
-    });
+    const errors = collectErrors(page);
     let cdp = null;
     const ctx = {
       page,
@@ -127,17 +157,7 @@ export function e2eSuite(fileUrl) {
       assert.equal(loadError, null, `the package failed to load in the page: ${loadError}`);
       await fn(ctx);
     } catch (err) {
-      const slug = `${fileName}--${t.name}`.replace(/[^a-zA-Z0-9._-]+/g, "_").slice(0, 120);
-      const dir = join(ROOT, "test-results", "e2e");
-      await mkdir(dir, { recursive: true }).catch(() => {});
-      await withTimeout(page.screenshot({ path: join(dir, `${slug}.png`) }), 5_000, "screenshot").catch(() => {});
-      if (err && typeof err === "object" && (errors.page.length || errors.console.length)) {
-        try {
-          err.message += `\n  page errors: ${JSON.stringify(errors.page)}\n  console errors: ${JSON.stringify(errors.console.slice(0, 20))}`;
-        } catch {
-          // a frozen message: leave it
-        }
-      }
+      await reportFailure(page, `${fileName}--${t.name}`, errors, err);
       throw err;
     } finally {
       if (cdp) await cdp.detach().catch(() => {});

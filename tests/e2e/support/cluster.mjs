@@ -4,7 +4,11 @@
 // behind a proxy that each test file brings, and a publisher node P (no clients) that
 // streams numbered events to room "room-1" through the adapter. Only the page side of
 // opening the client differs between the files (how it joins room-1): the rest, from
-// the join to the analysis of what arrived, is here.
+// the join to the analysis of what arrived, is here, with the checks of a recovered
+// handover that ../failover.test.mjs makes too (its own two nodes, no proxy).
+import assert from "node:assert/strict";
+
+import { formatLog } from "./events.mjs";
 import { startServer } from "./processes.mjs";
 import { startRedis } from "./redis.mjs";
 import { analyzeStream } from "./sequence.mjs";
@@ -118,3 +122,38 @@ export function away(trace) {
 
 /** What node `node` received from socket `id`: its joins and notes, in order. */
 export const joinsOf = (node, id) => node.log.filter((e) => e.id === id && (e.event === "join" || e.event === "note"));
+
+/**
+ * The checks of a handover that recovered, on a `result` of finish(): node `from` closed
+ * the client's Engine.IO connection ("forced close": the session saved to Redis); the
+ * client connected twice as socket `firstId`, the second time recovered, which node `to`
+ * did from Redis; the stream from its first event to its last, none lost inside the
+ * session, each carrying its number alone. `exactlyOnce: false` leaves out the checks
+ * that no event came twice, for a client that may be handed a replayed event twice.
+ */
+export function assertRecoveredHandover(result, { from, to, firstId, exactlyOnce = true }) {
+  const { trace, log, report } = result;
+  const fromDisconnect = from.log.find((e) => e.event === "disconnect");
+  const toConn = to.log.find((e) => e.event === "connection");
+  assert.equal(fromDisconnect?.reason, "forced close", `${from.name} closed the client's connection: ${JSON.stringify(from.log)}`);
+  assert.deepEqual(
+    trace.filter((e) => e.k === "connect").map((e) => ({ recovered: e.recovered, id: e.id })),
+    [
+      { recovered: false, id: firstId },
+      { recovered: true, id: firstId },
+    ],
+    `connects: the second recovered, with the same id:${formatLog(log)}`,
+  );
+  assert.deepEqual({ id: result.id, recovered: result.recovered }, { id: firstId, recovered: true });
+  assert.equal(toConn?.id, firstId, `${to.name} restored the same socket id`);
+  assert.equal(toConn?.recovered, true, `${to.name} restored the session from Redis`);
+  assert.equal(report.first, 1);
+  assert.deepEqual(report.badArgs, [], "every event carries its number, and no offset leaks into the arguments");
+  assert.equal(report.lostInRecovered, 0, `lost: ${JSON.stringify(report.lossesInRecovered)}`);
+  assert.equal(report.tailLost, 0, "the last events arrived");
+  assert.equal(report.distinct, result.lastSent, "every event arrived");
+  if (exactlyOnce) {
+    assert.equal(report.dupInRecovered, 0, `duplicated: ${JSON.stringify(report.dupsInRecovered)}`);
+    assert.equal(report.received, result.lastSent, "every event exactly once");
+  }
+}

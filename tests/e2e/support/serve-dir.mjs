@@ -28,7 +28,9 @@ export function routeFiles({ index, mounts = {}, root }) {
  * Starts a static server answering each request with the file `fileFor(decoded pathname)`
  * (404 when there is none). `headers` go with every answer; `answer(pathname, res)`
  * may answer a request itself (it returns true then); `onServed({ path, status, type })`
- * hears of every file answer. Resolves to { url, close() }.
+ * hears of every file answer. Resolves to { url, server, close() }: `server` is the
+ * node:http server, for a test that serves more than files on the same origin (e.g. a
+ * socket.io server attached to it).
  */
 export async function startFileServer(fileFor, { headers = { "cache-control": "no-store" }, answer, onServed } = {}) {
   async function serve(req, res) {
@@ -55,6 +57,7 @@ export async function startFileServer(fileFor, { headers = { "cache-control": "n
   });
   return {
     url: `http://127.0.0.1:${server.address().port}`,
+    server,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
