@@ -380,3 +380,63 @@ fn a_failed_auth_fails_the_attempt_at_once_and_is_asked_again() {
     assert!(h.advance_to_deadline().is_some_and(|wait| wait <= 1000));
     assert_eq!(h.log.last().map(String::as_str), Some("auth_request(2)"));
 }
+
+/// A session handed from one client to another (a page taking over the connection a
+/// closed page held): the second presents the first's pid and the offset of the last
+/// event the second delivered, and the server's replay is cut at what it already had.
+#[test]
+fn a_session_handed_over_is_presented_at_the_next_connect_and_recovered() {
+    let mut first = Harness::new(ManagerConfig::default());
+    assert_eq!(
+        first.manager.session(first.socket),
+        None,
+        "no session before a connect"
+    );
+    first.connect();
+    first.server_open();
+    first.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    assert_eq!(
+        first.manager.session(first.socket),
+        None,
+        "no event delivered yet"
+    );
+    first.server_text(r#"42["tick",1,"off-1"]"#);
+    first.server_text(r#"42["tick",2,"off-2"]"#);
+    let session = first
+        .manager
+        .session(first.socket)
+        .expect("a session to hand over");
+    assert_eq!(session.offset, "off-2");
+    assert!(
+        !format!("{session:?}").contains("p1"),
+        "the pid is not printed"
+    );
+
+    // The second client had delivered the events up to off-1 when the first went away.
+    let mut second = Harness::new(ManagerConfig::default());
+    let handed = resocket::core::Session {
+        pid: session.pid,
+        offset: "off-1".into(),
+    };
+    assert!(second.manager.resume(second.socket, handed.clone()));
+    second.connect();
+    second.server_open();
+    assert_eq!(
+        second.sent.last().map(String::as_str),
+        Some(r#"40{"pid":"p1","offset":"off-1"}"#)
+    );
+    second.clear();
+    // The server replays from off-1 on; a copy of off-1 itself is cut.
+    second.server_text(r#"42["tick",1,"off-1"]"#);
+    second.server_text(r#"42["tick",2,"off-2"]"#);
+    second.server_text(r#"40{"sid":"s1","pid":"p1"}"#);
+    second.server_text(r#"42["tick",3,"off-3"]"#);
+    assert_eq!(
+        second.log,
+        ["connect", r#"event(["tick",2])"#, r#"event(["tick",3])"#]
+    );
+    assert!(second.manager.recovered(second.socket));
+    assert_eq!(second.manager.sid(second.socket), Some("s1"));
+    // Its own connection has its own session now: no second hand-over.
+    assert!(!second.manager.resume(second.socket, handed));
+}

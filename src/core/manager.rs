@@ -12,6 +12,7 @@ use super::event::{
     ConnId, ConnectError, ConnectionError, DisconnectReason, ManagerEvent, Notice, Output,
     SocketKey, TransportKind,
 };
+use super::recovery::Session;
 use super::rng::Rng;
 use super::socket::{Consequence, EmitError, EmitOptions, RetryPolicy, Socket};
 use super::wire::Wire;
@@ -178,6 +179,22 @@ impl Manager {
         self.sockets
             .get(key.0)
             .map_or_else(Vec::new, |socket| socket.queued().collect())
+    }
+
+    /// The session socket `key` would recover at its next connect, to hand over to
+    /// another client (a page taking over a connection shared by several pages).
+    pub fn session(&self, key: SocketKey) -> Option<Session> {
+        self.sockets.get(key.0).and_then(Socket::session)
+    }
+
+    /// Socket `key` takes over `session` from another client: its next CONNECT presents
+    /// it, and the server restores it (the socket id, the rooms, the events missed
+    /// since the offset). False, and nothing changes, once a CONNECT of its own is
+    /// under way or answered.
+    pub fn resume(&mut self, key: SocketKey, session: Session) -> bool {
+        self.sockets
+            .get_mut(key.0)
+            .is_some_and(|socket| socket.resume(session))
     }
 
     /// At-least-once emits (`retries`) not yet acknowledged by the server.

@@ -31,5 +31,6 @@ pub use event::{
 };
 pub use manager::{Manager, NetworkEvent};
 pub use outbox::{DropReason, Overflow, QueueLimits};
+pub use recovery::Session;
 pub use rng::Rng;
 pub use socket::{EmitError, EmitOptions, LIBRARY_EVENTS};

@@ -59,6 +59,25 @@ impl fmt::Debug for RecoveryPoint {
     }
 }
 
+/// A recoverable session, as one client hands it to another (a page taking over the
+/// connection a closed page held): the server's private session id, and the offset of
+/// the last event the receiving client delivered to its app.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    pub pid: String,
+    pub offset: String,
+}
+
+/// The pid is a credential: it never appears in a debug print.
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("pid", &"<redacted>")
+            .field("offset", &self.offset)
+            .finish()
+    }
+}
+
 /// Where an event reached the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Arrival {
@@ -79,8 +98,25 @@ impl RecoveryPoint {
         }
     }
 
+    /// The point another client reached: `offset` is the last event it delivered, so a
+    /// replay that brings it again is cut.
+    pub(crate) fn handed_over(session: Session) -> Self {
+        let mut point = Self::new(session.pid);
+        point.delivered.push_back((session.offset.clone(), false));
+        point.offset = Some(session.offset);
+        point
+    }
+
     pub(crate) fn pid(&self) -> &str {
         &self.pid
+    }
+
+    /// What a reconnect would present, once an event has been delivered.
+    pub(crate) fn session(&self) -> Option<Session> {
+        Some(Session {
+            pid: self.pid.clone(),
+            offset: self.offset.clone()?,
+        })
     }
 
     /// Whether a reconnect presents this point (the server needs an offset to restore).

@@ -13,7 +13,7 @@ use super::event::{
     Output, Payload, SocketEvent, SocketKey,
 };
 use super::outbox::{DropReason, Outbox, Queued};
-use super::recovery::{trailing_offset, Arrival, RecoveryPoint};
+use super::recovery::{trailing_offset, Arrival, RecoveryPoint, Session};
 use super::reliable::{Finished, ReliableQueue, Settled};
 use super::rng::Rng;
 use super::wire::Wire;
@@ -257,6 +257,21 @@ impl Socket {
             .is_some_and(RecoveryPoint::can_recover);
         out.transmit(conn, Packet::connect(&self.namespace, payload).to_frame());
         self.state = State::Connecting { deadline };
+    }
+
+    /// The session a reconnect would recover, if the server gave one and an event came.
+    pub(crate) fn session(&self) -> Option<Session> {
+        self.recovery.as_ref().and_then(RecoveryPoint::session)
+    }
+
+    /// Takes over `session` from another client: the next CONNECT presents it. Refused
+    /// (false) once a CONNECT is under way or answered: that has its own session.
+    pub(crate) fn resume(&mut self, session: Session) -> bool {
+        if !matches!(self.state, State::Idle | State::Retrying { .. }) {
+            return false;
+        }
+        self.recovery = Some(RecoveryPoint::handed_over(session));
+        true
     }
 
     fn connect_payload(&self, auth: Option<&JsonText>) -> Option<JsonText> {
