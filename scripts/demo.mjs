@@ -47,7 +47,9 @@
 //
 // What a socket.io node does, for the page to use:
 //   on connection         -> "welcome" ({ node, recovered }) to that socket
-//   "message" (text, ack?) -> broadcast "message" ({ from, node, text }); ack(true)
+//   "message" (text, ack?) -> printed on the console (escaped), so that whoever runs the
+//                             demo sees what reached the server, and how many times;
+//                             broadcast "message" ({ from, node, text }); ack(true)
 //   "echo" (...args, ack)  -> ack(...args), or emitted back as "echo" without an ack
 //   every 200 ms           -> "tick" (n) to everyone, from one node at a time (the
 //                             front picks it, and the count goes on where the last one
@@ -83,6 +85,14 @@ function option(name, fallback) {
   return fallback;
 }
 
+/**
+ * `text` quoted, with every control character escaped: a message printed on the console
+ * must not be able to drive the terminal (C1 codes included, which JSON leaves as they are).
+ */
+function printable(text) {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 if (option("role", "front") === "node") await runNode();
 else await runFront();
 
@@ -115,7 +125,9 @@ async function runNode() {
     log(`connect ${socket.id}${socket.recovered ? " (recovered)" : ""}`);
     socket.emit("welcome", { node: name, recovered: socket.recovered });
     socket.on("message", (text, ack) => {
-      io.emit("message", { from: socket.id, node: name, text: String(text).slice(0, 200) });
+      const said = String(text).slice(0, 200);
+      log(`message ${printable(said)} from ${socket.id}`);
+      io.emit("message", { from: socket.id, node: name, text: said });
       if (typeof ack === "function") ack(true);
     });
     socket.on("echo", (...args) => {

@@ -5,7 +5,9 @@
 // Initial reconnection options can be given in the query string, e.g.
 //   /?reconnectionDelay=300&reconnectionDelayMax=2000&randomizationFactor=0
 // and `failover` there makes the socket a failover list of one URL per server node,
-// io(["/?node=A", "/?node=B"]) (the demo server sends each to its node alone).
+// io(["/?node=A", "/?node=B"]) (the demo server sends each to its node alone), and
+// `persistQueue` makes it with { persistQueue: true } (in the URL, the choice survives
+// the reloads it is about).
 //
 // Text from elsewhere (event payloads, node names, error messages, option values) only
 // ever enters the page as text: elements are built with el() below, never from HTML
@@ -16,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 const now = () => performance.now();
 const params = new URLSearchParams(location.search);
 const failoverWanted = params.has("failover");
+const persistWanted = params.has("persistQueue");
 
 // ---- the model ------------------------------------------------------------------------
 
@@ -344,6 +347,22 @@ function listen() {
 
   socket.on("emit_dropped", (reason, packet) => log("emit_dropped", `${reason}: ${JSON.stringify(packet).slice(0, 60)}`, "warn"));
 
+  // persistQueue: the emits of the page this one replaced, before they are sent. Their
+  // acks died with that page, so this event is the only word of them the app gets.
+  socket.on("queue_restored", (emits) => {
+    const n = emits.length;
+    const shown = emits.map(describeEmit);
+    mark(`queue_restored ${n}`);
+    log("queue_restored", `${n} emit${n === 1 ? "" : "s"} from before the reload, sent first: ${shown.join(" · ")}`, "restored");
+    const box = $("restored");
+    box.hidden = false;
+    box.dataset.count = String(n);
+    $("restored-count").textContent = `${n} emit${n === 1 ? "" : "s"}`;
+    $("restored-list").replaceChildren(...shown.map((text) => el("li", {}, el("code", {}, text))));
+    // They join the queue right after this event.
+    queueMicrotask(paintQueue);
+  });
+
   socket.on("welcome", (info) => {
     node = info?.node ?? null;
     const seg = model.segments.at(-1);
@@ -468,7 +487,10 @@ async function serverAction(action, which, button) {
 
 // ---- controls ---------------------------------------------------------------------------------
 
-let emitted = 0;
+// Emit numbers go on across reloads of the tab: the emits a reload restores and the
+// new page's own never share a name.
+const EMITTED = "resocket-demo:emitted";
+let emitted = Number(sessionStorage.getItem(EMITTED)) || 0;
 
 function wireControls() {
   $("drop").onclick = () => {
@@ -486,6 +508,17 @@ function wireControls() {
     else next.delete("failover");
     location.search = next.toString();
   };
+  // The option is given to io() when the page starts: switching is a reload too.
+  $("persist").checked = persistWanted;
+  // The socket writes every emit it keeps, and without `retries` (none here) it keeps
+  // no other emits than the queued ones: the count shown is the count stored.
+  $("queue-stored").hidden = !persistWanted;
+  $("persist").onchange = (e) => {
+    const next = new URLSearchParams(location.search);
+    if (e.currentTarget.checked) next.set("persistQueue", "");
+    else next.delete("persistQueue");
+    location.search = next.toString();
+  };
   $("offline").onclick = () => dispatchEvent(new Event("offline"));
   $("online").onclick = () => dispatchEvent(new Event("online"));
   $("toggle").onclick = () => {
@@ -501,6 +534,7 @@ function wireControls() {
   };
   $("emit").onclick = () => {
     const k = (emitted += 1);
+    sessionStorage.setItem(EMITTED, String(k));
     const queued = !socket.connected;
     socket.emit("message", `hello #${k}`, () => log("ack", `hello #${k} delivered`, "good"));
     log("emit", `hello #${k}${queued ? " (queued: not connected)" : ""}`, "action");
@@ -522,6 +556,19 @@ function wireControls() {
 
 function paintQueue() {
   $("queue").textContent = String(socket.sendBuffer.length);
+}
+
+/** `event "arg", ...` of an `[event, ...args]` array, short, for the log. */
+function describeEmit([event, ...args]) {
+  // Any page of the origin may have stored what comes back (a BigInt, from the console).
+  const show = (a) => {
+    try {
+      return JSON.stringify(a) ?? String(a);
+    } catch {
+      return String(a);
+    }
+  };
+  return `${event} ${args.map(show).join(", ")}`.slice(0, 80);
 }
 
 const OPTIONS = ["reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "reconnectionAttempts"];
@@ -611,6 +658,7 @@ function initialOptions() {
     const raw = params.get(name);
     if (raw !== null && raw !== "" && !Number.isNaN(Number(raw))) out[name] = Number(raw);
   }
+  if (persistWanted) out.persistQueue = true;
   return out;
 }
 

@@ -18,6 +18,10 @@
 //   5. --failover (two independent nodes), the page on a failover list (/?failover):
 //      connected through the first URL (node A); A crashes: the page shows the client
 //      on the second URL (node B), the "failover" event, a new session and the gap.
+//   6. persistQueue: the page's checkbox turns it on (a reload); the server crashes,
+//      messages are emitted, the page is reloaded while it is down, and shows the
+//      restored queue ("queue_restored" with every message); the server restarts and
+//      gets each message once, in order, and broadcasts it back to the page.
 //
 // Requires pkg/ (npm run build). Every process is stopped by PID.
 import { after, before, test } from "node:test";
@@ -77,9 +81,10 @@ const alive = (pid) => killPid(pid, 0);
 
 /**
  * Runs `fn(demo)` with `node scripts/demo.mjs --port 0 ...args` started and its page
- * open. demo: { url, page, status(), errors }. Afterwards: a failure screenshot if it
- * threw, the demo stopped (SIGTERM, SIGKILL after 5 s) and any child it reported
- * (socket.io nodes, redis-server) killed by PID if still there.
+ * open. demo: { url, page, status(), errors, output (its last 400 console lines) }.
+ * Afterwards: a failure screenshot if it threw, the demo stopped (SIGTERM, SIGKILL
+ * after 5 s) and any child it reported (socket.io nodes, redis-server) killed by PID if
+ * still there.
  */
 async function withDemo(args, query, fn) {
   assert.ok(existsSync(join(ROOT, "pkg", "index.js")), "pkg/index.js is missing: build the package first (npm run build)");
@@ -129,7 +134,7 @@ async function withDemo(args, query, fn) {
       if (msg.type() === "error" && !NETWORK_NOISE.some((re) => re.test(msg.text()))) errors.console.push(msg.text());
     });
     await page.goto(`${url}?${query}`, { timeout: 15_000 });
-    await fn({ url, page, status, errors });
+    await fn({ url, page, status, errors, output });
     assert.deepEqual(errors.page, [], "no uncaught errors in the page");
     assert.deepEqual(errors.console, [], "no console errors in the page (besides failed connections)");
   } catch (err) {
@@ -452,4 +457,72 @@ test("demo page, --failover: the node in use is killed, the client moves to the 
     await page.screenshot({ path: join(RESULTS, "demo-failover.png"), fullPage: true });
   });
   t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-failover.png`);
+});
+
+test("demo page, persistQueue: messages emitted with the server down survive a reload and reach it once, in order", { timeout: 60_000, skip: SKIP }, async (t) => {
+  const started = Date.now();
+  const N = 5;
+  const sent = Array.from({ length: N }, (_, i) => `hello #${i + 1}`);
+  await withDemo([], "reconnectionDelay=300&reconnectionDelayMax=1000&randomizationFactor=0", async ({ page, output }) => {
+    const { state, waitState, number } = helpers(page);
+    const ready = () => page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    await waitState("connected");
+    assert.equal(await page.isChecked("#persist"), false, "off by default");
+    assert.equal(await page.isVisible("#queue-stored"), false);
+
+    // The checkbox: the option is io()'s, so the page comes back with it in its URL.
+    await Promise.all([page.waitForURL(/[?&]persistQueue(=|&|$)/, { timeout: 10_000 }), page.click("#persist")]);
+    await ready();
+    await waitState("connected");
+    assert.equal(await page.isChecked("#persist"), true, "the checkbox survived its reload");
+    assert.equal(await page.isVisible("#queue-stored"), true, "the queue count says it is stored");
+
+    // The server crashes; what the page emits now waits, and is written to storage.
+    await page.click("#kill");
+    await page.waitForSelector('#nodes li[data-alive="false"]', { timeout: 5000 });
+    await waitState("reconnecting", 3000);
+    for (let i = 0; i < N; i += 1) await page.click("#emit");
+    await page.waitForFunction((n) => document.querySelector("#queue").textContent === String(n), N, { timeout: 2000 });
+    // The IndexedDB writes are under way once emit returns: a reload an instant later
+    // could outrun them, which this story is not about.
+    await page.waitForTimeout(300);
+
+    // Reloaded with the server still down: the new page says what came back, and holds it.
+    await page.reload({ timeout: 15_000 });
+    await ready();
+    await page.waitForSelector("#restored:not([hidden])", { timeout: 5000 });
+    assert.equal(await page.getAttribute("#restored", "data-count"), String(N));
+    assert.equal(await page.textContent("#restored-count"), `${N} emits`);
+    assert.deepEqual(await page.locator("#restored-list li").allTextContents(), sent.map((text) => `message ${JSON.stringify(text)}`));
+    const restored = page.locator("#log li", { has: page.locator(".ev", { hasText: /^queue_restored$/ }) });
+    assert.equal(await restored.count(), 1, "the lifecycle log shows queue_restored once");
+    assert.equal(await restored.getAttribute("data-kind"), "restored");
+    assert.match(await restored.locator(".detail").textContent(), new RegExp(`^${N} emits from before the reload`));
+    assert.equal(await page.locator("#timeline-svg .mark-text", { hasText: `queue_restored ${N}` }).count(), 1, "the timeline marks it");
+    assert.notEqual(await state(), "connected", "the server is still down");
+    // The restored messages wait in the queue (and so in storage).
+    await page.waitForFunction((n) => document.querySelector("#queue").textContent === String(n), N, { timeout: 1000 });
+
+    // The server is back: each message reaches it once, in order, and comes back to the
+    // page as the broadcast "message".
+    await page.click("#restart");
+    await waitState("connected", 10_000);
+    const received = page.locator("#log li", { has: page.locator(".ev", { hasText: /^message$/ }) }).locator(".detail");
+    await page.waitForFunction(
+      (n) => [...document.querySelectorAll("#log li .ev")].filter((e) => e.textContent === "message").length >= n,
+      N,
+      { timeout: 5000 },
+    );
+    // Time for a copy to arrive, were one sent.
+    await page.waitForTimeout(500);
+    const atServer = output.map((line) => /^\[node A\] message (".*") from \S+$/.exec(line)?.[1]).filter(Boolean).map((quoted) => JSON.parse(quoted));
+    assert.deepEqual(atServer, sent, "the server got each message once, in order");
+    // The log is newest first.
+    assert.deepEqual((await received.allTextContents()).reverse(), sent.map((text) => `${text} (via node A)`), "the page got each broadcast once, in order");
+    assert.equal(await number("#queue"), 0, "nothing left waiting");
+
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, "demo-persist.png"), fullPage: true });
+  });
+  t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-persist.png`);
 });
