@@ -4,13 +4,16 @@
 export const CLIENTS = ["resocket", "socket.io-client", "raw"];
 
 const WORKER_NA = "the client cannot load in a Web Worker";
+// The clients that queue emits made offline (the raw baseline drops them).
+const OFFLINE = ["resocket", "socket.io-client"];
 
 /**
  * What is measured. `better`: which way is good (for reading the ratios); `chart`: in
  * the throughput chart; `only`: the clients it applies to (default all); `canBeNa`: why
  * a client may have no number at all for it (then shown as n/a, with the error in the
  * notes, and accepted by the smoke check): only a client that cannot load in a Web
- * Worker, for the worker rows.
+ * Worker, for the worker rows. `{q}` in a label: the number of emits per offline queue
+ * (markdownTable's `q`).
  */
 export const METRICS = [
   { key: "inSmall", label: "inbound small JSON `[\"tick\",{\"n\":1}]`", unit: "events/s", better: "higher", chart: true },
@@ -30,6 +33,19 @@ export const METRICS = [
   { key: "in1kRecCpu", label: "inbound 1 KB JSON, recovery on: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
   { key: "inBinaryRecCpu", label: "inbound 1 KB binary, recovery on: page main-thread CPU per 1 000 events", unit: "ms", better: "lower" },
   { key: "outSmallCpu", label: "outbound small emits: page main-thread CPU per 1 000 emits", unit: "ms", better: "lower" },
+  { key: "offlineCpu", label: "offline small emits (queued, no server): page main-thread CPU per 1 000 emits", unit: "ms", better: "lower", only: OFFLINE },
+  {
+    key: "offlinePersistCpu",
+    label: "offline small emits, resocket with `persistQueue` (socket.io-client: in memory, as above): page main-thread CPU per 1 000 emits, until written",
+    unit: "ms",
+    better: "lower",
+    only: OFFLINE,
+  },
+  { key: "persistOwnCpu", label: "`persistQueue`'s own cost: the row above minus the one before, per 1 000 emits", unit: "ms", better: "lower", only: ["resocket"] },
+  { key: "persistWrittenMs", label: "`persistQueue`: first of {q} offline emits → all {q} in IndexedDB", unit: "ms", better: "lower", only: ["resocket"] },
+  { key: "restoreCpu", label: "restore of {q} persisted emits in a new page: main-thread CPU, `io()` → all queued and written again", unit: "ms", better: "lower", only: ["resocket"] },
+  { key: "restoreMs", label: "restore of {q} persisted emits: `io()` → `queue_restored`", unit: "ms", better: "lower", only: ["resocket"] },
+  { key: "restoreWrittenMs", label: "restore of {q} persisted emits: `io()` → all queued and written again", unit: "ms", better: "lower", only: ["resocket"] },
   { key: "ackP50", label: "ack round trip p50", unit: "ms", better: "lower" },
   { key: "ackP99", label: "ack round trip p99", unit: "ms", better: "lower" },
   { key: "restart", label: "server back up → `connect`", unit: "ms", better: "lower" },
@@ -85,8 +101,8 @@ export function ratio(a, b) {
 
 const formatRatio = (r) => (r === null ? "–" : `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`);
 
-/** The markdown table of medians and ratios. */
-export function markdownTable(summary) {
+/** The markdown table of medians and ratios; `q` fills in the labels' `{q}`. */
+export function markdownTable(summary, { q = "Q" } = {}) {
   const lines = [
     "| measurement | unit | better | resocket | socket.io-client 4.8.4 | raw WebSocket | resocket / socket.io-client | resocket / raw |",
     "|---|---|---|--:|--:|--:|--:|--:|",
@@ -95,7 +111,7 @@ export function markdownTable(summary) {
     const v = summary[m.key];
     const cells = CLIENTS.map((c) => formatValue(v[c], m.unit));
     lines.push(
-      `| ${m.label} | ${m.unit} | ${m.better} | ${cells.join(" | ")} | ${formatRatio(ratio(v.resocket, v["socket.io-client"]))} | ${formatRatio(ratio(v.resocket, v.raw))} |`,
+      `| ${m.label.replaceAll("{q}", String(q))} | ${m.unit} | ${m.better} | ${cells.join(" | ")} | ${formatRatio(ratio(v.resocket, v["socket.io-client"]))} | ${formatRatio(ratio(v.resocket, v.raw))} |`,
     );
   }
   return lines.join("\n");

@@ -5,16 +5,19 @@
 // ratios, and writes it, the per-round numbers (JSON) and an SVG chart of the
 // throughput ratios to bench/results/ (git-ignored). Besides the main measurements: the
 // inbound ones again against a second socket.io server with connection state recovery
-// on (bench/server.mjs), and the small inbound/outbound rates with each client in a
-// Web Worker of the page (bench/page/worker.js).
+// on (bench/server.mjs), the small inbound/outbound rates with each client in a
+// Web Worker of the page (bench/page/worker.js), and the offline queue: emits made with
+// no server (resocket with and without `persistQueue`, socket.io-client), and the
+// restore of persisted emits in a new page (bench/page/offline.js).
 //
 //   node bench/run.mjs [--rounds=5] [--n=20000] [--acks=1000] [--sockets=200]
-//                      [--offline-ms=1500] [--no-warmup] [--smoke] [--profile]
+//                      [--offline-ms=1500] [--queue=500] [--no-warmup] [--smoke] [--profile]
 //
 //   --n         events per throughput run (inbound pushes, outbound emits)
 //   --acks      sequential emitWithAck round trips per latency run
 //   --sockets   connected sockets opened for the per-socket memory figures
 //   --offline-ms  how long the page stays offline before going online again
+//   --queue     emits made offline per queue (at most 1000, the default maxQueue)
 //   --smoke     tiny sizes, one round, no warm-up; exits 1 unless every measurement
 //               produced a number (`npm test` runs it). Writes bench/results/smoke.*
 //   --profile   instead of the benchmarks: the inbound and outbound runs of each client
@@ -35,8 +38,9 @@ import { chromium } from "playwright-core";
 
 import { CHROMIUM, CHROMIUM_ARGS } from "../tests/e2e/support/browser.mjs";
 import { startChild } from "../tests/e2e/support/processes.mjs";
+import { freePort } from "../scripts/children.mjs";
 import { routeFiles, startFileServer } from "../tests/e2e/support/serve-dir.mjs";
-import { CLIENTS, METRICS, applies, markdownTable, ratioChart, summarize } from "./report.mjs";
+import { CLIENTS, METRICS, applies, markdownTable, median, ratioChart, summarize } from "./report.mjs";
 import { profileMarkdown, profiled, summarizeProfile } from "./profile.mjs";
 import { measureSizes } from "./size.mjs";
 
@@ -58,7 +62,7 @@ function parseArgs(argv) {
     flags[m[1]] = m[2] ?? true;
   }
   const smoke = flags.smoke === true;
-  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "no-warmup", "profile"];
+  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "queue", "no-warmup", "profile"];
   for (const k of Object.keys(flags)) if (!known.includes(k)) throw new Error(`unknown flag --${k} (known: ${known.join(", ")})`);
   const int = (name, fallback, min) => {
     const v = flags[name] === undefined ? fallback : Number(flags[name]);
@@ -73,12 +77,15 @@ function parseArgs(argv) {
     // Chromium allows ~255 WebSockets at once; 200 makes wasm growth (64 KiB pages) show.
     sockets: int("sockets", smoke ? 3 : 200, 1),
     offlineMs: int("offline-ms", smoke ? 300 : 1500, 0),
+    queue: int("queue", smoke ? 20 : 500, 1),
     warmup: !smoke && flags["no-warmup"] !== true,
     profile: flags.profile === true,
   };
 }
 
 const opts = parseArgs(process.argv.slice(2));
+// More would be dropped by the default maxQueue, and the runs expect every emit kept.
+if (opts.queue > 1000) throw new Error("--queue must be at most 1000 (the default maxQueue)");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...args) => console.error(...args); // progress on stderr; the table on stdout
 
@@ -208,6 +215,88 @@ async function inWorker({ page }, client, key, what, args) {
     return null;
   }
   return r?.result ?? null;
+}
+
+// ---------------------------------------------------------------- offline queue
+
+// A port nobody listens on, for one socket: a port of its own for every socket of the
+// run, so that no run counts (or restores) the IndexedDB records of another (the key of
+// a persisted queue holds the URL, and every page of the browser profile shares them).
+const deadPorts = new Set();
+async function deadPort() {
+  for (;;) {
+    const port = await freePort();
+    if (deadPorts.has(port) || port === server.port || port === server.recoveryPort) continue;
+    deadPorts.add(port);
+    return port;
+  }
+}
+
+const perThousandQueued = (ms) => (ms * 1000) / opts.queue;
+
+/**
+ * One offline run in `page`: a socket of `client` (with `persistQueue` if `persist`)
+ * whose first connection attempt has failed and, with the option, whose claim of gone
+ * pages' emits is done; then, measured, --queue emits and the count of its records (see
+ * offline.js). Resolves to { loopMs, writtenMs, reads, cpuMs, idleMs }: `cpuMs` net of
+ * `idleMs`, the median CPU of three calls that emit nothing: the call, its count and
+ * the CPU readings themselves cost the page 1 to 2 ms, more than socket.io-client's 500
+ * emits do.
+ */
+async function offlineRun({ page, cdp }, client, persist) {
+  const port = await deadPort();
+  await page.evaluate(([c, p, o]) => bench.offlineOpen(c, p, o), [client, port, persist ? { persistQueue: true } : {}]);
+  try {
+    await gc(cdp);
+    const idle = [];
+    for (let i = 0; i < 3; i += 1) idle.push((await withCpu(cdp, () => page.evaluate(() => bench.offlineEmit(0, 0))))[1]);
+    const idleMs = median(idle);
+    const [run, cpuMs] = await withCpu(cdp, () => page.evaluate(([n, e]) => bench.offlineEmit(n, e), [opts.queue, persist ? opts.queue : 0]));
+    await page.evaluate((n) => bench.offlineQueued(n), opts.queue);
+    return { ...run, cpuMs: cpuMs - idleMs, idleMs };
+  } finally {
+    await page.evaluate(() => bench.offlineClose()).catch(() => {});
+  }
+}
+
+/**
+ * The restore of --queue persisted emits: a fresh page writes them offline and is
+ * closed (its Web Lock goes with it, which is what lets another page take its records);
+ * a second fresh page, once persist.js is loaded and its database open there (a first
+ * socket for another port, not measured) and the first page's lock is free, makes the
+ * restoring socket, measured until the emits are queued and written again.
+ */
+async function restoreRun(context, staticUrl) {
+  const port = await deadPort();
+  const writer = await openPage(context, staticUrl, ["resocket"]);
+  let lock;
+  try {
+    const locks = await writer.page.evaluate((p) => bench.offlineOpen("resocket", p, { persistQueue: true }), port);
+    if (locks.length !== 1) throw new Error(`the writing page took ${locks.length} Web Locks (${locks.join(", ")}), not one`);
+    lock = locks[0];
+    await writer.page.evaluate((n) => bench.offlineEmit(n, n), opts.queue);
+    await writer.page.evaluate((n) => bench.offlineQueued(n), opts.queue);
+  } finally {
+    await writer.cdp.detach().catch(() => {});
+    await writer.page.close().catch(() => {});
+  }
+  const fresh = await openPage(context, staticUrl, ["resocket"]);
+  try {
+    const { page, cdp } = fresh;
+    const other = await deadPort();
+    await page.evaluate((p) => bench.offlineOpen("resocket", p, { persistQueue: true, autoConnect: false }), other);
+    await page.evaluate(() => bench.offlineClose());
+    await page.evaluate((name) => bench.offlineLockGone(name), lock);
+    await gc(cdp);
+    const [r, cpuMs] = await withCpu(cdp, () => page.evaluate(([p, n]) => bench.offlineRestore(p, n), [port, opts.queue]));
+    await page.evaluate((n) => bench.offlineQueued(n), opts.queue);
+    await page.evaluate(() => bench.offlineClose());
+    if (fresh.errors.length) throw new Error(`page errors: ${fresh.errors.slice(0, 3).join("; ")}`);
+    return { ...r, cpuMs };
+  } finally {
+    await fresh.cdp.detach().catch(() => {});
+    await fresh.page.close().catch(() => {});
+  }
 }
 
 const MEASUREMENTS = {
@@ -340,6 +429,46 @@ const MEASUREMENTS = {
     record("outSmallWorker", client, r?.perSecond ?? NaN);
     log(`  outSmallWorker ${client.padEnd(16)} ${Math.round(r?.perSecond ?? NaN)} emits/s in a worker (send loop ${r?.sendLoopMs?.toFixed(1)} ms of ${r?.ms?.toFixed(1)} ms)`);
   },
+  // Emits made offline (no server on the socket's port): resocket with persistQueue and
+  // without, socket.io-client (its in-memory send buffer). The raw baseline keeps no
+  // queue. socket.io-client's figure stands in both CPU rows: it is what an app has
+  // without resocket, with or without persistence.
+  async offline(main, client) {
+    if (client === "raw") return;
+    const show = (what, r) =>
+      log(
+        `  offline  ${what.padEnd(24)} ${perThousandQueued(r?.cpuMs ?? NaN).toFixed(2)} ms of page CPU per 1000 emits (loop ${r?.loopMs?.toFixed(2)} ms, ` +
+          `first emit -> counted ${r?.writtenMs?.toFixed(1)} ms, ${r?.reads} read(s); net of ${r?.idleMs?.toFixed(2)} ms for a call with no emit)`,
+      );
+    if (client === "socket.io-client") {
+      const r = await attempt("offlineCpu", client, () => offlineRun(main, client, false));
+      const cpu = perThousandQueued(r?.cpuMs ?? NaN);
+      record("offlineCpu", client, cpu);
+      record("offlinePersistCpu", client, cpu);
+      return show(client, r);
+    }
+    const persisted = await attempt("offlinePersistCpu", client, () => offlineRun(main, client, true));
+    const plain = await attempt("offlineCpu", client, () => offlineRun(main, client, false));
+    const withIt = perThousandQueued(persisted?.cpuMs ?? NaN);
+    const without = perThousandQueued(plain?.cpuMs ?? NaN);
+    record("offlinePersistCpu", client, withIt);
+    record("offlineCpu", client, without);
+    record("persistOwnCpu", client, withIt - without);
+    record("persistWrittenMs", client, persisted?.writtenMs ?? NaN);
+    show("resocket, persistQueue", persisted);
+    show("resocket", plain);
+  },
+  async restore(_main, client, context, staticUrl) {
+    if (client !== "resocket") return;
+    const r = await attempt("restoreCpu", client, () => restoreRun(context, staticUrl));
+    record("restoreCpu", client, r?.cpuMs ?? NaN);
+    record("restoreMs", client, r?.restoredMs ?? NaN);
+    record("restoreWrittenMs", client, r?.writtenMs ?? NaN);
+    log(
+      `  restore  ${client.padEnd(16)} ${opts.queue} emits: ${r?.cpuMs?.toFixed(1)} ms of page CPU; io() -> queue_restored ${r?.restoredMs?.toFixed(1)} ms, ` +
+        `-> written again ${r?.writtenMs?.toFixed(1)} ms`,
+    );
+  },
 };
 
 async function warmUp(main) {
@@ -358,6 +487,8 @@ async function warmUp(main) {
     // A client that cannot load in a worker resolves to { unavailable } here.
     await page.evaluate(([c, a]) => bench.inWorker(c, "inbound", a), [client, [url(), "small", n]]);
     await page.evaluate(([c, a]) => bench.inWorker(c, "outbound", a), [client, [url(), n]]);
+    if (client !== "raw") await offlineRun(main, client, false);
+    if (client === "resocket") await offlineRun(main, client, true);
   }
 }
 
@@ -445,9 +576,9 @@ async function main() {
       `${env.cpus} CPUs, load average ${env.loadAverage.join(" / ")} (1/5/15 min) at the end; ${env.seconds} s.`,
     `Medians over ${opts.rounds} round(s), each round running every measurement for resocket, then socket.io-client, ` +
       `then the raw WebSocket baseline; N = ${opts.n} events per throughput run, ${opts.acks} sequential acks, ` +
-      `${opts.sockets} sockets for memory, offline for ${opts.offlineMs} ms.`,
+      `${opts.sockets} sockets for memory, offline for ${opts.offlineMs} ms, ${opts.queue} emits per offline queue.`,
     "",
-    markdownTable(summary),
+    markdownTable(summary, { q: opts.queue }),
     "",
     "Notes:",
     "- Ratios are resocket divided by the other; read them with the `better` column (events/s: above 1 is faster; ms and bytes: below 1 is better).",
@@ -482,6 +613,26 @@ async function main() {
       "and resocket's wasm linear memory (`stats().wasmMemoryBytes`, grows in 64 KiB pages, never shrinks) before and after opening " +
       `${opts.sockets} more sockets (forceNew), divided by ${opts.sockets}: the wasm figure moves in steps of ` +
       `${Math.round(65536 / opts.sockets)} bytes (0 = no page added).`,
+    `- Offline emits: a socket pointed at a port nobody listens on (a port of its own per socket), measured once its first ` +
+      "connection attempt has failed (no retry within the run) and, with `persistQueue`, once its claim of gone pages' emits is " +
+      `done; then ${opts.queue} emits of \`["sink",{"n":1}]\` in a loop, all kept (the default maxQueue is 1000), and one read-only ` +
+      "IndexedDB transaction made after the last emit, counting the socket's records from the page's own connection to resocket's " +
+      "database, for every client (so every run does the same extra work; nothing is written without the option, and that is " +
+      "checked). IndexedDB runs a read-only transaction only after every earlier read-write transaction on its store has " +
+      `finished, whichever connection made it: when that count sees all ${opts.queue} records (checked; else it reads again), ` +
+      "every write is done, and the CPU rows take in the writes' callbacks. The CPU rows: the page's CPU over that whole call, " +
+      "less the median of three such calls making no emit (on the same socket, just before: the call, its count and the CDP " +
+      `readings cost 1 to 2 ms, more than socket.io-client's 500 emits), per 1 000 emits. "First emit → all in ` +
+      'IndexedDB": wall time from the first emit to that count. The own cost: the difference of the two resocket rows in each ' +
+      "round, then the median. The raw baseline keeps no queue offline (n/a). socket.io-client's figure is the same in both " +
+      "CPU rows: it has no persistence to compare with.",
+    `- Restore: a fresh page writes ${opts.queue} emits offline as above and is closed (records are only taken from a page ` +
+      "that is gone: a page holds a Web Lock for its life); a second fresh page, with resocket's persistence module already " +
+      "loaded and its database open there (one socket for another port, not measured) and once the first page's lock is free, " +
+      "makes a socket with `persistQueue` and `autoConnect: false` for the same URL (the restore alone, no connection " +
+      "attempt). Measured from `io()`: `queue_restored` (the claim: the gone page's records read and deleted in one " +
+      `transaction), and all ${opts.queue} emits queued again and written again under the new page (a count as above); the ` +
+      "CPU row is the page's over that whole call, in total (the 1 to 2 ms of the call itself included).",
     `- Sizes: the same tiny app bundled by esbuild (--bundle --minify, ESM, es2022), gzip -9; resocket adds its .wasm, gzipped. ` +
       `For reference socket.io-client's own dist/socket.io.esm.min.js is ${sizes.reference.siocDistEsmMin} bytes, ` +
       `${sizes.reference.siocDistEsmMinGzip} gzipped. resocket JS ${sizes.resocket.jsMin} bytes minified, wasm ${sizes.resocket.wasm} bytes raw.`,

@@ -12,12 +12,18 @@
 //                                      times are kept in bench.marks[name]
 //   bench.openMany(client, url, k, opts)  k more connected sockets (bench.many)
 //   bench.closeAll()                   disconnects every socket opened here
+//   bench.offline*                     the offline-queue and persistQueue runs
+//                                      (./offline.js): offlineOpen(client, port, opts),
+//                                      offlineEmit(n, expected), offlineQueued(n),
+//                                      offlineRestore(port, n), offlineLockGone(name),
+//                                      offlineClose()
 // Clients: "resocket" (/pkg/index.js), "socket.io-client" (its dist ESM bundle) and
 // "raw" (./raw-client.js). The inbound/outbound runs themselves are in ./measure.js,
 // shared with the workers. Times are performance.now() in the page; `now()` is the
 // absolute time (ms since the epoch, sub-ms) shared with the Node runner.
 
 import { BASE, MODULES, connected, inbound, outbound, socketOf as socketOfLib, within } from "./measure.js";
+import * as offline from "./offline.js";
 
 const bench = { ready: false, loadError: null, libs: {}, sockets: {}, marks: {}, many: [], window: [] };
 window.bench = bench;
@@ -158,6 +164,13 @@ bench.closeAll = () => {
   bench.sockets = {};
   bench.many = [];
 };
+
+bench.offlineOpen = (client, port, opts) => offline.open(bench.libs[client], client, port, opts);
+bench.offlineEmit = offline.emit;
+bench.offlineQueued = offline.queued;
+bench.offlineRestore = (port, n) => offline.restore(bench.libs.resocket, port, n);
+bench.offlineLockGone = offline.lockGone;
+bench.offlineClose = offline.close;
 
 bench.wasmMemoryBytes = () => bench.libs.resocket?.stats?.().wasmMemoryBytes ?? null;
 

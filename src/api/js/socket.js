@@ -88,7 +88,7 @@ export class Socket extends Emitter {
 
   // The emits that went for good (sent, acknowledged, dropped) leave storage too.
   _kept() {
-    this._pq?.keep(this._waiting())?.catch(report);
+    this._pq?.keep(this._waiting());
   }
 
   get id() {
@@ -250,7 +250,7 @@ export class Socket extends Emitter {
     const after = this._waiting();
     if (!(after > before || (after == before && after > 0 && this._o.queueOverflow != "drop-newest"))) return;
     try {
-      this._pq.add(data).catch(report);
+      this._pq.add(data);
     } catch (err) {
       // Not storable (a value IndexedDB cannot clone): kept in memory only, and said.
       return report(err);
