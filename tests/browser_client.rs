@@ -9,7 +9,9 @@ use std::rc::Rc;
 use futures::future::{self, Either};
 use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
-use resocket::client::{Auth, ClientError, Event, Events, Message, Options, Socket, SocketOptions};
+use resocket::client::{
+    Auth, ClientError, Event, Events, Message, Options, Socket, SocketOptions, UrlError,
+};
 use resocket::core::{AckError, EmitError, Overflow, TransportKind};
 use resocket::protocol::Value;
 use wasm_bindgen_test::*;
@@ -174,6 +176,31 @@ async fn waits_for_connect_without_auto_connect_and_sends_extra_headers_when_pol
     ));
     assert_eq!(socket.io().transport(), Some(TransportKind::Polling));
     assert_eq!(whoami(&socket).await.header, "yes");
+}
+
+#[wasm_bindgen_test]
+async fn a_failover_list_moves_past_a_server_that_does_not_answer() {
+    let down = format!("ws://127.0.0.1:{CLOSED_PORT}/");
+    let up = format!("{SERVER}/");
+    let mut options = Options::default();
+    options.manager.backoff.delay = 100;
+    let socket = Socket::connect_failover(&[&down, &up], options).expect("valid URLs");
+    assert_eq!(socket.io().uri(), down, "the first URL first");
+    let mut events = socket.events();
+    let mut failed = 0;
+    loop {
+        match next_socket_event(&mut events, "connect").await {
+            Event::Connect => break,
+            Event::ConnectError(_) => failed += 1,
+            other => panic!("expected connect, got {other:?}"),
+        }
+    }
+    assert_eq!(failed, 1, "one failed attempt, on the first URL");
+    assert_eq!(socket.io().uri(), up, "connected through the second URL");
+    assert!(matches!(
+        Socket::connect_failover(&[], Options::default()),
+        Err(ClientError::Url(UrlError::NoUrl))
+    ));
 }
 
 #[wasm_bindgen_test]

@@ -13,8 +13,8 @@ use super::error::ClientError;
 use super::event::Event;
 use super::options::{Options, SocketOptions};
 use super::socket::{Socket, SocketShared};
-use super::url::target;
-use crate::core::{Manager as Core, Notice, SocketKey, TransportKind};
+use super::url::targets;
+use crate::core::{Manager as Core, ManagerEvent, Notice, SocketKey, TransportKind};
 use crate::driver::{random_seed, Driver, Endpoint};
 
 /// One connection (one Engine.IO session at a time, reconnected as needed) to a
@@ -28,6 +28,11 @@ pub struct Manager {
 struct ManagerShared {
     driver: Driver,
     router: Rc<Router>,
+    /// The servers to try, in order, as given and as Engine.IO endpoints: one, or a
+    /// failover list.
+    servers: Vec<(String, String)>,
+    /// The server in use, or tried next.
+    at: Cell<usize>,
 }
 
 /// Hands the core's notices to the sockets they are for.
@@ -43,19 +48,51 @@ impl Manager {
     /// here), with every option but `options.socket`. It opens when its first socket
     /// connects.
     pub fn new(url: &str, options: &Options) -> Result<Manager, ClientError> {
-        let target = target(url, &options.path).map_err(ClientError::Url)?;
+        Self::failover(&[url], options)
+    }
+
+    /// A connection to the first of `urls` that answers (the same namespace on each):
+    /// every failed attempt sends the next one to the next URL, within the normal
+    /// backoff, and a working connection stays where it is (the JavaScript API's
+    /// `io([a, b])`). [`Manager::uri`] says where it is.
+    pub fn failover(urls: &[&str], options: &Options) -> Result<Manager, ClientError> {
+        let found = targets(urls, &options.path).map_err(ClientError::Url)?;
+        let servers: Vec<(String, String)> = urls
+            .iter()
+            .zip(found)
+            .map(|(url, target)| ((*url).to_owned(), target.engine_url))
+            .collect();
         let core = Core::new(options.manager.clone(), random_seed());
         let router = Rc::new(Router::default());
-        let sink = Rc::clone(&router);
         let endpoint = Endpoint {
-            url: target.engine_url,
+            url: servers[0].1.clone(),
             http: Rc::new(options.http.clone()),
             protocols: options.protocols.clone(),
         };
-        let driver = Driver::new(core, endpoint, move |notice, _| sink.route(notice));
-        Ok(Manager {
-            shared: Rc::new(ManagerShared { driver, router }),
-        })
+        let shared = Rc::new_cyclic(|weak: &Weak<ManagerShared>| {
+            let weak = weak.clone();
+            let sink = Rc::clone(&router);
+            let driver = Driver::new(core, endpoint, move |notice, _| {
+                if let (Notice::Manager(ManagerEvent::Error(_)), Some(shared)) =
+                    (&notice, weak.upgrade())
+                {
+                    shared.next_server();
+                }
+                sink.route(notice);
+            });
+            ManagerShared {
+                driver,
+                router,
+                servers,
+                at: Cell::new(0),
+            }
+        });
+        Ok(Manager { shared })
+    }
+
+    /// The URL (as given) of the server the connection is on, or tries next.
+    pub fn uri(&self) -> &str {
+        &self.shared.servers[self.shared.at.get()].0
     }
 
     /// The socket of `namespace` on this connection, connecting unless
@@ -117,6 +154,20 @@ impl Manager {
 
     pub(crate) fn inspect<R>(&self, read: impl FnOnce(&Core) -> R) -> Result<R, ClientError> {
         Ok(self.shared.driver.inspect(read)?)
+    }
+}
+
+impl ManagerShared {
+    /// An attempt failed: the next one goes to the next server of a failover list.
+    fn next_server(&self) {
+        if self.servers.len() < 2 {
+            return;
+        }
+        let at = (self.at.get() + 1) % self.servers.len();
+        self.at.set(at);
+        let url = self.servers[at].1.clone();
+        // Refused only from inside the core's own processing, which this is not.
+        let _ = self.driver.set_endpoint(|endpoint| endpoint.url = url);
     }
 }
 

@@ -33,7 +33,7 @@ pub use hub::{Events, Listener};
 pub use manager::Manager;
 pub use options::{Auth, AuthFuture, Options, SocketOptions};
 pub use socket::{Emitter, Socket, WeakSocket};
-pub use url::{target, Target, UrlError};
+pub use url::{target, targets, Target, UrlError};
 
 // The core's vocabulary that the Rust API's events, errors and options speak.
 pub use crate::core::{

@@ -17,7 +17,7 @@ use super::event::{Event, Message, Reply};
 use super::hub::{Events, Hub, Listener};
 use super::manager::Manager;
 use super::options::{auth_text, Auth, Options};
-use super::url::target;
+use super::url::{target, targets};
 use crate::core::{AckError, EmitOptions, SocketEvent, SocketKey};
 use crate::protocol::{BinaryMessage, JsonText, Packet, PacketType, ProtocolError, Value};
 
@@ -82,6 +82,16 @@ impl Socket {
             .map_err(ClientError::Url)?
             .namespace;
         Manager::new(url, &options)?.socket(&namespace, options.socket)
+    }
+
+    /// [`Socket::connect`] to the first of `urls` that answers, on a
+    /// [`Manager::failover`] connection.
+    pub fn connect_failover(urls: &[&str], options: Options) -> Result<Socket, ClientError> {
+        let namespace = targets(urls, &options.path)
+            .map_err(ClientError::Url)?
+            .swap_remove(0)
+            .namespace;
+        Manager::failover(urls, &options)?.socket(&namespace, options.socket)
     }
 
     pub(crate) fn new(manager: Manager, key: SocketKey, namespace: String, auth: Auth) -> Socket {

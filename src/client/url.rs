@@ -19,6 +19,10 @@ pub enum UrlError {
     Scheme,
     /// The URL has no host.
     Host,
+    /// A failover list with no URL.
+    NoUrl,
+    /// The URLs of a failover list name different namespaces.
+    Namespaces,
 }
 
 impl UrlError {
@@ -26,8 +30,24 @@ impl UrlError {
         match self {
             Self::Scheme => "the URL must start with http://, https://, ws:// or wss://",
             Self::Host => "the URL has no host",
+            Self::NoUrl => "the list of URLs is empty",
+            Self::Namespaces => "the URLs of a failover list must name the same namespace",
         }
     }
+}
+
+/// The targets of a failover list of URLs, in its order: at least one, all of one
+/// namespace.
+pub fn targets(urls: &[&str], path: &str) -> Result<Vec<Target>, UrlError> {
+    let targets = urls
+        .iter()
+        .map(|url| target(url, path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = targets.first().ok_or(UrlError::NoUrl)?;
+    if targets.iter().any(|t| t.namespace != first.namespace) {
+        return Err(UrlError::Namespaces);
+    }
+    Ok(targets)
 }
 
 /// Splits `url`; `path` is the Engine.IO path (socket.io-client's `path` option,
@@ -67,7 +87,7 @@ pub fn target(url: &str, path: &str) -> Result<Target, UrlError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{target, Target, UrlError};
+    use super::{target, targets, Target, UrlError};
 
     fn split(url: &str) -> Result<Target, UrlError> {
         target(url, "/socket.io")
@@ -97,5 +117,26 @@ mod tests {
         assert_eq!(split("ftp://example.com"), Err(UrlError::Scheme));
         assert_eq!(split("example.com/chat"), Err(UrlError::Scheme));
         assert_eq!(split("http:///chat"), Err(UrlError::Host));
+    }
+
+    #[test]
+    fn a_failover_list_names_one_namespace() {
+        let list = targets(&["http://a/chat", "https://b:8443/chat?x=1"], "/socket.io");
+        assert_eq!(
+            list.map(|all| all.into_iter().map(|t| t.engine_url).collect::<Vec<_>>()),
+            Ok(vec![
+                "http://a/socket.io/?EIO=4".to_owned(),
+                "https://b:8443/socket.io/?EIO=4&x=1".to_owned(),
+            ])
+        );
+        assert_eq!(targets(&[], "/socket.io"), Err(UrlError::NoUrl));
+        assert_eq!(
+            targets(&["http://a/chat", "http://b/news"], "/socket.io"),
+            Err(UrlError::Namespaces)
+        );
+        assert_eq!(
+            targets(&["http://a/", "ftp://b/"], "/socket.io"),
+            Err(UrlError::Scheme)
+        );
     }
 }
