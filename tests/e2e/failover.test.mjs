@@ -9,7 +9,8 @@
 //      goes back to the lost URL, the next to the other, "failover"(first, second), not
 //      recovered (two unrelated servers), acks work.
 //   2. a cluster behind two URLs (redis-server, two nodes with the Redis Streams adapter
-//      and recovery): the node in use stops accepting connections and hands its client
+//      and recovery, and a publisher node streaming through it): the node in use stops
+//      accepting connections and hands its client
 //      over (the session saved to Redis): the client fails over to the other node and
 //      recovers there, same id, the stream neither lost nor doubled.
 //   3. both URLs down, reconnectionAttempts 3: the attempts alternate URLs, then
