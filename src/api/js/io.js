@@ -5,7 +5,7 @@
 import { Manager } from "./manager.js";
 import { checkSocket } from "./options.js";
 import { Socket } from "./socket.js";
-import { targets } from "./url.js";
+import { servers, targets } from "./url.js";
 
 export const protocol = 5;
 
@@ -23,7 +23,7 @@ export function io(uri, opts) {
   checkSocket(opts);
   const all = targets(uri, opts);
   const nsp = all[0][0].pathname || "/";
-  const id = all.map(([url, http]) => `${http}//${url.host}`).join(" ") + (opts.path || "/socket.io");
+  const id = servers(all, opts);
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)

@@ -9,6 +9,7 @@ import { DELIVER, OP, REPORT_SENT, VOLATILE, WITH_ACK } from "./contract.js";
 import { Emitter, call, report } from "./emitter.js";
 import { fail } from "./instance.js";
 import { checkSocket, withoutAuth } from "./options.js";
+import { servers } from "./url.js";
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
@@ -64,7 +65,7 @@ export class Socket extends Emitter {
   // emit kept is written to storage too (persist.js).
   _restore() {
     const io = this.io;
-    const key = `${io._uris.map(([u, http]) => `${http}//${u.host}`).join(" ")}${io.opts.path || "/socket.io"} ${this.nsp}`;
+    const key = `${servers(io._uris, io.opts)} ${this.nsp}`;
     const turn = (this._wait = import("./persist.js")
       .then(({ Persisted }) => Persisted.open(key))
       .then(async (store) => {

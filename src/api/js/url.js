@@ -31,6 +31,10 @@ export const targets = (uri, o) => {
   return all;
 };
 
+// The servers of `targets`' answer with the app's `path`, as one string: what a
+// connection is to (io()'s cache of Managers, persistQueue's storage key).
+export const servers = (all, o) => all.map(([url, http]) => `${http}//${url.host}`).join(" ") + (o.path || "/socket.io");
+
 // The Engine.IO URL of `target`'s answer, from `opts` (`o`) as they are now:
 // socket.io-client reads `opts.query` afresh for every connection (a token refreshed in
 // `reconnect_attempt`, say).
