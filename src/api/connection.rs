@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use std::rc::Rc;
 
-use crate::core::{EmitOptions, Manager, ManagerConfig, SocketKey};
+use crate::core::{EmitOptions, Manager, ManagerConfig, Session, SocketKey};
 use crate::driver::{random_seed, Driver, Endpoint};
 use crate::protocol::JsonText;
 
@@ -98,9 +98,17 @@ enum Op {
     /// How many emits have not gone for good: those of the offline queue and the
     /// at-least-once ones not yet acknowledged (what `persistQueue` keeps in storage).
     Waiting,
+    /// The recoverable session of socket `key`, once the server gave one and an event
+    /// has been delivered: its private session id (the offsets are in the events).
+    /// For `shareAcrossTabs`, whose leading page hands it to the next one.
+    Session,
+    /// Socket `key`'s next CONNECT presents the session of another client: `text` its
+    /// private session id, `extra` the offset of the last event delivered. Returns
+    /// whether it was taken (not once a CONNECT of the socket's own is under way).
+    Resume,
 }
 
-const OPS: [Op; 22] = [
+const OPS: [Op; 24] = [
     Op::Configure,
     Op::Socket,
     Op::Open,
@@ -123,6 +131,8 @@ const OPS: [Op; 22] = [
     Op::UseTimers,
     Op::Deliver,
     Op::Waiting,
+    Op::Session,
+    Op::Resume,
 ];
 
 /// Flags of [`Connection::run`]: the emit asks for an acknowledgement.
@@ -317,6 +327,20 @@ impl Connection {
                 })
                 .unwrap_or(0.0)
                 .into()),
+            Op::Session => Ok(self
+                .inspect(|manager| manager.session(key).map(|session| session.pid))
+                .flatten()
+                .into()),
+            Op::Resume => {
+                let session = extra
+                    .as_string()
+                    .map(|offset| Session { pid: text, offset });
+                let taken = match session {
+                    Some(session) => self.command(|manager, _| manager.resume(key, session))?,
+                    None => false,
+                };
+                Ok(taken.into())
+            }
             Op::UseTimers => {
                 let functions = Array::from(&extra);
                 self.driver

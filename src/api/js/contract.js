@@ -6,7 +6,7 @@
 
 // The commands of the wasm Connection's run(), numbered in the order of `Op` in
 // src/api/connection.rs, and its flags (tests/e2e/contract.test.mjs checks both).
-export const OPS = ["configure", "socket", "open", "close", "set_url", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "use_timers", "deliver", "waiting"];
+export const OPS = ["configure", "socket", "open", "close", "set_url", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "use_timers", "deliver", "waiting", "session", "resume"];
 export const OP = Object.fromEntries(OPS.map((name, i) => [name, i]));
 export const WITH_ACK = 1;
 export const VOLATILE = 2;

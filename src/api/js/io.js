@@ -4,6 +4,7 @@
 
 import { Manager } from "./manager.js";
 import { checkSocket } from "./options.js";
+import { shared } from "./share.js";
 import { Socket } from "./socket.js";
 import { servers, targets } from "./url.js";
 
@@ -15,7 +16,8 @@ const cache = Object.create(null);
  * socket.io-client's `io(uri?, opts?)`: the socket of the URL's namespace, on a Manager
  * shared per server (scheme, host, port and path; per list of servers for a failover
  * list of URLs) unless `forceNew`, `multiplex: false`, or the shared one already has that
- * namespace.
+ * namespace. With `shareAcrossTabs`, the page's socket on the connection it shares with
+ * the other pages of its origin (share.js).
  */
 export function io(uri, opts) {
   if (uri && typeof uri == "object" && !(uri instanceof URL) && !Array.isArray(uri)) [uri, opts] = [undefined, uri];
@@ -24,6 +26,7 @@ export function io(uri, opts) {
   const all = targets(uri, opts);
   const nsp = all[0][0].pathname || "/";
   const id = servers(all, opts);
+  if (opts.shareAcrossTabs) return shared(uri, opts, `${id} ${nsp}`, nsp);
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)

@@ -85,7 +85,7 @@ export const checkSocket = (o) => {
   for (const k of ["ackTimeout", "retries", "maxQueueAge"]) need(k, o[k] == null || nonNegative(o[k]), NON_NEGATIVE);
   need("maxQueue", o.maxQueue == null || (Number.isInteger(o.maxQueue) && o.maxQueue >= 0), "a non-negative integer");
   need("queueOverflow", o.queueOverflow == null || o.queueOverflow == "drop-oldest" || o.queueOverflow == "drop-newest", '"drop-oldest" or "drop-newest"');
-  for (const k of ["exactlyOnce", "persistQueue"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
+  for (const k of ["exactlyOnce", "persistQueue", "shareAcrossTabs"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
   const v = o.volatileEvents;
   need("volatileEvents", v == null || (Array.isArray(v) && v.every((n) => typeof n == "string")), "an array of event names");
 };

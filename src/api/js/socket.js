@@ -6,12 +6,11 @@
 import { sendAuth } from "./auth.js";
 import { decode, encode, hasBinary, hasBlob, withBytes } from "./codec.js";
 import { DELIVER, OP, REPORT_SENT, VOLATILE, WITH_ACK } from "./contract.js";
-import { Emitter, call, report } from "./emitter.js";
+import { call, report } from "./emitter.js";
 import { fail } from "./instance.js";
 import { checkSocket, withoutAuth } from "./options.js";
+import { SocketSurface, checkName } from "./surface.js";
 import { servers } from "./url.js";
-
-const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
 // Exactly-once emits (`exactlyOnce`), with the helper of resocket/server on the server:
 // every emit but a volatile one travels as ["~eo", client, seq, wantsReply, event,
@@ -28,7 +27,7 @@ const EO_RETRIES = 4294967295;
 const clientId = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/[+/=]/g, (c) => ({ "+": "-", "/": "_", "=": "" })[c]);
 
 /** A namespace of a Manager's connection: what `io()` returns. */
-export class Socket extends Emitter {
+export class Socket extends SocketSurface {
   constructor(io, nsp, opts = {}) {
     super();
     checkSocket(opts);
@@ -36,12 +35,8 @@ export class Socket extends Emitter {
     this.nsp = nsp;
     this.auth = opts.auth;
     this._o = withoutAuth(opts);
-    this._s = this; // the socket itself, also from a flagged view (timeout(), volatile)
-    // `_f`, the emit flags, comes from the prototype (none) unless a flagged view sets
-    // its own; `_acks` (ack id -> [callback, error-first?]) is made by the first emit
-    // that asks for one: a socket costs no more memory than it uses.
-    this._any = [];
-    this._anyOut = [];
+    // `_acks` (ack id -> [callback, error-first?]) is made by the first emit that asks
+    // for one: a socket costs no more memory than it uses.
     // Always ask for the CONNECT payload at connect time: `auth` is read anew on every
     // (re)connect and may be reassigned at any time, as in socket.io-client. `retries`
     // (at-least-once emits) and the offline queue's bounds are the core's.
@@ -135,45 +130,14 @@ export class Socket extends Emitter {
     return this;
   }
 
-  open() {
-    return this.connect();
-  }
-
   disconnect() {
     this.io._c.cmd(OP.disconnect, this._k);
     this.io._hold();
     return this;
   }
 
-  close() {
-    return this.disconnect();
-  }
-
-  send(...args) {
-    return this.emit("message", ...args);
-  }
-
-  // Flags apply to the next emit only: a flagged view of the socket carries them, so
-  // nothing stays set on the socket when the view is not used.
-  _with(flags) {
-    return Object.assign(Object.create(this), { _f: { ...this._f, ...flags } });
-  }
-
-  get volatile() {
-    return this._with({ volatile: true });
-  }
-
-  /** Accepted for compatibility: a browser WebSocket compresses per the connection, not per message; the flag shows in packetCreate's `options`. */
-  compress(compress) {
-    return this._with({ compress });
-  }
-
-  timeout(ms) {
-    return this._with({ timeout: ms });
-  }
-
   emit(ev, ...args) {
-    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    checkName(ev);
     const s = this._s;
     const f = this._f;
     const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
@@ -259,14 +223,6 @@ export class Socket extends Emitter {
     this._kept();
   }
 
-  emitWithAck(ev, ...args) {
-    return new Promise((resolve, reject) => {
-      const settle = (err, value) => (err ? reject(err) : resolve(value));
-      settle._e = 1;
-      this.emit(ev, ...args, settle);
-    });
-  }
-
   /**
    * Declares an emit that restores server-side state (a room join, a subscription):
    * sent now if connected, and again after every (re)connection that did NOT recover
@@ -274,7 +230,7 @@ export class Socket extends Emitter {
    * function that stops re-sending it.
    */
   rejoin(ev, ...args) {
-    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    checkName(ev);
     const c = this.io._c;
     const id = c.cmd(OP.add_rejoin, this._k, 0, 0, ...encode([ev, ...args]));
     return () => c.cmd(OP.remove_rejoin, this._k, id);
@@ -325,11 +281,11 @@ export class Socket extends Emitter {
         // The payload is `a` from index `b` on: `a` may be the whole frame it came in.
         // `d`: the ack id, or -1 when the last element is the recovery offset.
         const args = decode(b ? a.slice(b) : a, c);
-        if (d === -1) args.pop();
-        else if (d !== undefined) args.push(this._reply(d));
+        const offset = d === -1 ? args.pop() : undefined;
+        if (d >= 0) args.push(this._reply(d));
         if (this._eo && args[0] == EO) return this._confirmed();
-        if (this._held) return this._held.push(args);
-        return this._deliver(args);
+        if (this._held) return this._held.push([args, offset]);
+        return this._deliver(args, offset);
       }
       case "ack":
         this._kept();
@@ -380,7 +336,10 @@ export class Socket extends Emitter {
     }
   }
 
-  _deliver(args) {
+  // `offset`: the event's recovery offset, if it has one (for shareAcrossTabs, whose
+  // leading page relays the socket's events through `_relay` instead).
+  _deliver(args, offset) {
+    if (this._relay) return this._relay(args, offset);
     if (this._any.length) for (const fn of this._any.slice()) call(fn, this, args);
     this._fire(...args);
   }
@@ -397,7 +356,7 @@ export class Socket extends Emitter {
     const held = this._unheld();
     if (!held) return;
     this._fire("connect");
-    for (const args of held) if (this._up) this._deliver(args);
+    for (const [args, offset] of held) if (this._up) this._deliver(args, offset);
   }
 
   // No helper: emits would reach no handler. The socket gives up as on a refusal by the
@@ -430,47 +389,4 @@ export class Socket extends Emitter {
       }
     };
   }
-
-  onAny(fn) {
-    this._any.push(fn);
-    return this;
-  }
-
-  prependAny(fn) {
-    this._any.unshift(fn);
-    return this;
-  }
-
-  offAny(fn) {
-    return remove(this, this._any, fn);
-  }
-
-  listenersAny() {
-    return this._any;
-  }
-
-  onAnyOutgoing(fn) {
-    this._anyOut.push(fn);
-    return this;
-  }
-
-  prependAnyOutgoing(fn) {
-    this._anyOut.unshift(fn);
-    return this;
-  }
-
-  offAnyOutgoing(fn) {
-    return remove(this, this._anyOut, fn);
-  }
-
-  listenersAnyOutgoing() {
-    return this._anyOut;
-  }
 }
-Socket.prototype._f = Object.freeze({});
-
-const remove = (self, list, fn) => {
-  if (!fn) list.length = 0;
-  else if (list.includes(fn)) list.splice(list.indexOf(fn), 1);
-  return self;
-};

@@ -1,0 +1,114 @@
+// shareAcrossTabs, in the page elected to hold the shared connection: a Manager and its
+// socket, like any other, whose events go to every page's socket and which makes the
+// emits every page's socket posts. Loaded by share.js once its page holds the lock;
+// who leads, and what each page's socket does with the messages, is share.js's.
+
+import { OP } from "./contract.js";
+import { release } from "./live.js";
+import { Manager } from "./manager.js";
+import { errorInfo } from "./share.js";
+
+const MANAGER_EVENTS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "failover"];
+const toMessage = (v) => (v instanceof Error ? errorInfo(v) : v);
+
+export class Leader {
+  // `page`: this page's SharedSocket, which the leader serves as it serves the others.
+  constructor(page) {
+    page._leader = this;
+    this.page = page;
+    this.id = page._me;
+    // The server's ack requests, until a page answers (the first answer counts).
+    this.replies = new Map();
+    this.r = 0;
+    const m = (this.m = new Manager(page.io._uri, { ...page._o, autoConnect: false, forceNew: true }));
+    const s = (this.s = m.socket(page.nsp, page._o));
+    s._relay = (args, offset) => this._event(args, offset);
+    s.on("connect", () => {
+      this.pid = null;
+      this.out({ t: "connect", s: this.state() });
+    });
+    s.on("disconnect", (reason) => {
+      this.replies.clear();
+      this.out({ t: "disconnect", reason, s: this.state() });
+    });
+    s.on("connect_error", (err) => this.out({ t: "connect_error", e: errorInfo(err) }));
+    for (const name of MANAGER_EVENTS) m.on(name, (...args) => this.out({ t: "io", name, args: args.map(toMessage) }));
+    // The session the previous leader had: the server restores it, with the events
+    // missed since the last one this page delivered.
+    const { pid } = page._st;
+    if (pid && page._last !== undefined) m._c.cmd(OP.resume, s._k, 0, 0, pid, page._last);
+    // Every page hears of the new leader, and posts it the emits it has not seen go.
+    this.out({ t: "lead", s: this.state() });
+    s.connect();
+  }
+
+  state() {
+    const s = this.s;
+    return { c: s.connected, id: s.id, r: s.recovered };
+  }
+
+  // A message to the pages: this one's socket hears it at once.
+  out(m) {
+    m.by = this.id;
+    this.page._chan?.postMessage(m);
+    this.page._on(m);
+  }
+
+  // An event of the connection, for every page; its offset tells them where they are,
+  // and the first one of a connection the session's private id.
+  _event(args, o) {
+    let r, p;
+    if (typeof args[args.length - 1] == "function") this.replies.set((r = ++this.r), args.pop());
+    if (o !== undefined && !this.pid) p = this.pid = this.m._c.ask(OP.session, this.s._k);
+    this.out({ t: "ev", args, o, r, p });
+  }
+
+  // A message of a page's socket (this page's included).
+  handle(m) {
+    switch (m.t) {
+      case "join":
+        return this.out({ t: "state", to: m.from, s: this.state() });
+      case "emit":
+        return m.to == this.id && this._emit(m);
+      case "reply": {
+        const fn = this.replies.get(m.r);
+        this.replies.delete(m.r);
+        return fn?.(...m.args);
+      }
+    }
+  }
+
+  // Emit `n` of socket `from`, made with that socket's flags; its answer goes back to
+  // it, always error first (the page's socket calls its own callback as it should).
+  _emit({ from, n, data, ack, f }) {
+    const s = this.s;
+    let view = f.volatile ? s.volatile : s;
+    if (f.timeout != null) view = view.timeout(f.timeout);
+    if (f.compress === false) view = view.compress(false);
+    const queued = !s.connected && !f.volatile;
+    const answer = (err, ...args) => this.out({ t: "ack", to: from, n, e: err ? errorInfo(err) : undefined, args });
+    answer._e = 1;
+    try {
+      view.emit(...data, ...(ack ? [answer] : []));
+    } catch (err) {
+      return answer(err);
+    }
+    this.out({ t: "took", to: from, n, q: queued });
+  }
+
+  /**
+   * The page no longer leads. With `handover`, another page takes the session over: the
+   * transport is dropped without a word, so the server keeps the session for it.
+   * Otherwise no page wants the connection: it ends.
+   */
+  stop(handover) {
+    const { m, s } = this;
+    s._relay = null;
+    s.off();
+    m.off();
+    this.replies.clear();
+    if (!handover) return m.disconnect();
+    release(m);
+    m._c.free();
+  }
+}

@@ -1,0 +1,170 @@
+// shareAcrossTabs: the pages of one origin that ask for the same URL with the option
+// share one connection. Three pages of one browser context against a real socket.io
+// server with connection state recovery:
+//   a. the server counts one Engine.IO connection; 1 000 server events reach every page
+//      once, in order; each page's emitWithAck gets its own reply, and a page answers
+//      the server's ack request; one page's disconnect() leaves the others connected;
+//   b. the leading page is closed in the middle of a stream: another page takes over,
+//      the remaining pages reconnect with `recovered` true and lose no event nor get
+//      one twice, and the server counts one connection again (the hand-over time, from
+//      the close to the pages' connect, is reported);
+//   c. the same when the leader's renderer crashes (CDP Page.crash);
+//   d. the leading page's own disconnect() hands the session over the same way.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { clientOptions, e2eSuite } from "./support/browser.mjs";
+import { analyzeStream, formatStreamReport } from "./support/sequence.mjs";
+import { startServer } from "./support/processes.mjs";
+
+const suite = e2eSuite(import.meta.url);
+const TEST_TIMEOUT = 90_000;
+const OPTS = { shareAcrossTabs: true, reconnectionDelay: 100, reconnectionDelayMax: 200 };
+
+async function openPage(ctx) {
+  const page = await ctx.page.context().newPage();
+  await page.goto(`${ctx.url}/`, { timeout: 15_000 });
+  await page.waitForFunction(() => window.e2e && (window.e2e.ready || window.e2e.loadError), null, { timeout: 15_000 });
+  return page;
+}
+
+/** Page side: the shared socket, tracing the events `names`; resolves once connected. */
+function join(page, url, names) {
+  return page.evaluate(
+    async ({ url, opts, names }) => {
+      const socket = e2e.lib.io(url, opts);
+      e2e.sockets.main = socket;
+      for (const name of names) e2e.trace(socket, name, name);
+      e2e.connects = [];
+      socket.on("connect", () => e2e.connects.push({ at: performance.timeOrigin + performance.now(), recovered: socket.recovered }));
+      socket.on("question", (text, answer) => answer(`${document.title || "page"}:${text}`));
+      await e2e.waitFor(() => socket.connected, 10_000, "the shared socket to connect");
+      return socket.id;
+    },
+    { url, opts: clientOptions(OPTS), names },
+  );
+}
+
+const leads = (page) => page.evaluate(() => !!e2e.sockets.main._leader);
+const traceOf = (page, name) => page.evaluate((name) => e2e.traces[name], name);
+const engineClients = async (page) => (await page.evaluate(() => e2e.sockets.main.timeout(5000).emitWithAck("whoami"))).clientsCount;
+
+/** Waits until every page's trace `name` holds `count` events. */
+async function received(pages, name, count) {
+  for (const page of pages) {
+    await page.evaluate(({ name, count }) => e2e.waitFor(() => e2e.traced("event", name) >= count, 20_000, `${count} "${name}" events`), { name, count });
+  }
+}
+
+function assertStream(trace, label, last, { recovered = 0 } = {}) {
+  const r = analyzeStream(trace, { lastSent: last });
+  assert.equal(r.distinct, last, formatStreamReport(label, r));
+  assert.equal(r.received, last, `${label}: every event once\n${formatStreamReport(label, r)}`);
+  assert.equal(r.lostInRecovered + r.dupInRecovered + r.gapAtFresh, 0, formatStreamReport(label, r));
+  assert.equal(r.freshConnects, 1, `${label}: one fresh session, the first\n${formatStreamReport(label, r)}`);
+  assert.equal(r.recoveredConnects, recovered, `${label}: ${recovered} recovered connects\n${formatStreamReport(label, r)}`);
+}
+
+/** Three pages sharing one connection to a fresh server; `fn(ctx, { server, url, pages })`. */
+async function withThreePages(t, fn) {
+  await suite.withServer(t, startServer({ recovery: true }), async (ctx, { server, url }) => {
+    const pages = [ctx.page, await openPage(ctx), await openPage(ctx)];
+    try {
+      for (const [i, page] of pages.entries()) {
+        await page.evaluate((title) => (document.title = title), `p${i}`);
+        await join(page, url, ["n", "m"]);
+      }
+      assert.ok(await leads(pages[0]), "the first page leads");
+      await fn(ctx, { server, url, pages });
+    } finally {
+      for (const page of pages.slice(1)) await page.close().catch(() => {});
+    }
+  });
+}
+
+const connections = (server) => server.log.filter((e) => e.event === "connection");
+
+test("three pages share one connection: every event once in each, each page's acks its own", { timeout: TEST_TIMEOUT }, async (t) => {
+  await withThreePages(t, async (ctx, { server, pages }) => {
+    assert.equal(connections(server).length, 1, "the server saw one socket.io connection");
+    assert.equal(await engineClients(pages[2]), 1, "the server counts one Engine.IO connection");
+    const ids = await Promise.all(pages.map((page) => page.evaluate(() => e2e.sockets.main.id)));
+    assert.deepEqual(new Set(ids), new Set([connections(server)[0].id]), "every page has the connection's socket id");
+
+    const replies = await Promise.all(pages.map((page, i) => page.evaluate((i) => e2e.sockets.main.timeout(5000).emitWithAck("echo", `from p${i}`, i), i)));
+    assert.deepEqual(replies, ["from p0", "from p1", "from p2"], "each page's emitWithAck got its own reply");
+
+    server.send({ cmd: "stream", count: 1000, every: 5, batch: 20 });
+    await received(pages, "n", 1000);
+    for (const [i, page] of pages.entries()) assertStream(await traceOf(page, "n"), `p${i}`, 1000);
+
+    // The server asks (with an ack): one page's answer reaches it.
+    const asked = await pages[1].evaluate(() => e2e.sockets.main.timeout(5000).emitWithAck("ask", "q1"));
+    assert.match(asked.answer?.[0] ?? "", /^p\d:q1$/, `a page answered the server: ${JSON.stringify(asked)}`);
+
+    // One page leaves; the others stay on the same connection.
+    const left = await pages[2].evaluate(async () => {
+      const socket = e2e.sockets.main;
+      const reasons = [];
+      socket.on("disconnect", (reason) => reasons.push(reason));
+      socket.disconnect();
+      return { reasons, connected: socket.connected };
+    });
+    assert.deepEqual(left, { reasons: ["io client disconnect"], connected: false });
+    for (const page of pages.slice(0, 2)) assert.equal(await page.evaluate(() => e2e.sockets.main.connected), true);
+    await pages[0].evaluate(() => e2e.sockets.main.timeout(5000).emitWithAck("echo", "still here"));
+    assert.equal(connections(server).length, 1, "no new connection");
+    assert.equal(server.log.filter((e) => e.event === "disconnect").length, 0, "the connection never closed");
+    ctx.assertNoErrors();
+  });
+});
+
+/**
+ * The leading page goes (`how`) in the middle of a 600-event stream; the two others
+ * must take over the session and lose nothing.
+ */
+async function takeOver(t, how) {
+  await withThreePages(t, async (ctx, { server, pages }) => {
+    const [leader, ...rest] = pages;
+    server.send({ cmd: "stream", name: "m", count: 600, every: 10, batch: 5 });
+    await received(rest, "m", 100);
+    const goneAt = performance.timeOrigin + performance.now();
+    await how(leader);
+    await server.waitForLog((log) => log.some((e) => e.event === "stream-stopped"), 20_000, "the end of the stream");
+    await received(rest, "m", 600);
+    const handOver = [];
+    for (const [i, page] of rest.entries()) {
+      assertStream(await traceOf(page, "m"), `p${i + 1}`, 600, { recovered: 1 });
+      const connects = await page.evaluate(() => e2e.connects);
+      assert.equal(connects.length, 2, `p${i + 1} connected twice: ${JSON.stringify(connects)}`);
+      assert.equal(connects[1].recovered, true, "the session was recovered");
+      handOver.push(Math.round(connects[1].at - goneAt));
+    }
+    t.diagnostic(`hand-over (leader gone -> pages connected): ${handOver.join(" ms, ")} ms`);
+    assert.equal((await Promise.all(rest.map(leads))).filter(Boolean).length, 1, "one page leads");
+    const all = connections(server);
+    assert.equal(all.length, 2, "one new connection");
+    assert.equal(all[1].recovered, true, "which the server recovered");
+    assert.equal(all[1].id, all[0].id, "with the same socket id");
+    assert.equal(await engineClients(rest[0]), 1, "the server counts one Engine.IO connection");
+    const replies = await Promise.all(rest.map((page, i) => page.evaluate((i) => e2e.sockets.main.timeout(5000).emitWithAck("echo", i), i)));
+    assert.deepEqual(replies, [0, 1], "each page's acks come back to it");
+  });
+}
+
+test("the leading page closes: another takes the session over, nothing lost or duplicated", { timeout: TEST_TIMEOUT }, async (t) => {
+  await takeOver(t, (leader) => leader.close());
+});
+
+test("the leading page crashes: another takes the session over, nothing lost or duplicated", { timeout: TEST_TIMEOUT }, async (t) => {
+  await takeOver(t, async (leader) => {
+    const crashed = new Promise((resolve) => leader.once("crash", resolve));
+    const session = await leader.context().newCDPSession(leader);
+    session.send("Page.crash").catch(() => {});
+    await crashed;
+  });
+});
+
+test("the leading page's disconnect() hands the session over", { timeout: TEST_TIMEOUT }, async (t) => {
+  await takeOver(t, (leader) => leader.evaluate(() => e2e.sockets.main.disconnect()));
+});
