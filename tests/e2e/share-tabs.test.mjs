@@ -9,7 +9,10 @@
 //      one twice, and the server counts one connection again (the hand-over time, from
 //      the close to the pages' connect, is reported);
 //   c. the same when the leader's renderer crashes (CDP Page.crash);
-//   d. the leading page's own disconnect() hands the session over the same way.
+//   d. the leading page's own disconnect() hands the session over the same way;
+//   e. with the server down, two pages emit: the shared queue's bounds drop the oldest,
+//      and the page that made them is told; the leader closes, the server comes back:
+//      every emit kept reaches it once, each page's in order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -29,7 +32,7 @@ async function openPage(ctx) {
 }
 
 /** Page side: the shared socket, tracing the events `names`; resolves once connected. */
-function join(page, url, names) {
+function join(page, url, names, extra = {}) {
   return page.evaluate(
     async ({ url, opts, names }) => {
       const socket = e2e.lib.io(url, opts);
@@ -41,7 +44,7 @@ function join(page, url, names) {
       await e2e.waitFor(() => socket.connected, 10_000, "the shared socket to connect");
       return socket.id;
     },
-    { url, opts: clientOptions(OPTS), names },
+    { url, opts: clientOptions({ ...OPTS, ...extra }), names },
   );
 }
 
@@ -66,13 +69,13 @@ function assertStream(trace, label, last, { recovered = 0 } = {}) {
 }
 
 /** Three pages sharing one connection to a fresh server; `fn(ctx, { server, url, pages })`. */
-async function withThreePages(t, fn) {
+async function withThreePages(t, fn, extra = {}) {
   await suite.withServer(t, startServer({ recovery: true }), async (ctx, { server, url }) => {
     const pages = [ctx.page, await openPage(ctx), await openPage(ctx)];
     try {
       for (const [i, page] of pages.entries()) {
         await page.evaluate((title) => (document.title = title), `p${i}`);
-        await join(page, url, ["n", "m"]);
+        await join(page, url, ["n", "m"], extra);
       }
       assert.ok(await leads(pages[0]), "the first page leads");
       await fn(ctx, { server, url, pages });
@@ -167,4 +170,35 @@ test("the leading page crashes: another takes the session over, nothing lost or 
 
 test("the leading page's disconnect() hands the session over", { timeout: TEST_TIMEOUT }, async (t) => {
   await takeOver(t, (leader) => leader.evaluate(() => e2e.sockets.main.disconnect()));
+});
+
+test("emits made offline in other pages survive the leader's close; the queue's drops reach the page that emitted", { timeout: TEST_TIMEOUT }, async (t) => {
+  let restarted = null;
+  try {
+    await withThreePages(t, async (ctx, { server, url, pages }) => {
+      const [leader, p1, p2] = pages;
+      for (const page of [p1, p2]) await page.evaluate(() => (e2e.dropped = e2e.drops(e2e.sockets.main)));
+      await server.kill();
+      for (const page of pages) await page.evaluate(() => e2e.waitFor(() => !e2e.sockets.main.connected, 5000, "the disconnect"));
+      // The shared queue keeps 8: p1's first two emits go (the oldest), and p1 is told.
+      await p1.evaluate(() => [1, 2, 3, 4, 5].forEach((n) => e2e.sockets.main.emit("note", "p1", n)));
+      await p1.evaluate(() => e2e.sleep(100));
+      await p2.evaluate(() => [1, 2, 3, 4, 5].forEach((n) => e2e.sockets.main.emit("note", "p2", n)));
+      await p2.evaluate(() => e2e.waitFor(() => e2e.sockets.main.sendBuffer.length == 5, 5000, "the emits kept"));
+      const dropped = await p1.evaluate(() => e2e.waitFor(() => e2e.dropped.length == 2, 5000, "two drops").then(() => e2e.dropped.map(([reason, data]) => [reason, data[2]])));
+      assert.deepEqual(dropped, [["overflow", 1], ["overflow", 2]]);
+      assert.deepEqual(await p2.evaluate(() => e2e.dropped.length), 0, "p2 lost nothing");
+      await leader.close();
+      restarted = await startServer({ port: server.port, recovery: true });
+      await p1.evaluate(() => e2e.waitFor(() => e2e.sockets.main.connected, 10_000, "the connect to the new server"));
+      const notes = (tag) => restarted.log.filter((e) => e.event === "note" && e.args[0] === tag).map((e) => e.args[1]);
+      await restarted.waitForLog(() => notes("p1").length + notes("p2").length >= 8, 10_000, "8 notes");
+      await p1.evaluate(() => e2e.sleep(300));
+      assert.deepEqual(notes("p1"), [3, 4, 5], "p1's emits kept, once, in order");
+      assert.deepEqual(notes("p2"), [1, 2, 3, 4, 5], "p2's emits, once, in order");
+      assert.equal(restarted.log.filter((e) => e.event === "connection").length, 1, "one connection");
+    }, { maxQueue: 8 });
+  } finally {
+    await restarted?.stop();
+  }
 });

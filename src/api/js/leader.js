@@ -20,13 +20,21 @@ export class Leader {
     // The server's ack requests, until a page answers (the first answer counts).
     this.replies = new Map();
     this.r = 0;
+    // The emits the core keeps (offline, or unacknowledged), oldest first, as [page's
+    // socket, number]: a drop is the oldest one's, or the one being made (`emitting`).
+    this.kept = [];
+    this.emitting = null;
     const m = (this.m = new Manager(page.io._uri, { ...page._o, autoConnect: false, forceNew: true }));
     const s = (this.s = m.socket(page.nsp, page._o));
     s._relay = (args, offset) => this._event(args, offset);
     s.on("connect", () => {
       this.pid = null;
+      this._sent();
       this.out({ t: "connect", s: this.state() });
     });
+    s.on("emit_dropped", (reason, data) => this._dropped(reason, data));
+    // The emits a gone page of this one had persisted: this page's news.
+    s.on("queue_restored", (emits) => page._fire("queue_restored", emits));
     s.on("disconnect", (reason) => {
       this.replies.clear();
       this.out({ t: "disconnect", reason, s: this.state() });
@@ -44,7 +52,7 @@ export class Leader {
 
   state() {
     const s = this.s;
-    return { c: s.connected, id: s.id, r: s.recovered };
+    return { c: s.connected, id: s.id, r: s.recovered, u: this.m.uri };
   }
 
   // A message to the pages: this one's socket hears it at once.
@@ -75,7 +83,26 @@ export class Leader {
         this.replies.delete(m.r);
         return fn?.(...m.args);
       }
+      case "clear":
+        return this.s.clearQueue();
+      case "set":
+        return this.m[m.name](m.v);
+      case "drop":
+        return this.m._engine.close();
     }
+  }
+
+  // Emits the core no longer keeps went out (sent, acknowledged): the oldest.
+  _sent() {
+    this.kept.splice(0, this.kept.length - this.s._waiting());
+  }
+
+  // The core dropped an emit: the one being made if it was refused, else the oldest kept.
+  _dropped(reason, data) {
+    const refused = this.emitting && (reason == "too-large" || (reason == "overflow" && this.s._o.queueOverflow == "drop-newest"));
+    const [to, n] = (refused ? this.emitting : this.kept.shift()) ?? [];
+    if (to) this.out({ t: "dropped", to, n, reason });
+    else this.page._fire("emit_dropped", reason, data);
   }
 
   // Emit `n` of socket `from`, made with that socket's flags; its answer goes back to
@@ -86,13 +113,21 @@ export class Leader {
     if (f.timeout != null) view = view.timeout(f.timeout);
     if (f.compress === false) view = view.compress(false);
     const queued = !s.connected && !f.volatile;
-    const answer = (err, ...args) => this.out({ t: "ack", to: from, n, e: err ? errorInfo(err) : undefined, args });
+    const answer = (err, ...args) => {
+      this._sent();
+      this.out({ t: "ack", to: from, n, e: err ? errorInfo(err) : undefined, args });
+    };
     answer._e = 1;
+    const before = s._waiting();
+    this.emitting = [from, n];
     try {
       view.emit(...data, ...(ack ? [answer] : []));
     } catch (err) {
       return answer(err);
+    } finally {
+      this.emitting = null;
     }
+    if (s._keeps(before)) this.kept.push([from, n]);
     this.out({ t: "took", to: from, n, q: queued });
   }
 

@@ -16,17 +16,19 @@
 //
 // Messages: a follower's carry `from` (its socket's id) and, but for "join", `to` (the
 // leader's); the leader's carry `by` (its id) and, when meant for one socket, `to`.
-//   follower: join | emit {n, data, ack, f} | reply {r, args}
+//   follower: join | emit {n, data, ack, f} | reply {r, args} | clear | set {name, v} |
+//             drop (the transport)
 //   leader:   lead {s} | state {s} | connect {s} | disconnect {reason, s} |
 //             connect_error {e} | io {name, args} | ev {args, o, r, p} |
-//             took {n, q} | ack {n, e, args}
-// where `s` is the connection's state { c: connected, id, r: recovered }, `o` an event's
+//             took {n, q} | ack {n, e, args} | dropped {n, reason}
+// where `s` is the connection's state { c: connected, id, r: recovered, u: uri }, `o` an event's
 // recovery offset, `p` the session's private id, `r` an ack request of the server.
 
 import { Emitter, call, report } from "./emitter.js";
 import { fail } from "./instance.js";
-import { checkManager } from "./options.js";
+import { SETTINGS, checkManager, setting } from "./options.js";
 import { SocketSurface, checkName } from "./surface.js";
+import { targets } from "./url.js";
 
 const NAME = "resocket-share:";
 // Offsets remembered to recognise an event a new leader's session replays to a page that
@@ -49,13 +51,34 @@ export const shared = (uri, opts, key, nsp) => {
   return (sockets[key] = new SharedSocket(uri, opts, key, nsp));
 };
 
-/** `socket.io` of a shared socket: the shared connection's events, as a Manager's. */
+/**
+ * `socket.io` of a shared socket: the shared connection's events, as a Manager's; its
+ * reconnection settings and `engine.close()` go to the leading page's Manager.
+ */
 class SharedManager extends Emitter {
-  constructor(uri, opts) {
+  constructor(uri, opts, socket) {
     super();
-    Object.assign(this, { _uri: uri, opts });
+    const cfg = (this._cfg = {});
+    for (const k in SETTINGS) cfg[k] = setting(k, opts[k] ?? SETTINGS[k][0]);
+    Object.assign(this, { _uri: uri, opts, _sock: socket, engine: { close: () => this._tell({ t: "drop" }) } });
+  }
+
+  /** The server's URL the shared connection is on, or tries next. */
+  get uri() {
+    return this._sock._st.u ?? targets(this._uri, this.opts)[0][0].href;
+  }
+
+  _tell(m) {
+    const s = this._sock;
+    if (s._lead) s._post({ ...m, to: s._lead });
   }
 }
+for (const name in SETTINGS) SharedManager.prototype[name] = function (v) {
+  if (v === undefined) return this._cfg[name];
+  this._cfg[name] = setting(name, v);
+  this._tell({ t: "set", name, v });
+  return this;
+};
 
 /** A page's socket on a connection shared by the pages of its origin. */
 export class SharedSocket extends SocketSurface {
@@ -64,7 +87,7 @@ export class SharedSocket extends SocketSurface {
     checkManager(opts);
     this.nsp = nsp;
     this.auth = opts.auth;
-    this.io = new SharedManager(uri, opts);
+    this.io = new SharedManager(uri, opts, this);
     Object.assign(this, { _key: key, _o: opts, _me: crypto.randomUUID(), _n: 0, _rejoins: [] });
     // Emits not yet gone for good, by number: { data, ack, first (error-first), f, q
     // (queued by the leader while offline), sent (on the wire, its answer awaited) }.
@@ -177,6 +200,21 @@ export class SharedSocket extends SocketSurface {
     return () => this._rejoins.includes(data) && this._rejoins.splice(this._rejoins.indexOf(data), 1);
   }
 
+  /**
+   * Drops the emits waiting for the shared connection: those of every page (each page's
+   * told by "emit_dropped"), for the queue is the connection's.
+   */
+  clearQueue() {
+    this.io._tell({ t: "clear" });
+    for (const [n, e] of this._out) {
+      if (this._lead || e.sent) continue;
+      this._out.delete(n);
+      this._fire("emit_dropped", "cleared", e.data);
+      if (e.first) call(e.ack, this, [fail("the queue was cleared", "DroppedError")]);
+    }
+    return this;
+  }
+
   // Emit `n` goes to the leader, once there is one and the socket is active; a volatile
   // emit that cannot go now is dropped.
   _send(n) {
@@ -250,6 +288,13 @@ export class SharedSocket extends SocketSurface {
         return this._took(m);
       case "ack":
         return this._answer(m);
+      case "dropped": {
+        // Its ack, if any, is settled by the "ack" that follows.
+        const e = this._out.get(m.n);
+        if (!e) return;
+        if (!e.ack) this._out.delete(m.n);
+        return this._fire("emit_dropped", m.reason, e.data);
+      }
     }
   }
 

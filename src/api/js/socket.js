@@ -208,12 +208,18 @@ export class Socket extends SocketSurface {
     return s;
   }
 
-  // An emit just made with `before` emits kept: written to storage if the core keeps it
-  // (it is the newest kept; a full queue dropping the oldest kept as many as before,
-  // one dropping the newest refused it), then storage keeps as many as the core.
-  _persisted(data, before) {
+  // Whether the core keeps the emit just made with `before` emits kept: it is the newest
+  // kept (a full queue dropping the oldest kept as many as before, one dropping the
+  // newest refused it).
+  _keeps(before) {
     const after = this._waiting();
-    if (!(after > before || (after == before && after > 0 && this._o.queueOverflow != "drop-newest"))) return;
+    return after > before || (after == before && after > 0 && this._o.queueOverflow != "drop-newest");
+  }
+
+  // An emit just made with `before` emits kept: written to storage if the core keeps it,
+  // then storage keeps as many as the core.
+  _persisted(data, before) {
+    if (!this._keeps(before)) return;
     try {
       this._pq.add(data);
     } catch (err) {
