@@ -7,7 +7,8 @@
 // and `failover` there makes the socket a failover list of one URL per server node,
 // io(["/?node=A", "/?node=B"]) (the demo server sends each to its node alone), and
 // `persistQueue` makes it with { persistQueue: true } (in the URL, the choice survives
-// the reloads it is about).
+// the reloads it is about), and `shareAcrossTabs` with { shareAcrossTabs: true }: the
+// demo opened in several tabs then holds one connection for all of them.
 //
 // Text from elsewhere (event payloads, node names, error messages, option values) only
 // ever enters the page as text: elements are built with el() below, never from HTML
@@ -19,6 +20,7 @@ const now = () => performance.now();
 const params = new URLSearchParams(location.search);
 const failoverWanted = params.has("failover");
 const persistWanted = params.has("persistQueue");
+const shareWanted = params.has("shareAcrossTabs");
 
 // ---- the model ------------------------------------------------------------------------
 
@@ -178,7 +180,8 @@ function paintCards() {
   const since = seg ? fmtMs(t - seg.from) : "";
   let sub = [];
   if (state === "connected") {
-    sub = ["id ", el("code", {}, socket.id), multi() && node ? ` · node ${node}` : "", ` · for ${since}`];
+    const shared = shareWanted ? (socket.leading ? " · this tab holds the shared connection" : " · through another tab's connection") : "";
+    sub = ["id ", el("code", {}, socket.id), multi() && node ? ` · node ${node}` : "", shared, ` · for ${since}`];
   } else if (state === "reconnecting" || state === "connecting") {
     if (inFlight) sub = [`attempt ${inFlight.n} in flight…`];
     else if (model.expect) {
@@ -435,7 +438,7 @@ function paintNodes() {
   list.replaceChildren(
     ...nodes.map((n) => {
       const you = socket?.connected && node === n.name;
-      const meta = n.alive ? `pid ${n.pid}${n.ticking ? " · ticking" : ""}` : "down";
+      const meta = n.alive ? `pid ${n.pid} · ${n.connections} connection${n.connections == 1 ? "" : "s"}${n.ticking ? " · ticking" : ""}` : "down";
       const li = el(
         "li",
         { data: { alive: String(n.alive), node: String(n.name) } },
@@ -502,23 +505,15 @@ function wireControls() {
   $("restart").onclick = (e) => serverAction("restart", "all", e.currentTarget);
   $("failover").checked = failoverWanted;
   // The list is given to io() when the page starts: switching is a reload.
-  $("failover").onchange = (e) => {
-    const next = new URLSearchParams(location.search);
-    if (e.currentTarget.checked) next.set("failover", "");
-    else next.delete("failover");
-    location.search = next.toString();
-  };
+  $("failover").onchange = (e) => reloadWith("failover", e.currentTarget.checked);
   // The option is given to io() when the page starts: switching is a reload too.
   $("persist").checked = persistWanted;
   // The socket writes every emit it keeps, and without `retries` (none here) it keeps
   // no other emits than the queued ones: the count shown is the count stored.
   $("queue-stored").hidden = !persistWanted;
-  $("persist").onchange = (e) => {
-    const next = new URLSearchParams(location.search);
-    if (e.currentTarget.checked) next.set("persistQueue", "");
-    else next.delete("persistQueue");
-    location.search = next.toString();
-  };
+  $("persist").onchange = (e) => reloadWith("persistQueue", e.currentTarget.checked);
+  $("share").checked = shareWanted;
+  $("share").onchange = (e) => reloadWith("shareAcrossTabs", e.currentTarget.checked);
   $("offline").onclick = () => dispatchEvent(new Event("offline"));
   $("online").onclick = () => dispatchEvent(new Event("online"));
   $("toggle").onclick = () => {
@@ -652,6 +647,15 @@ function prune() {
 
 // ---- start ----------------------------------------------------------------------------------
 
+// Options given to io() when the page starts: switching one is a reload with the flag
+// in the query string, or without it.
+function reloadWith(flag, on) {
+  const next = new URLSearchParams(location.search);
+  if (on) next.set(flag, "");
+  else next.delete(flag);
+  location.search = next.toString();
+}
+
 function initialOptions() {
   const out = {};
   for (const name of OPTIONS) {
@@ -659,6 +663,7 @@ function initialOptions() {
     if (raw !== null && raw !== "" && !Number.isNaN(Number(raw))) out[name] = Number(raw);
   }
   if (persistWanted) out.persistQueue = true;
+  if (shareWanted) out.shareAcrossTabs = true;
   return out;
 }
 

@@ -22,6 +22,10 @@
 //      messages are emitted, the page is reloaded while it is down, and shows the
 //      restored queue ("queue_restored" with every message); the server restarts and
 //      gets each message once, in order, and broadcasts it back to the page.
+//   7. shareAcrossTabs: two tabs of the demo with the option; the server panel counts
+//      one connection, one tab says it holds it and the other that it goes through it;
+//      the holding tab closes: the other takes the session over (recovered, no tick
+//      missed nor twice) and the count stays one.
 //
 // Requires pkg/ (npm run build). Every process is stopped by PID.
 import { after, before, test } from "node:test";
@@ -525,4 +529,40 @@ test("demo page, persistQueue: messages emitted with the server down survive a r
     await page.screenshot({ path: join(RESULTS, "demo-persist.png"), fullPage: true });
   });
   t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-persist.png`);
+});
+
+test("demo page, shareAcrossTabs: two tabs, one connection; the holding tab closes and the other takes over", { timeout: 60_000, skip: SKIP }, async (t) => {
+  const started = Date.now();
+  await withDemo([], "shareAcrossTabs&reconnectionDelay=300&reconnectionDelayMax=1000", async ({ url, page, status }) => {
+    const first = helpers(page);
+    await first.waitState("connected");
+    assert.equal(await page.isChecked("#share"), true, "the checkbox shows the option");
+    const second = await browser.newPage();
+    try {
+      await second.goto(`${url}?shareAcrossTabs&reconnectionDelay=300&reconnectionDelayMax=1000`, { timeout: 15_000 });
+      const other = helpers(second);
+      await other.waitState("connected");
+      assert.match(await page.textContent("#state-sub"), /this tab holds the shared connection/);
+      assert.match(await second.textContent("#state-sub"), /through another tab's connection/);
+      assert.equal((await status()).nodes[0].connections, 1, "the server counts one connection for both tabs");
+      await page.waitForSelector('#nodes li .node-meta:has-text("1 connection")', { timeout: 5000 });
+      await second.waitForFunction(() => Number(document.querySelector("#last-tick").textContent) > 0, null, { timeout: 5000 });
+
+      // The holding tab goes: the other holds the connection now, the same session.
+      await page.close();
+      await second.waitForSelector('#recovered[data-value="true"]', { timeout: 5000 });
+      await other.waitState("connected", 5000);
+      await second.waitForFunction(() => /this tab holds the shared connection/.test(document.querySelector("#state-sub").textContent), null, { timeout: 5000 });
+      const tick = await other.number("#last-tick");
+      await second.waitForFunction((n) => Number(document.querySelector("#last-tick").textContent) > n, tick, { timeout: 5000 });
+      assert.equal(await other.number("#count-missed"), 0, "no tick missed across the take-over");
+      assert.equal(await other.number("#count-dup"), 0, "no tick twice");
+      assert.equal((await status()).nodes[0].connections, 1, "still one connection");
+      await mkdir(RESULTS, { recursive: true });
+      await second.screenshot({ path: join(RESULTS, "demo-share.png"), fullPage: true });
+    } finally {
+      await second.close().catch(() => {});
+    }
+  });
+  t.diagnostic(`walked through in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot: test-results/demo-share.png`);
 });

@@ -75,7 +75,13 @@ async function withThreePages(t, fn, extra = {}) {
     try {
       for (const [i, page] of pages.entries()) {
         await page.evaluate((title) => (document.title = title), `p${i}`);
-        await join(page, url, ["n", "m"], extra);
+        await join(page, url, ["n", "m", "hello"], extra);
+        // An event before the others join: they learn the session from the leader's
+        // word, not from an event.
+        if (i == 0) {
+          await page.evaluate(() => e2e.sockets.main.timeout(5000).emitWithAck("broadcast-later", 0, "hello"));
+          await page.evaluate(() => e2e.waitFor(() => e2e.traced("event", "hello") == 1, 5000, "the hello"));
+        }
       }
       assert.ok(await leads(pages[0]), "the first page leads");
       await fn(ctx, { server, url, pages });

@@ -43,7 +43,7 @@ export class Leader {
     for (const name of MANAGER_EVENTS) m.on(name, (...args) => this.out({ t: "io", name, args: args.map(toMessage) }));
     // The session the previous leader had: the server restores it, with the events
     // missed since the last one this page delivered.
-    const { pid } = page._st;
+    const pid = page._pid;
     if (pid && page._last !== undefined) m._c.cmd(OP.resume, s._k, 0, 0, pid, page._last);
     // Every page hears of the new leader, and posts it the emits it has not seen go.
     this.out({ t: "lead", s: this.state() });
@@ -52,7 +52,7 @@ export class Leader {
 
   state() {
     const s = this.s;
-    return { c: s.connected, id: s.id, r: s.recovered, u: this.m.uri };
+    return { c: s.connected, id: s.id, r: s.recovered, u: this.m.uri, p: this.m._c.ask(OP.session, s._k) };
   }
 
   // A message to the pages: this one's socket hears it at once.

@@ -21,8 +21,9 @@
 //   leader:   lead {s} | state {s} | connect {s} | disconnect {reason, s} |
 //             connect_error {e} | io {name, args} | ev {args, o, r, p} |
 //             took {n, q} | ack {n, e, args} | dropped {n, reason}
-// where `s` is the connection's state { c: connected, id, r: recovered, u: uri }, `o` an event's
-// recovery offset, `p` the session's private id, `r` an ack request of the server.
+// where `s` is the connection's state { c: connected, id, r: recovered, u: uri, p: the
+// session's private id, once known }, `o` an event's recovery offset, `p` the session's
+// private id (with the first event that has an offset), `r` an ack request of the server.
 
 import { Emitter, call, report } from "./emitter.js";
 import { fail } from "./instance.js";
@@ -120,6 +121,11 @@ export class SharedSocket extends SocketSurface {
 
   get recovered() {
     return !!this._st.r;
+  }
+
+  /** Whether this page holds the shared connection. */
+  get leading() {
+    return !!this._leader;
   }
 
   /** The emits of this page not yet on the wire, oldest first, as `[event, ...args]`. */
@@ -255,7 +261,7 @@ export class SharedSocket extends SocketSurface {
       case "lead":
         // The previous leader is gone: its connection with it.
         this._lead = m.by;
-        this._st = { ...m.s, pid: this._st.pid };
+        this._learn(m.s);
         this._down("transport close");
         return this._resend(true);
       case "state":
@@ -271,7 +277,7 @@ export class SharedSocket extends SocketSurface {
         for (const [n, e] of this._out) if (e.q) e.ack ? Object.assign(e, { q: 0, sent: 1 }) : this._out.delete(n);
         return this._state(m.s);
       case "disconnect":
-        if (current) this._st = { ...m.s, pid: this._st.pid };
+        if (current) this._learn(m.s);
         return current && this._down(m.reason);
       case "connect_error":
         return current && this._active && this._fire("connect_error", error(m.e));
@@ -298,8 +304,15 @@ export class SharedSocket extends SocketSurface {
     }
   }
 
+  // The leader's word on the connection; the session's private id stays known across
+  // leaders (the next one presents it).
+  _learn(s) {
+    this._st = s;
+    if (s.p) this._pid = s.p;
+  }
+
   _state(s) {
-    this._st = { ...s, pid: this._st.pid };
+    this._learn(s);
     if (!s.c || !this._active || this._up) return;
     this._up = true;
     this._fire("connect");
@@ -349,7 +362,7 @@ export class SharedSocket extends SocketSurface {
   // An event of the connection: delivered once to this page, while its socket is active,
   // even if a new leader's session replays it.
   _event({ args, o, r, p, by }) {
-    if (p) this._st.pid = p;
+    if (p) this._pid = p;
     if (!this._active) return;
     if (o !== undefined) {
       const seen = this._seen;
