@@ -75,5 +75,9 @@ new Manager("https://example.com", { auth: { token: "x" } });
 // New options.
 // @ts-expect-error: exactlyOnce is a boolean
 io("https://example.com", { exactlyOnce: "yes" });
+// @ts-expect-error: shareAcrossTabs is a boolean
+io("https://example.com", { shareAcrossTabs: 1 });
+// @ts-expect-error: leading is read-only
+io("https://example.com").leading = true;
 // @ts-expect-error: a failover list holds URLs
 io(["https://example.com", 42]);

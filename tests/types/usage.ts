@@ -174,3 +174,8 @@ const queued: any[][] = socket.sendBuffer;
 socket.clearQueue();
 io("https://example.com", { maxQueue: 100, maxQueueAge: 60_000, queueOverflow: "drop-newest" });
 console.log(queued);
+
+// One connection for every tab: the socket is typed as any other.
+const sharedSocket = io("https://example.com/chat", { shareAcrossTabs: true, persistQueue: true });
+const holds: boolean | undefined = sharedSocket.leading;
+sharedSocket.emit("hello", holds ?? false);

@@ -104,6 +104,17 @@ export interface SocketOptions {
    * first, once, in order, and fires "queue_restored". @default false
    */
   persistQueue?: boolean;
+  /**
+   * One connection for every page (tab, window, iframe) of the origin that asks for the
+   * same servers and namespace with this option. One page holds it (a Web Lock elects
+   * it) and relays over a BroadcastChannel; each page's socket gets every event, its own
+   * acks and its own `disconnect()`. When that page closes, crashes or disconnects,
+   * another takes the session over at once (recovered, with connection state recovery
+   * on the server). Needs Web Locks and BroadcastChannel (a secure context); without
+   * them the page keeps a connection of its own and the error is reported.
+   * @default false
+   */
+  shareAcrossTabs?: boolean;
   /** Default timeout (ms) of acknowledgements; with it, ack callbacks take an error first. */
   ackTimeout?: number;
   /** Most emits kept while disconnected (each one dropped is reported by "emit_dropped"). @default 1000 */
@@ -316,6 +327,8 @@ export declare class Socket<
   readonly active: boolean;
   /** Whether the last connection recovered the previous session (connection state recovery). */
   readonly recovered: boolean;
+  /** With `shareAcrossTabs`: whether this page holds the shared connection (`undefined` without the option). */
+  readonly leading?: boolean;
   /** The CONNECT payload (read again before every connect). */
   auth: SocketOptions["auth"];
   constructor(io: Manager, nsp: string, opts?: Partial<SocketOptions>);

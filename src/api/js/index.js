@@ -14,6 +14,11 @@
 //   manager.js     Manager: the connection, its reconnection events
 //   engine.js      `socket.io.engine` and the packets its listeners get
 //   socket.js      Socket: a namespace, emits, acks, incoming events
+//   surface.js     what both kinds of socket offer alike: flagged views, emitWithAck,
+//                  the listeners of every event
+//   share.js       shareAcrossTabs: a page's socket on a connection shared by pages
+//   leader.js      shareAcrossTabs: the connection, in the page that holds it (loaded there)
+//   persist.js     persistQueue: the emits kept, in IndexedDB (loaded when asked for)
 //   auth.js        a socket's CONNECT payload (`auth`)
 //   live.js        which Managers are kept alive; the core's callback, which does not keep them
 //   instance.js    the wasm instance (instantiated at import), traps, guarded calls, stats()
