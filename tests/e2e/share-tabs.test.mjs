@@ -12,7 +12,9 @@
 //   d. the leading page's own disconnect() hands the session over the same way;
 //   e. with the server down, two pages emit: the shared queue's bounds drop the oldest,
 //      and the page that made them is told; the leader closes, the server comes back:
-//      every emit kept reaches it once, each page's in order.
+//      every emit kept reaches it once, each page's in order;
+//   f. a page's socket disconnected and connected again is back on the shared
+//      connection; so is the leading page's, which then follows the next leader.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -207,4 +209,26 @@ test("emits made offline in other pages survive the leader's close; the queue's 
   } finally {
     await restarted?.stop();
   }
+});
+
+test("a page's socket that disconnects and connects again rejoins the shared connection, the leader's too", { timeout: TEST_TIMEOUT }, async (t) => {
+  await withThreePages(t, async (ctx, { pages }) => {
+    const [leader, p1, p2] = pages;
+    const again = (page) =>
+      page.evaluate(async () => {
+        const socket = e2e.sockets.main;
+        socket.disconnect();
+        socket.connect();
+        await e2e.waitFor(() => socket.connected, 10_000, "the connect again");
+        return { leading: socket.leading, reply: await socket.timeout(5000).emitWithAck("echo", "back") };
+      });
+    assert.deepEqual(await again(p2), { leading: false, reply: "back" }, "a follower is back on the shared connection");
+    // The leader leaves (p1 takes the session over) and comes back as a follower.
+    assert.deepEqual(await again(leader), { leading: false, reply: "back" }, "the former leader follows");
+    assert.equal(await leads(p1), true, "the next page leads");
+    const ids = await Promise.all(pages.map((page) => page.evaluate(() => e2e.sockets.main.id)));
+    assert.equal(new Set(ids).size, 1, "one socket id for all");
+    assert.equal(await engineClients(leader), 1, "the server counts one Engine.IO connection");
+    ctx.assertNoErrors();
+  });
 });

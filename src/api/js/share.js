@@ -171,7 +171,8 @@ export class SharedSocket extends SocketSurface {
     this._active = false;
     this._abort?.abort();
     const leader = this._leader;
-    this._leader = null;
+    // Whoever leads when the socket connects again says so then.
+    this._leader = this._lead = null;
     if (leader) {
       // Another page waiting for the lock takes the session over (the transport is
       // dropped, so the server keeps it); with none, the connection ends.
