@@ -2,6 +2,7 @@
 //   1. wasm-pack on package/ (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
 //      on the pinned nightly below, with std rebuilt and panic=immediate-abort, when it is
 //      installed (scripts/setup.sh installs it), else on stable (a larger module); then the
+//      names between the module and its glue minified (not with --profiling), and the
 //      glue (resocket_wasm.js) turned into a factory of independent instances
 //   2. the public API (the ES modules of src/api/js, index.js their entry, + index.d.ts)
 //      copied beside it, and the server helper `resocket/server` (src/server: index.js +
@@ -149,8 +150,37 @@ const glueFactory = (source) => {
     "",
   ].join("\n");
 };
+// The names between the glue and the module, minified. wasm-bindgen names every import
+// after its Rust path plus a hash (`__wbg_setTimeout_4eb8…`), about 80 of them, and
+// they appear twice, in the module's import section and in the glue's imports object:
+// hashes do not compress, so they cost 1.9 KB of gzipped wasm and more of JS. Binaryen
+// renames the imports (and their module), and the exports, and prints the mapping, which
+// the glue is rewritten with. Not for --profiling, whose profiles show the names.
+// Every import of the module must then be in the glue's object, and every export the
+// glue uses must exist: the instantiation check below fails otherwise.
+const minifyNames = (wasmPath, source) => {
+  const run = spawnSync("wasm-opt", [wasmPath, "--minify-imports-and-exports-and-modules", "-o", wasmPath], { encoding: "utf8" });
+  if (run.status !== 0) {
+    console.error(`build-package: wasm-opt could not minify the module's import and export names: ${run.error?.message ?? run.stderr}`);
+    process.exit(1);
+  }
+  const { imports, exports } = JSON.parse(run.stdout.slice(run.stdout.indexOf("{")));
+  const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath))).map((i) => i.module));
+  const original = new Set(imports.map(([module]) => module));
+  if (modules.size != 1 || original.size != 1) {
+    console.error(`build-package: the module imports from ${[...original].join(", ")} (now ${[...modules].join(", ")}); the name minifying step expects one module`);
+    process.exit(1);
+  }
+  const word = (name) => name.replace(/\$/g, "\\$");
+  let out = source.replace(`${JSON.stringify([...original][0])}: import0`, `${JSON.stringify([...modules][0])}: import0`);
+  for (const [, from, to] of imports) out = out.replace(new RegExp(`(?<=^\\s*)${word(from)}(?=: function)`, "m"), JSON.stringify(to));
+  for (const [from, to] of exports) out = out.replace(new RegExp(`\\bwasm\\.${word(from)}\\b`, "g"), `wasm[${JSON.stringify(to)}]`);
+  return out;
+};
 const gluePath = join(pkg, `${WASM}.js`);
-writeFileSync(gluePath, glueFactory(readFileSync(gluePath, "utf8")));
+// The instance's memory, which the exports name no longer (stats() reads its size).
+const wasmBindgenGlue = `${readFileSync(gluePath, "utf8")}\nexport function wasmMemory() { return wasm.memory; }\n`;
+writeFileSync(gluePath, glueFactory(profiling ? wasmBindgenGlue : minifyNames(join(pkg, `${WASM}_bg.wasm`), wasmBindgenGlue)));
 
 // index.d.ts as is; the API's modules (every .js file of src/api/js: index.js, the
 // entry, and the modules it imports, one per job) without their comment lines and
@@ -305,8 +335,10 @@ const factoryFault = await (async () => {
   const dead = glue();
   const fresh = glue();
   // As index.js makes them: the first by the glue's async init, the next by initSync.
-  let memory = (await dead.default({ module_or_path: compiled })).memory;
-  if (memory === fresh.initSync({ module: compiled }).memory) return "two glues share one memory";
+  await dead.default({ module_or_path: compiled });
+  fresh.initSync({ module: compiled });
+  let memory = dead.wasmMemory();
+  if (memory === fresh.wasmMemory()) return "two glues share one memory";
   // Grown first: the glue's views of the memory, made by the calls below, are then of
   // its current buffer.
   memory.grow(1);

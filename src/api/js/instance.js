@@ -17,7 +17,7 @@ import { live } from "./live.js";
 // needs no explicit init call. The first instance is made in a function of its own: what
 // a module's top-level code awaits stays reachable from the module, and its memory with it.
 const first = glue();
-let inst = await (async () => ({ g: first, memory: (await first.default()).memory }))();
+let inst = await (async () => (await first.default(), { g: first, memory: first.wasmMemory() }))();
 const MODULE = first.module();
 
 // The instance new clients run on: a fresh one once the last one trapped.
@@ -25,7 +25,8 @@ export const current = () => {
   if (inst.trap) {
     try {
       const g = glue();
-      inst = { g, memory: g.initSync({ module: MODULE }).memory };
+      g.initSync({ module: MODULE });
+      inst = { g, memory: g.wasmMemory() };
     } catch (cause) {
       // Memory still exhausted: not even a fresh instance can start (a later call tries again).
       throw Object.assign(fail(`resocket: the WebAssembly module stopped and cannot start again (${cause.message})`, "WasmTrap"), { cause });

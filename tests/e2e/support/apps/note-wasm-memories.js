@@ -7,8 +7,9 @@
 (() => {
   const memories = (window.wasmMemories = []);
   const note = (instance) => {
-    const memory = instance?.exports?.memory;
-    if (memory instanceof WebAssembly.Memory) memories.push(new WeakRef(memory));
+    // Whatever its export is named (the package's module names its exports shortly).
+    const memory = Object.values(instance?.exports ?? {}).find((value) => value instanceof WebAssembly.Memory);
+    if (memory) memories.push(new WeakRef(memory));
     return instance;
   };
   const { instantiate, instantiateStreaming } = WebAssembly;
