@@ -94,9 +94,12 @@ export class SharedSocket extends SocketSurface {
     // (queued by the leader while offline), sent (on the wire, its answer awaited) }.
     this._out = new Map();
     this._seen = new Set();
-    // The leader's last word on the connection, and the leader (its socket's id).
+    // The leader's last word on the connection; the id of the leading page's socket;
+    // this page's Leader (leader.js) while it leads.
     this._st = {};
     this._lead = this._leader = null;
+    // Whether the app wants the connection (connect() .. disconnect()), and whether this
+    // socket is connected as the app sees it.
     this._active = this._up = false;
     this._chan = globalThis.BroadcastChannel ? new BroadcastChannel(NAME + key) : null;
     if (this._chan) this._chan.onmessage = (e) => this._heard(e.data);
