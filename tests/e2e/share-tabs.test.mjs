@@ -14,7 +14,10 @@
 //      and the page that made them is told; the leader closes, the server comes back:
 //      every emit kept reaches it once, each page's in order;
 //   f. a page's socket disconnected and connected again is back on the shared
-//      connection; so is the leading page's, which then follows the next leader.
+//      connection; so is the leading page's, which then follows the next leader;
+//   g. a take-over whose session the server does not restore (it may not have seen
+//      the previous holder's transport close yet) presents it once more, then the
+//      pages go on as a new session, told by `recovered` false.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -230,5 +233,23 @@ test("a page's socket that disconnects and connects again rejoins the shared con
     assert.equal(new Set(ids).size, 1, "one socket id for all");
     assert.equal(await engineClients(leader), 1, "the server counts one Engine.IO connection");
     ctx.assertNoErrors();
+  });
+});
+
+test("a take-over the server does not recover is presented once more, then goes on as a new session", { timeout: TEST_TIMEOUT }, async (t) => {
+  await withThreePages(t, async (ctx, { server, pages }) => {
+    const [leader, ...rest] = pages;
+    // A session the server has never heard of: what the next leader presents.
+    for (const page of rest) await page.evaluate(() => Object.assign(e2e.sockets.main, { _pid: "no-such-session", _last: "0-0" }));
+    await leader.close();
+    for (const page of rest) await page.evaluate(() => e2e.waitFor(() => e2e.connects.length == 2, 10_000, "the connect after the take-over"));
+    for (const page of rest) {
+      assert.deepEqual(await page.evaluate(() => e2e.connects.map((c) => c.recovered)), [false, false], "one connect, not recovered");
+    }
+    await server.waitForLog((log) => log.filter((e) => e.event === "connection").length >= 3, 5000, "three connections");
+    assert.equal(connections(server).length, 3, "the first, and two presenting the session");
+    assert.equal(await engineClients(rest[0]), 1, "one Engine.IO connection left");
+    const replies = await Promise.all(rest.map((page, i) => page.evaluate((i) => e2e.sockets.main.timeout(5000).emitWithAck("echo", i), i)));
+    assert.deepEqual(replies, [0, 1]);
   });
 });

@@ -28,6 +28,8 @@ export class Leader {
     const s = (this.s = m.socket(page.nsp, page._o));
     s._relay = (args, offset) => this._event(args, offset);
     s.on("connect", () => {
+      if (this.handed && !s.recovered) return this._presentAgain();
+      this.handed = null;
       this.pid = null;
       this._sent();
       this.out({ t: "connect", s: this.state() });
@@ -44,10 +46,24 @@ export class Leader {
     // The session the previous leader had: the server restores it, with the events
     // missed since the last one this page delivered.
     const pid = page._pid;
-    if (pid && page._last !== undefined) m._c.cmd(OP.resume, s._k, 0, 0, pid, page._last);
+    if (pid && page._last !== undefined && m._c.cmd(OP.resume, s._k, 0, 0, pid, page._last)) this.handed = [pid, page._last];
     // Every page hears of the new leader, and posts it the emits it has not seen go.
     this.out({ t: "lead", s: this.state() });
     s.connect();
+  }
+
+  // The server did not restore the session handed over. The previous holder's transport
+  // close and this connection reach it over different TCP connections, and it keeps a
+  // session only once it has seen the close: this connection may have come first. Once,
+  // the transport is dropped unannounced and the session presented again; the pages
+  // hear of the next connection only.
+  _presentAgain() {
+    const [pid, offset] = this.handed;
+    this.handed = null;
+    const { m, s } = this;
+    m._c.cmd(OP.close_transport);
+    m._c.cmd(OP.resume, s._k, 0, 0, pid, offset);
+    if (!s.active) s.connect();
   }
 
   state() {
