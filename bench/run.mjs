@@ -8,7 +8,12 @@
 // on (bench/server.mjs), the small inbound/outbound rates with each client in a
 // Web Worker of the page (bench/page/worker.js), and the offline queue: emits made with
 // no server (resocket with and without `persistQueue`, socket.io-client), and the
-// restore of persisted emits in a new page (bench/page/offline.js).
+// restore of persisted emits in a new page (bench/page/offline.js). And `shareAcrossTabs`
+// (resocket only; bench/page/share.js): with two pages sharing one connection, each
+// page's main-thread CPU per inbound event (the follower's, which hears the events over
+// a BroadcastChannel, and the leading page's), and the hand-over time when the leading
+// page's socket disconnect()s or the page closes: until the other page is connected
+// again, the session recovered.
 //
 //   node bench/run.mjs [--rounds=5] [--n=20000] [--acks=1000] [--sockets=200]
 //                      [--offline-ms=1500] [--queue=500] [--no-warmup] [--smoke] [--profile]
@@ -299,6 +304,100 @@ async function restoreRun(context, staticUrl) {
   }
 }
 
+// ---------------------------------------------------------------- shareAcrossTabs
+
+// Events the follower has the recovery server emit (and store, with their offsets)
+// before a hand-over: the page taking over resumes the session from the last one's.
+const STORED_EVENTS = 5;
+
+const nodeNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Two fresh pages loading resocket alone, of the main page's browser context (the same
+ * origin, so their shared sockets share one connection): `fn(leader, follower)`, then
+ * both pages closed. The first one's socket is opened first, so it leads.
+ */
+async function withPagePair(context, staticUrl, fn) {
+  const pages = [];
+  try {
+    for (let i = 0; i < 2; i += 1) pages.push(await openPage(context, staticUrl, ["resocket"]));
+    const result = await fn(...pages);
+    const errors = pages.flatMap((p) => p.errors);
+    if (errors.length) throw new Error(`page errors: ${errors.slice(0, 3).join("; ")}`);
+    return result;
+  } finally {
+    for (const { page, cdp } of pages) {
+      await cdp.detach().catch(() => {});
+      await page.close().catch(() => {});
+    }
+  }
+}
+
+/**
+ * Runs `fn()` with `leader`'s and `follower`'s shared sockets connected to `serverUrl`,
+ * the leader's opened first (it leads; checked), once no page of the origin holds or
+ * waits for a shared connection's lock: the key of a shared connection ignores the
+ * URL's query, so only that keeps an earlier run's socket from leading this one. Both
+ * sockets are disconnected afterwards, the follower's first (no hand-over then).
+ */
+async function withSharedSockets(leader, follower, serverUrl, fn) {
+  await leader.page.evaluate(() => bench.shareLocksFree());
+  try {
+    await leader.page.evaluate((u) => bench.shareOpen(u, true), serverUrl);
+    await follower.page.evaluate((u) => bench.shareOpen(u, false), serverUrl);
+    return await fn();
+  } finally {
+    for (const { page } of [follower, leader]) await page.evaluate(() => bench.shareClose()).catch(() => {});
+  }
+}
+
+/** The follower emits `request` ([event, ...args]); resolves once both pages have counted `n` "tick"s. */
+const bothCounted = (leader, follower, n, request) =>
+  Promise.all([
+    follower.page.evaluate(([n, r]) => bench.shareTicks(n, r), [n, request]),
+    leader.page.evaluate((n) => bench.shareTicks(n), n),
+  ]);
+
+/**
+ * Inbound through a shared connection to the main server: the follower asks for --n
+ * small events (after as many as 2 000 unmeasured, to warm both pages up, unless
+ * --no-warmup), which both pages' sockets hear. Resolves to { leaderMs, followerMs }:
+ * each page's main-thread CPU from the follower's request to both pages' last event.
+ */
+async function sharedInboundRun(leader, follower) {
+  return withSharedSockets(leader, follower, url(), async () => {
+    const push = (n) => bothCounted(leader, follower, n, ["push", { kind: "small", n }]);
+    if (opts.warmup) await push(Math.min(opts.n, 2000));
+    await gc(leader.cdp);
+    await gc(follower.cdp);
+    const [[, followerMs], leaderMs] = await withCpu(leader.cdp, () => withCpu(follower.cdp, () => push(opts.n)));
+    return { leaderMs, followerMs };
+  });
+}
+
+/**
+ * A hand-over: `leader` and `follower` share a connection to the recovery server, and
+ * both have had STORED_EVENTS stored events; then the leading page goes (`how`: its
+ * socket's disconnect(), or the page closed). Resolves to the ms from just before that
+ * to the follower's next connect, once checked to have recovered the session and to
+ * lead.
+ */
+async function handOverRun(leader, follower, how) {
+  return withSharedSockets(leader, follower, recoveryUrl(), async () => {
+    await bothCounted(leader, follower, STORED_EVENTS, ["push-stored", { n: STORED_EVENTS }]);
+    let goneAt;
+    if (how === "close") {
+      await leader.cdp.detach();
+      goneAt = nodeNow();
+      await leader.page.close();
+    } else {
+      goneAt = await leader.page.evaluate(() => bench.shareDisconnect());
+    }
+    const connectedAt = await follower.page.evaluate(() => bench.shareTakenOver());
+    return connectedAt - goneAt;
+  });
+}
+
 const MEASUREMENTS = {
   inSmall: (main, client) => inbound(main, client, "inSmall", "small"),
   in1k: (main, client) => inbound(main, client, "in1k", "json1k"),
@@ -469,6 +568,24 @@ const MEASUREMENTS = {
         `-> written again ${r?.writtenMs?.toFixed(1)} ms`,
     );
   },
+  // shareAcrossTabs: each run with a fresh pair of pages (withPagePair), so that the
+  // page taking a session over has never led before (it loads the leader's module then,
+  // as a page of an app would).
+  async share(_main, client, context, staticUrl) {
+    if (client !== "resocket") return;
+    const cpu = await attempt("shareFollowerCpu", client, () => withPagePair(context, staticUrl, sharedInboundRun));
+    record("shareFollowerCpu", client, perThousand(cpu?.followerMs ?? NaN));
+    record("shareLeaderCpu", client, perThousand(cpu?.leaderMs ?? NaN));
+    log(
+      `  share    ${client.padEnd(16)} ms of main-thread CPU per 1000 inbound events: follower ${perThousand(cpu?.followerMs ?? NaN).toFixed(1)}, ` +
+        `leader ${perThousand(cpu?.leaderMs ?? NaN).toFixed(1)}`,
+    );
+    for (const [key, how] of [["handOverDisconnect", "disconnect"], ["handOverClose", "close"]]) {
+      const ms = await attempt(key, client, () => withPagePair(context, staticUrl, (leader, follower) => handOverRun(leader, follower, how)));
+      record(key, client, ms);
+      log(`  share    ${client.padEnd(16)} hand-over (leader's ${how === "close" ? "page.close()" : "disconnect()"} -> the other page connected, recovered): ${ms.toFixed(1)} ms`);
+    }
+  },
 };
 
 async function warmUp(main) {
@@ -633,6 +750,32 @@ async function main() {
       "attempt). Measured from `io()`: `queue_restored` (the claim: the gone page's records read and deleted in one " +
       `transaction), and all ${opts.queue} emits queued again and written again under the new page (a count as above); the ` +
       "CPU row is the page's over that whole call, in total (the 1 to 2 ms of the call itself included).",
+    "- `shareAcrossTabs`, inbound: two fresh pages of the main page's browser context (the same origin), each loading " +
+      "resocket alone, open `io(url, { transports: [\"websocket\"], forceNew: true, shareAcrossTabs: true })` for the main " +
+      "server, the first page first: it holds the Web Lock and the connection (checked: `socket.leading`); the second one's " +
+      "socket follows, hearing the connection's events over a BroadcastChannel (one message an event). Once both are " +
+      `connected, the follower emits \`push\` for N small events` +
+      (opts.warmup ? " (after one such push of up to 2 000, unmeasured, to warm both pages up)" : "") +
+      ", and each page counts N `tick`s. The CPU rows: each page's TaskDuration (read on its own CDP session) from just " +
+      "before the follower's request until both pages have counted N, per 1 000 events; connecting is not included, nor the " +
+      "pages' loads. For comparison: the inbound small JSON CPU row, one page with a connection of its own (resocket or " +
+      "socket.io-client; connect included, which is small at N events). TaskDuration is the wall time of the page's tasks: " +
+      "here two pages, the browser and the server are busy at once, and with few CPUs a task is preempted more often than " +
+      `in the single-page rows (${env.cpus} CPUs here), which these rows count. A run starts once no page of the origin holds or ` +
+      "waits for a shared connection's lock (the key of a shared connection ignores the URL's query, so no other run's " +
+      "socket can be on it), and both sockets are disconnected after it.",
+    `- \`shareAcrossTabs\` hand-over: two fresh pages as above, their shared sockets on the recovery server (connection ` +
+      `state recovery on); the follower has that server emit ${STORED_EVENTS} \`tick\`s with \`socket.emit\` (its ` +
+      "`push-stored`: socket.io stores each, with its offset; the pre-encoded `push` frames are not stored, and a session " +
+      "resumed from their offsets is not recovered), and both pages count them. Then the leading page's socket " +
+      "`disconnect()`s, the time taken in that page just before the call, or the page is closed (Playwright's " +
+      "`page.close()`), the time taken in Node just before the call (the same clock, `performance.timeOrigin + " +
+      "performance.now()`, on the same machine). The rows: from that time to the follower's next `connect` (the same clock, " +
+      "in its listener), where its socket must have `recovered` true and lead, else the run fails. The follower has never " +
+      "led: the time includes the lock passing to it (after `disconnect()`, once the leading page has seen with " +
+      "`navigator.locks.query()` that a page waits, dropped its transport without a word and let go of the lock; after a " +
+      "close, once the page is gone), its import of the leading side's module (from the local static server), a new " +
+      "WebSocket connection and the server's recovery of the session.",
     `- Sizes: the same tiny app bundled by esbuild (--bundle --minify, ESM, es2022), gzip -9; resocket adds its .wasm, gzipped. ` +
       `For reference socket.io-client's own dist/socket.io.esm.min.js is ${sizes.reference.siocDistEsmMin} bytes, ` +
       `${sizes.reference.siocDistEsmMinGzip} gzipped. resocket JS ${sizes.resocket.jsMin} bytes minified, wasm ${sizes.resocket.wasm} bytes raw.`,

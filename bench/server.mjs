@@ -31,7 +31,7 @@
 // connection state recovery on. (socket.io's option applies to every namespace of a
 // Server: the main server above stays without it, on its own port, untouched, so the
 // rows measured on it are unchanged.) On its main namespace "/", its CONNECT reply
-// carries a `pid`, and its only event, "push" (same arguments), writes the frames that
+// carries a `pid`, and its event "push" (same arguments) writes the frames that
 // socket.io 4.8 with recovery writes: every event it stores for recovery gets its
 // offset appended as its last argument, 42["tick",{"n":1},"Q8ONHMO.1"] (then, for
 // "binary", the attachment frame). The offsets are socket.io-adapter's yeast() ids: the
@@ -41,7 +41,10 @@
 // are 7, 9 and 10 characters long, every one distinct. The n events' frames are built
 // before the first is written (and kept for the next push of as many or fewer), then
 // written in large chunks as above: again the server costs next to nothing. Nothing is
-// stored: a client reconnecting with one of these offsets is not recovered.
+// stored: a client reconnecting with one of these offsets is not recovered. Its other
+// event, "push-stored" ({ n }, at most 1 000), emits n "tick" {n:1} with socket.emit:
+// socket.io stores each for recovery and appends its offset, so a client that got one
+// of them and reconnects (a shareAcrossTabs hand-over) is recovered.
 import { Server } from "socket.io";
 import WebSocket from "ws";
 
@@ -191,6 +194,10 @@ const recoveryIo = new Server(recoveryHttp, { cors: { origin: "*" }, connectionS
 
 recoveryIo.on("connection", (socket) => {
   socket.on("push", pushHandler(socket, pushWithOffsets));
+  socket.on("push-stored", (spec) => {
+    const n = Math.max(0, Math.min(Number(spec?.n) || 0, 1000));
+    for (let i = 0; i < n; i += 1) socket.emit("tick", { n: 1 });
+  });
 });
 
 io.on("connection", (socket) => {

@@ -17,6 +17,10 @@
 //                                      offlineEmit(n, expected), offlineQueued(n),
 //                                      offlineRestore(port, n), offlineLockGone(name),
 //                                      offlineClose()
+//   bench.share*                       the shareAcrossTabs runs (./share.js):
+//                                      shareOpen(url, leads), shareTicks(n, request),
+//                                      shareDisconnect(), shareTakenOver(ms),
+//                                      shareLocksFree(ms), shareClose()
 // Clients: "resocket" (/pkg/index.js), "socket.io-client" (its dist ESM bundle) and
 // "raw" (./raw-client.js). The inbound/outbound runs themselves are in ./measure.js,
 // shared with the workers. Times are performance.now() in the page; `now()` is the
@@ -24,6 +28,7 @@
 
 import { BASE, MODULES, connected, inbound, outbound, socketOf as socketOfLib, within } from "./measure.js";
 import * as offline from "./offline.js";
+import * as share from "./share.js";
 
 const bench = { ready: false, loadError: null, libs: {}, sockets: {}, marks: {}, many: [], window: [] };
 window.bench = bench;
@@ -171,6 +176,13 @@ bench.offlineQueued = offline.queued;
 bench.offlineRestore = (port, n) => offline.restore(bench.libs.resocket, port, n);
 bench.offlineLockGone = offline.lockGone;
 bench.offlineClose = offline.close;
+
+bench.shareOpen = (url, leads) => share.open(bench.libs.resocket, url, leads);
+bench.shareTicks = share.ticks;
+bench.shareDisconnect = share.disconnect;
+bench.shareTakenOver = share.takenOver;
+bench.shareLocksFree = share.locksFree;
+bench.shareClose = share.close;
 
 bench.wasmMemoryBytes = () => bench.libs.resocket?.stats?.().wasmMemoryBytes ?? null;
 
