@@ -63,42 +63,27 @@ export class SocketSurface extends Emitter {
       this.emit(ev, ...args, settle);
     });
   }
-
-  onAny(fn) {
-    this._any.push(fn);
-    return this;
-  }
-
-  prependAny(fn) {
-    this._any.unshift(fn);
-    return this;
-  }
-
-  offAny(fn) {
-    return remove(this, this._any, fn);
-  }
-
-  listenersAny() {
-    return this._any;
-  }
-
-  onAnyOutgoing(fn) {
-    this._anyOut.push(fn);
-    return this;
-  }
-
-  prependAnyOutgoing(fn) {
-    this._anyOut.unshift(fn);
-    return this;
-  }
-
-  offAnyOutgoing(fn) {
-    return remove(this, this._anyOut, fn);
-  }
-
-  listenersAnyOutgoing() {
-    return this._anyOut;
-  }
 }
 // No flags unless a flagged view sets its own.
 SocketSurface.prototype._f = Object.freeze({});
+
+// The listeners of every incoming event (onAny, prependAny, offAny, listenersAny) and
+// of every outgoing emit (onAnyOutgoing, ...).
+for (const [kind, list] of [["Any", "_any"], ["AnyOutgoing", "_anyOut"]]) {
+  Object.assign(SocketSurface.prototype, {
+    [`on${kind}`](fn) {
+      this[list].push(fn);
+      return this;
+    },
+    [`prepend${kind}`](fn) {
+      this[list].unshift(fn);
+      return this;
+    },
+    [`off${kind}`](fn) {
+      return remove(this, this[list], fn);
+    },
+    [`listeners${kind}`]() {
+      return this[list];
+    },
+  });
+}
