@@ -176,6 +176,6 @@ io("https://example.com", { maxQueue: 100, maxQueueAge: 60_000, queueOverflow: "
 console.log(queued);
 
 // One connection for every tab: the socket is typed as any other.
-const sharedSocket = io("https://example.com/chat", { shareAcrossTabs: true, persistQueue: true });
+const sharedSocket = io("https://example.com/chat", { shareAcrossTabs: true, retries: 3 });
 const holds: boolean | undefined = sharedSocket.leading;
 sharedSocket.emit("hello", holds ?? false);

@@ -111,7 +111,8 @@ export interface SocketOptions {
    * acks and its own `disconnect()`. When that page closes, crashes or disconnects,
    * another takes the session over at once (recovered, with connection state recovery
    * on the server). Needs Web Locks and BroadcastChannel (a secure context); without
-   * them the page keeps a connection of its own and the error is reported.
+   * them the page keeps a connection of its own and the error is reported. Not with
+   * `exactlyOnce` or `persistQueue` (a TypeError).
    * @default false
    */
   shareAcrossTabs?: boolean;

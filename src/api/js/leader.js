@@ -8,16 +8,19 @@ import { release } from "./live.js";
 import { Manager } from "./manager.js";
 import { errorInfo } from "./share.js";
 
+const REPLIES = 1000;
 const MANAGER_EVENTS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "failover"];
 const toMessage = (v) => (v instanceof Error ? errorInfo(v) : v);
 
 export class Leader {
   // `page`: this page's SharedSocket, which the leader serves as it serves the others.
   constructor(page) {
-    page._leader = this;
     this.page = page;
-    this.id = page._me;
-    // The server's ack requests, until a page answers (the first answer counts).
+    // Its own id, not the page's: a page that leads again is a new leader, which has
+    // none of the emits posted to the last one.
+    this.id = crypto.randomUUID();
+    // The server's ack requests, until a page answers (the first answer counts), the
+    // newest REPLIES at most.
     this.replies = new Map();
     this.r = 0;
     // The emits the core keeps (offline, or unacknowledged), oldest first, as [page's
@@ -35,8 +38,6 @@ export class Leader {
       this.out({ t: "connect", s: this.state() });
     });
     s.on("emit_dropped", (reason, data) => this._dropped(reason, data));
-    // The emits a gone page of this one had persisted: this page's news.
-    s.on("queue_restored", (emits) => page._fire("queue_restored", emits));
     s.on("disconnect", (reason) => {
       this.replies.clear();
       this.out({ t: "disconnect", reason, s: this.state() });
@@ -48,6 +49,7 @@ export class Leader {
     const pid = page._pid;
     if (pid && page._last !== undefined && m._c.cmd(OP.resume, s._k, 0, 0, pid, page._last)) this.handed = [pid, page._last];
     // Every page hears of the new leader, and posts it the emits it has not seen go.
+    page._leader = this;
     this.out({ t: "lead", s: this.state() });
     s.connect();
   }
@@ -68,7 +70,7 @@ export class Leader {
 
   state() {
     const s = this.s;
-    return { c: s.connected, id: s.id, r: s.recovered, u: this.m.uri, p: this.m._c.ask(OP.session, s._k) };
+    return { c: s.connected, id: s.id, r: s.recovered, u: this.m.uri, p: this.m._c.ask(OP.session, s._k), o: this.last };
   }
 
   // A message to the pages: this one's socket hears it at once.
@@ -82,8 +84,14 @@ export class Leader {
   // and the first one of a connection the session's private id.
   _event(args, o) {
     let r, p;
-    if (typeof args[args.length - 1] == "function") this.replies.set((r = ++this.r), args.pop());
-    if (o !== undefined && !this.pid) p = this.pid = this.m._c.ask(OP.session, this.s._k);
+    if (typeof args[args.length - 1] == "function") {
+      this.replies.set((r = ++this.r), args.pop());
+      if (this.replies.size > REPLIES) this.replies.delete(this.replies.keys().next().value);
+    }
+    if (o !== undefined) {
+      this.last = o;
+      if (!this.pid) p = this.pid = this.m._c.ask(OP.session, this.s._k);
+    }
     this.out({ t: "ev", args, o, r, p });
   }
 
@@ -95,6 +103,7 @@ export class Leader {
       case "emit":
         return m.to == this.id && this._emit(m);
       case "reply": {
+        if (m.to != this.id) return;
         const fn = this.replies.get(m.r);
         this.replies.delete(m.r);
         return fn?.(...m.args);
@@ -105,6 +114,8 @@ export class Leader {
         return this.m[m.name](m.v);
       case "drop":
         return this.m._engine.close();
+      case "open":
+        return this.s.active || this.s.connect();
     }
   }
 
@@ -113,18 +124,22 @@ export class Leader {
     this.kept.splice(0, this.kept.length - this.s._waiting());
   }
 
-  // The core dropped an emit: the one being made if it was refused, else the oldest kept.
+  // The core dropped an emit: the one being made if it was refused, else the oldest kept
+  // (those gone meanwhile, acknowledged without a word to this side, trimmed first).
   _dropped(reason, data) {
     const refused = this.emitting && (reason == "too-large" || (reason == "overflow" && this.s._o.queueOverflow == "drop-newest"));
+    if (!refused) this.kept.splice(0, this.kept.length - this.s._waiting() - 1);
     const [to, n] = (refused ? this.emitting : this.kept.shift()) ?? [];
     if (to) this.out({ t: "dropped", to, n, reason });
     else this.page._fire("emit_dropped", reason, data);
   }
 
   // Emit `n` of socket `from`, made with that socket's flags; its answer goes back to
-  // it, always error first (the page's socket calls its own callback as it should).
+  // it, always error first (the page's socket calls its own callback as it should). An
+  // at-least-once emit (`retries`) is answered too, so that the page keeps it until then.
   _emit({ from, n, data, ack, f }) {
     const s = this.s;
+    this._sent();
     let view = f.volatile ? s.volatile : s;
     if (f.timeout != null) view = view.timeout(f.timeout);
     if (f.compress === false) view = view.compress(false);
@@ -137,9 +152,9 @@ export class Leader {
     const before = s._waiting();
     this.emitting = [from, n];
     try {
-      view.emit(...data, ...(ack ? [answer] : []));
+      view.emit(...data, ...(ack || s._o.retries > 0 ? [answer] : []));
     } catch (err) {
-      return answer(err);
+      return this.out({ t: "ack", to: from, n, e: errorInfo(err), x: 1 });
     } finally {
       this.emitting = null;
     }

@@ -86,6 +86,9 @@ export const checkSocket = (o) => {
   need("maxQueue", o.maxQueue == null || (Number.isInteger(o.maxQueue) && o.maxQueue >= 0), "a non-negative integer");
   need("queueOverflow", o.queueOverflow == null || o.queueOverflow == "drop-oldest" || o.queueOverflow == "drop-newest", '"drop-oldest" or "drop-newest"');
   for (const k of ["exactlyOnce", "persistQueue", "shareAcrossTabs"]) need(k, o[k] == null || typeof o[k] == "boolean", "a boolean");
+  // A page taking a shared connection over would send other pages' persisted emits a
+  // second time, and give resent emits a new exactly-once identity.
+  if (o.shareAcrossTabs && (o.exactlyOnce || o.persistQueue)) unsupported("shareAcrossTabs", "it cannot be combined with exactlyOnce or persistQueue yet");
   const v = o.volatileEvents;
   need("volatileEvents", v == null || (Array.isArray(v) && v.every((n) => typeof n == "string")), "an array of event names");
 };

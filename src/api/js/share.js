@@ -101,8 +101,7 @@ export class SharedSocket extends SocketSurface {
     // Whether the app wants the connection (connect() .. disconnect()), and whether this
     // socket is connected as the app sees it.
     this._active = this._up = false;
-    this._chan = globalThis.BroadcastChannel ? new BroadcastChannel(NAME + key) : null;
-    if (this._chan) this._chan.onmessage = (e) => this._heard(e.data);
+    this._chan = null;
     if (opts.autoConnect !== false) this.connect();
   }
 
@@ -136,29 +135,45 @@ export class SharedSocket extends SocketSurface {
     return [...this._out.values()].filter((e) => !e.sent).map((e) => e.data);
   }
 
+  // As a Socket's: `socket.sendBuffer = []` clears the queue.
+  set sendBuffer(v) {
+    if (!Array.isArray(v) || v.length) throw new TypeError("resocket: sendBuffer can only be assigned [] (it drops the queue, as clearQueue() does)");
+    this.clearQueue();
+  }
+
   connect() {
-    if (this._active) return this;
-    this._active = true;
-    const locks = globalThis.navigator?.locks;
-    if (!locks || !this._chan) {
-      report(new Error("resocket: shareAcrossTabs needs Web Locks and BroadcastChannel (a secure context); this page keeps a connection of its own"));
-      this._take();
+    if (this._active) {
+      // The connection gave up (the server disconnected the socket, or refused it): the
+      // app asks for it again, as with a Socket.
+      if (!this._up) this.io._tell({ t: "open" });
       return this;
     }
+    this._active = this._joining = true;
+    const locks = globalThis.navigator?.locks;
+    if (!locks || !globalThis.BroadcastChannel) {
+      report(new Error("resocket: shareAcrossTabs needs Web Locks and BroadcastChannel (a secure context); this page keeps a connection of its own"));
+      // A grant of its own, which nothing else asks for.
+      this._take((this._release = () => {}));
+      return this;
+    }
+    this._chan = new BroadcastChannel(NAME + this._key);
+    this._chan.onmessage = (e) => this._heard(e.data);
     const abort = (this._abort = new AbortController());
     locks
-      .request(NAME + this._key, { signal: abort.signal }, () => new Promise((release) => ((this._release = release), this._take())))
+      .request(NAME + this._key, { signal: abort.signal }, () => new Promise((release) => ((this._release = release), this._take(release))))
       .catch((err) => err.name != "AbortError" && report(err));
     this._post({ t: "join" });
     return this;
   }
 
-  // This page leads: once the messages the previous leader posted before it went are in
-  // (a task later), it opens the connection (leader.js).
-  _take() {
+  // This page leads, by the lock's grant `release`: once the messages the previous leader
+  // posted before it went are in (a task later), it opens the connection (leader.js),
+  // unless the socket let go of that grant meanwhile (a disconnect(), and maybe a
+  // connect() waiting for a grant of its own).
+  _take(release) {
     setTimeout(() =>
       import("./leader.js")
-        .then(({ Leader }) => (this._active ? new Leader(this) : this._letGo()))
+        .then(({ Leader }) => this._release === release && (this._active ? new Leader(this) : this._letGo()))
         .catch((err) => (report(err), this._letGo())),
     );
   }
@@ -184,6 +199,9 @@ export class SharedSocket extends SocketSurface {
         .then(({ pending }) => leader.stop(pending.some((lock) => lock.name == NAME + this._key)), report)
         .finally(() => this._letGo());
     } else this._letGo();
+    // Nothing of the connection is this page's until it connects again.
+    this._chan?.close();
+    this._chan = null;
     this._down("io client disconnect");
     return this;
   }
@@ -194,7 +212,7 @@ export class SharedSocket extends SocketSurface {
     const f = this._f;
     const o = s._o;
     const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
-    const first = !!ack && (!!ack._e || (f.timeout ?? o.ackTimeout) != null || o.retries > 0 || !!o.exactlyOnce);
+    const first = !!ack && (!!ack._e || (f.timeout ?? o.ackTimeout) != null || o.retries > 0);
     const n = ++s._n;
     s._out.set(n, { data: [ev, ...args], ack, first, f });
     s._send(n);
@@ -230,9 +248,13 @@ export class SharedSocket extends SocketSurface {
   _send(n) {
     const e = this._out.get(n);
     if (!this._active || !this._lead) {
-      if (e.f.volatile) this._out.delete(n);
+      if (!e.f.volatile) return;
+      // No connection to send it on now: never sent, as a Socket's.
+      this._out.delete(n);
+      if (e.first) call(e.ack, this, [fail("socket has been disconnected", "DisconnectedError")]);
       return;
     }
+    e.to = this._lead;
     try {
       this._post({ t: "emit", to: this._lead, n, data: e.data, ack: !!e.ack, f: e.f });
     } catch (err) {
@@ -253,7 +275,7 @@ export class SharedSocket extends SocketSurface {
 
   _heard(m) {
     if (m.from) {
-      if (this._leader && (m.to == this._me || m.t == "join")) this._leader.handle(m);
+      if (this._leader && (m.to == this._leader.id || m.t == "join")) this._leader.handle(m);
     } else this._on(m);
   }
 
@@ -267,18 +289,18 @@ export class SharedSocket extends SocketSurface {
         this._lead = m.by;
         this._learn(m.s);
         this._down("transport close");
-        return this._resend(true);
+        return this._resend();
       case "state":
-        if (!this._lead) {
-          this._lead = m.by;
-          this._resend(false);
-        }
-        if (m.by == this._lead) this._state(m.s);
-        return;
+        // The answer to this socket's "join": where the connection is, and the offset
+        // of the last event before this page joined (a take-over presents no older one).
+        this._lead = m.by;
+        if (m.s.o !== undefined) this._last = m.s.o;
+        this._resend();
+        return this._state(m.s);
       case "connect":
         if (!current) return;
         // The leader's offline queue went out with the connect.
-        for (const [n, e] of this._out) if (e.q) e.ack ? Object.assign(e, { q: 0, sent: 1 }) : this._out.delete(n);
+        for (const [n, e] of this._out) if (e.q) this._awaits(e) ? Object.assign(e, { q: 0, sent: 1 }) : this._out.delete(n);
         return this._state(m.s);
       case "disconnect":
         if (current) this._learn(m.s);
@@ -319,8 +341,12 @@ export class SharedSocket extends SocketSurface {
     this._learn(s);
     if (!s.c || !this._active || this._up) return;
     this._up = true;
+    // This page's rejoins go with its first connection, recovered or not (the session
+    // never had them), then after every connection that was not.
+    const rejoin = !s.r || this._joining;
+    this._joining = false;
     this._fire("connect");
-    if (!s.r) for (const data of this._rejoins) this.emit(...data);
+    if (rejoin) for (const data of this._rejoins) this.emit(...data);
   }
 
   _down(reason) {
@@ -329,18 +355,26 @@ export class SharedSocket extends SocketSurface {
     this._fire("disconnect", reason);
   }
 
-  // The emits not yet gone for good go to the (new) leader, in order. With `lost` (the
-  // leader changed), the answer to one already on the wire can no longer come: unless
-  // emits are at-least-once, which sends it again, it fails as with a disconnection.
-  _resend(lost) {
-    const again = this._o.retries > 0 || this._o.exactlyOnce;
+  // Whether emit `e` is kept until its answer: it has an ack callback, or emits are
+  // at-least-once (`retries`), which the leader sends again until acknowledged.
+  _awaits(e) {
+    return !!e.ack || this._o.retries > 0;
+  }
+
+  // The emits not yet gone for good that the current leader does not have go to it, in
+  // order. The answer to one that a gone leader had put on the wire can no longer come:
+  // unless emits are at-least-once, which sends it again, it fails as with a
+  // disconnection.
+  _resend() {
     for (const [n, e] of this._out) {
-      if (lost && e.sent && !again) {
+      if (e.to === this._lead) continue;
+      if (e.sent && !(this._o.retries > 0)) {
         this._out.delete(n);
         if (e.first) call(e.ack, this, [fail("socket has been disconnected", "DisconnectedError")]);
         continue;
       }
       e.q = e.sent = 0;
+      e.to = undefined;
       this._send(n);
     }
   }
@@ -350,24 +384,28 @@ export class SharedSocket extends SocketSurface {
     if (!e) return;
     if (q) return void (e.q = 1);
     for (const fn of this._anyOut.slice()) call(fn, this, e.data);
-    if (e.ack) e.sent = 1;
+    if (this._awaits(e)) e.sent = 1;
     else this._out.delete(n);
   }
 
-  _answer({ n, e: err, args }) {
+  // The answer to emit `n` (its ack, or the error that settles it; `x`: the leader could
+  // not make the emit at all).
+  _answer({ n, e: err, args, x }) {
     const e = this._out.get(n);
     if (!e) return;
     this._out.delete(n);
     if (!err) return e.ack && call(e.ack, this, e.first ? [null, ...args] : args);
     if (e.first) call(e.ack, this, [error(err)]);
-    else if (!e.ack) report(error(err));
+    else if (x) report(error(err));
   }
 
   // An event of the connection: delivered once to this page, while its socket is active,
   // even if a new leader's session replays it.
   _event({ args, o, r, p, by }) {
     if (p) this._pid = p;
-    if (!this._active) return;
+    // Not before this socket's connect (as a Socket's); a late event of a gone leader,
+    // after its successor's word, still counts.
+    if (!this._active || this._joining) return;
     if (o !== undefined) {
       const seen = this._seen;
       if (seen.has(o)) return;
