@@ -6,7 +6,7 @@ import { Manager } from "./manager.js";
 import { checkSocket } from "./options.js";
 import { shared } from "./share.js";
 import { Socket } from "./socket.js";
-import { servers, targets } from "./url.js";
+import { servers, socketKey, targets } from "./url.js";
 
 export const protocol = 5;
 
@@ -26,7 +26,7 @@ export function io(uri, opts) {
   const all = targets(uri, opts);
   const nsp = all[0][0].pathname || "/";
   const id = servers(all, opts);
-  if (opts.shareAcrossTabs) return shared(uri, opts, `${id} ${nsp}`, nsp);
+  if (opts.shareAcrossTabs) return shared(uri, opts, socketKey(all, opts, nsp), nsp);
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)

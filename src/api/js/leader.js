@@ -119,16 +119,17 @@ export class Leader {
     }
   }
 
-  // Emits the core no longer keeps went out (sent, acknowledged): the oldest.
-  _sent() {
-    this.kept.splice(0, this.kept.length - this.s._waiting());
+  // Emits the core no longer keeps went out (sent, acknowledged): the oldest, but for
+  // `more` of them.
+  _sent(more = 0) {
+    this.kept.splice(0, this.kept.length - this.s._waiting() - more);
   }
 
   // The core dropped an emit: the one being made if it was refused, else the oldest kept
   // (those gone meanwhile, acknowledged without a word to this side, trimmed first).
   _dropped(reason, data) {
     const refused = this.emitting && (reason == "too-large" || (reason == "overflow" && this.s._o.queueOverflow == "drop-newest"));
-    if (!refused) this.kept.splice(0, this.kept.length - this.s._waiting() - 1);
+    if (!refused) this._sent(1);
     const [to, n] = (refused ? this.emitting : this.kept.shift()) ?? [];
     if (to) this.out({ t: "dropped", to, n, reason });
     else this.page._fire("emit_dropped", reason, data);

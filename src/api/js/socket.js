@@ -10,7 +10,7 @@ import { call, report } from "./emitter.js";
 import { fail } from "./instance.js";
 import { checkSocket, withoutAuth } from "./options.js";
 import { SocketSurface, checkName } from "./surface.js";
-import { servers } from "./url.js";
+import { socketKey } from "./url.js";
 
 // Exactly-once emits (`exactlyOnce`), with the helper of resocket/server on the server:
 // every emit but a volatile one travels as ["~eo", client, seq, wantsReply, event,
@@ -60,7 +60,7 @@ export class Socket extends SocketSurface {
   // emit kept is written to storage too (persist.js).
   _restore() {
     const io = this.io;
-    const key = `${servers(io._uris, io.opts)} ${this.nsp}`;
+    const key = socketKey(io._uris, io.opts, this.nsp);
     const turn = (this._wait = import("./persist.js")
       .then(({ Persisted }) => Persisted.open(key))
       .then(async (store) => {

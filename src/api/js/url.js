@@ -32,8 +32,12 @@ export const targets = (uri, o) => {
 };
 
 // The servers of `targets`' answer with the app's `path`, as one string: what a
-// connection is to (io()'s cache of Managers, persistQueue's storage key).
+// connection is to (io()'s cache of Managers).
 export const servers = (all, o) => all.map(([url, http]) => `${http}//${url.host}`).join(" ") + (o.path || "/socket.io");
+
+// The same with the namespace: what a socket is to (persistQueue's storage key,
+// shareAcrossTabs' lock and channel).
+export const socketKey = (all, o, nsp) => `${servers(all, o)} ${nsp}`;
 
 // The Engine.IO URL of `target`'s answer, from `opts` (`o`) as they are now:
 // socket.io-client reads `opts.query` afresh for every connection (a token refreshed in
