@@ -10,6 +10,9 @@
 //   c. No helper on the server: connect_error (ExactlyOnceError), no reconnection, no
 //      handler saw anything, the emits still queued.
 //   d. The helper is transparent to a client without the option.
+//   e. Recovered connections cut after the session's replay but before the helper's
+//      hello (twice in a row): the replayed events the app had not been handed yet come
+//      with the next recovered connection, none lost, none twice.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
@@ -17,6 +20,7 @@ import { clientOptions, e2eSuite } from "./support/browser.mjs";
 import { runChaos } from "./support/chaos-run.mjs";
 import { startCluster, stopCluster } from "./support/cluster.mjs";
 import { formatLog } from "./support/events.mjs";
+import { analyzeStream, formatStreamReport } from "./support/sequence.mjs";
 import { startSocketIoServer } from "./support/processes.mjs";
 import { startProxy } from "./support/proxy.mjs";
 import { redisAvailable, REDIS_SERVER } from "./support/redis.mjs";
@@ -143,6 +147,43 @@ test("the helper is transparent to a client without exactlyOnce", { timeout: TES
     );
     assert.deepEqual(result.echo, "plain");
     assert.deepEqual(server.log.filter((e) => e.event === "note").map((e) => e.args), [["plain", 2]]);
+    ctx.assertNoErrors();
+  });
+});
+
+test("a replay held for the helper's hello survives the connection's cut: the next recovered connection hands it on", { timeout: TEST_TIMEOUT }, async (t) => {
+  const CUTS = 2;
+  await suite.withServer(t, startSocketIoServer({ recovery: true, exactlyOnce: true, cutBeforeHello: CUTS }), async (ctx, { server, url }) => {
+    const opts = clientOptions({ transports: ["websocket"], exactlyOnce: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    await ctx.page.evaluate(({ url, opts }) => e2e.open(url, opts, "main", { trace: "n" }), { url, opts });
+    server.send({ cmd: "stream", every: 5, rate: 200 });
+    await ctx.page.evaluate(() => e2e.waitFor(() => e2e.traced("event") >= 20, 5000, "the first events"));
+    // The server closes the connection: every reconnection recovers the session and
+    // gets what it missed meanwhile, then the first CUTS of them are closed in turn.
+    server.send({ cmd: "drop-transports" });
+    await server.waitForLog((log) => log.filter((e) => e.event === "connection").length >= 2, 10_000, "the reconnection the helper greets");
+    await ctx.page.evaluate(() => e2e.sleep(300));
+    server.send({ cmd: "stream-stop" });
+    await server.waitForLog((log) => log.some((e) => e.event === "stream-stopped"), 5000, "the stream to stop");
+    const lastSent = server.log.find((e) => e.event === "stream-stopped").last;
+    const trace = await ctx.page.evaluate(async (lastSent) => {
+      const events = () => e2e.traces.main.filter((e) => e.k === "event");
+      await e2e.waitFor(() => events().at(-1)?.args[0] >= lastSent, 5000, "the last streamed event").catch(() => {});
+      return e2e.traces.main;
+    }, lastSent);
+    const report = analyzeStream(trace, { lastSent });
+    const cuts = server.log.filter((e) => e.event === "cut-before-hello");
+    console.log(`cut before the hello: ${cuts.length} recovered connections; ${formatStreamReport("server -> client", report)}`);
+    assert.equal(cuts.length, CUTS, "recovered connections cut before the hello");
+    assert.ok(cuts.every((e) => e.recovered));
+    // With recovery the server stores its hello among the session's events: the hello
+    // of a cut connection, replayed, may greet the next one before its own does.
+    const connects = trace.filter((e) => e.k === "connect").map((e) => e.recovered);
+    assert.ok(connects.length >= 2 && connects[0] === false && connects.slice(1).every(Boolean), `the connects the app heard, recovered or not: ${connects}`);
+    assert.equal(report.first, 1);
+    assert.equal(report.lostInRecovered, 0, `events lost inside the recovered session: ${JSON.stringify(report.lossesInRecovered)}`);
+    assert.equal(report.dupInRecovered, 0, `events handed on twice: ${JSON.stringify(report.dupsInRecovered)}`);
+    assert.equal(report.tailLost, 0);
     ctx.assertNoErrors();
   });
 });

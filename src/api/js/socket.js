@@ -307,16 +307,20 @@ export class Socket extends SocketSurface {
         this._sending = undefined;
         return this._notify(own ?? this._own(decode(a, b)));
       }
-      case "connect":
+      case "connect": {
         this._up = true;
         // The offline queue went out.
         this._kept();
         if (!this._eo) return this._fire(name);
         // The app hears "connect" once the helper has said it is there; what the server
         // sends meanwhile (the events a recovered session missed) waits for it.
-        this._held = [];
+        // What a connection cut before the helper's word held (a replay) belongs to the
+        // session, and the core presented the offset past it: a recovered session hands
+        // it on first; a new one drops it (the app hears recovered false).
+        this._held = this._held && this.recovered ? this._held : [];
         this._eoTimer = setTimeout(() => this._noHelper(), EO_CONFIRM_MS);
         return;
+      }
       case "dropped":
         // An emit that never reached the server (offline queue overflow or expiry,
         // cleared, or `retries` used up): (reason, [event, ...args]).
@@ -334,10 +338,10 @@ export class Socket extends SocketSurface {
         return sendAuth(this, a);
       default: // "disconnect"(reason)
         this._up = false;
+        clearTimeout(this._eoTimer);
         // A connection the app never heard of (the helper's word had not come) ends
-        // unheard of too.
-        if (this._held) return void this._unheld();
-        if (this._refused) return void (this._refused = 0);
+        // unheard of too; what it held waits for the next one.
+        if (this._held) return;
         return this._fire(name, a);
     }
   }
@@ -350,17 +354,12 @@ export class Socket extends SocketSurface {
     this._fire(...args);
   }
 
-  _unheld() {
-    clearTimeout(this._eoTimer);
-    const held = this._held;
-    this._held = null;
-    return held;
-  }
-
   // The server's exactly-once helper is there: the connection is the app's.
   _confirmed() {
-    const held = this._unheld();
+    const held = this._held;
     if (!held) return;
+    clearTimeout(this._eoTimer);
+    this._held = null;
     this._fire("connect");
     for (const [args, offset] of held) if (this._up) this._deliver(args, offset);
   }
@@ -368,8 +367,6 @@ export class Socket extends SocketSurface {
   // No helper: emits would reach no handler. The socket gives up as on a refusal by the
   // server, and the emits stay queued.
   _noHelper() {
-    this._unheld();
-    this._refused = 1;
     this.disconnect();
     this._fire("connect_error", fail("exactlyOnce: the server does not run the exactlyOnce helper of resocket/server", "ExactlyOnceError"));
   }

@@ -17,7 +17,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL("./server.mjs", import.meta.url));
  * Starts ./server.mjs. `options`: { port, namespaces: ["/", "/admin"], refuse: ["/"],
  * stall: ["/slow"],
  * pingInterval, pingTimeout, recovery, maxDisconnectionDuration, holdMs,
- * redis: "redis://…", exactlyOnce, pendingTimeout, transports: ["polling"], requireHeader: "authorization:Bearer t0k",
+ * redis: "redis://…", exactlyOnce, pendingTimeout, cutBeforeHello, transports: ["polling"], requireHeader: "authorization:Bearer t0k",
  * cookie: "io", corsOrigin: "http://127.0.0.1:<port>", corsCredentials, logRequests,
  * noKeepAlive, name (in messages; default "server"), startupMs (how long it may take to announce its
  * port; default 15 000) }. Resolves to the handle of startChild().
@@ -35,6 +35,7 @@ export function startServer(options = {}) {
   if (options.redis) args.push(`--redis=${options.redis}`);
   if (options.exactlyOnce) args.push("--exactly-once");
   if (options.pendingTimeout) args.push(`--pending-timeout=${options.pendingTimeout}`);
+  if (options.cutBeforeHello) args.push(`--cut-before-hello=${options.cutBeforeHello}`);
   if (options.transports) args.push(`--transports=${options.transports.join(",")}`);
   if (options.requireHeader) args.push(`--require-header=${options.requireHeader}`);
   if (options.cookie) args.push(`--cookie=${options.cookie}`);

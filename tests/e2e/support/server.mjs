@@ -19,6 +19,10 @@
 //                           every namespace: its memory store, or with --redis its Redis
 //                           store on the same Redis
 //   --pending-timeout=<ms>  the helper's pendingTimeout (default 30000)
+//   --cut-before-hello=<n>  closes each of the first n recovered connections of a
+//                           namespace (socket.conn.close()) as it is accepted: after the
+//                           session's replay and the CONNECT reply, before the helper's
+//                           hello; reports {"event":"cut-before-hello"}
 //   --transports=polling    the Engine.IO transports the server accepts, comma-separated
 //                           (default "polling,websocket", socket.io's); with "polling"
 //                           alone the handshake offers no upgrade
@@ -137,6 +141,7 @@ const holdMs = Number(option("hold-ms", "0"));
 const redisUrl = option("redis", "");
 const withExactlyOnce = option("exactly-once", "false") === "true";
 const pendingTimeout = Number(option("pending-timeout", "30000"));
+const cutBeforeHello = Number(option("cut-before-hello", "0"));
 const transports = option("transports", "polling,websocket").split(",").filter(Boolean);
 const requiredHeader = parseHeader(option("require-header", ""));
 const cookieName = option("cookie", "");
@@ -308,6 +313,17 @@ for (const name of namespaces) {
   }
   if (stalled.has(name)) {
     nsp.use((socket) => report({ event: "stalled", nsp: name, id: socket.id }));
+  }
+  let toCut = cutBeforeHello;
+  if (toCut > 0) {
+    // Prepended after the helper's own: runs first, so that its hello finds the
+    // connection closing and is never written.
+    nsp.prependListener("connect", (socket) => {
+      if (toCut <= 0 || !socket.recovered) return;
+      toCut -= 1;
+      report({ event: "cut-before-hello", nsp: name, id: socket.id, recovered: socket.recovered });
+      socket.conn.close();
+    });
   }
   nsp.on("connection", (socket) => {
     connections += 1;
