@@ -99,10 +99,13 @@ export function median(values) {
  * { [metric]: { [client]: median } } from { [metric]: { [client]: [values] } }; null
  * (n/a) where the metric does not apply, or where `unavailable[metric][client]` says
  * why the client could not be measured at all (see `canBeNa`) and no round has a number.
+ * A metric no round measured (a run with --only) is left out.
  */
 export function summarize(rounds, unavailable = {}) {
   const out = {};
   for (const m of METRICS) {
+    // Not measured in this run (--only).
+    if (CLIENTS.every((c) => !rounds[m.key]?.[c]?.length)) continue;
     out[m.key] = {};
     for (const c of CLIENTS) {
       const value = applies(m, c) ? median(rounds[m.key]?.[c] ?? []) : null;
@@ -137,6 +140,7 @@ export function markdownTable(summary, { q = "Q" } = {}) {
   ];
   for (const m of METRICS) {
     const v = summary[m.key];
+    if (!v) continue;
     const cells = CLIENTS.map((c) => formatValue(v[c], m.unit));
     lines.push(
       `| ${m.label.replaceAll("{q}", String(q))} | ${m.unit} | ${m.better} | ${cells.join(" | ")} | ${formatRatio(ratio(v.resocket, v["socket.io-client"]))} | ${formatRatio(ratio(v.resocket, v.raw))} |`,
@@ -149,7 +153,7 @@ const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 
 /** A horizontal bar chart (SVG) of resocket's throughput ratios; 1.0 = as fast. */
 export function ratioChart(summary, subtitle = "") {
-  const rows = METRICS.filter((m) => m.chart).map((m) => ({
+  const rows = METRICS.filter((m) => m.chart && summary[m.key]).map((m) => ({
     label: `${m.label.replace(/`/g, "")}`,
     vsSioc: ratio(summary[m.key].resocket, summary[m.key]["socket.io-client"]),
     vsRaw: ratio(summary[m.key].resocket, summary[m.key].raw),

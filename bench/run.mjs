@@ -17,6 +17,7 @@
 //
 //   node bench/run.mjs [--rounds=5] [--n=20000] [--acks=1000] [--sockets=200]
 //                      [--offline-ms=1500] [--queue=500] [--no-warmup] [--smoke] [--profile]
+//                      [--only=outbound,memory,...]
 //
 //   --n         events per throughput run (inbound pushes, outbound emits)
 //   --acks      sequential emitWithAck round trips per latency run
@@ -25,6 +26,9 @@
 //   --queue     emits made offline per queue (at most 1000, the default maxQueue)
 //   --smoke     tiny sizes, one round, no warm-up; exits 1 unless every measurement
 //               produced a number (`npm test` runs it). Writes bench/results/smoke.*
+//   --only      only these measurements (the names of MEASUREMENTS below; the sizes
+//               always), for a quick side-by-side check of one change; writes
+//               bench/results/only.*, not bench.*
 //   --profile   instead of the benchmarks: the inbound and outbound runs of each client
 //               once more under Chromium's CPU profiler; writes each profile
 //               (bench/results/profile-*.cpuprofile, for DevTools) and where the time
@@ -67,7 +71,7 @@ function parseArgs(argv) {
     flags[m[1]] = m[2] ?? true;
   }
   const smoke = flags.smoke === true;
-  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "queue", "no-warmup", "profile"];
+  const known = ["smoke", "rounds", "n", "acks", "sockets", "offline-ms", "queue", "no-warmup", "profile", "only"];
   for (const k of Object.keys(flags)) if (!known.includes(k)) throw new Error(`unknown flag --${k} (known: ${known.join(", ")})`);
   const int = (name, fallback, min) => {
     const v = flags[name] === undefined ? fallback : Number(flags[name]);
@@ -85,6 +89,7 @@ function parseArgs(argv) {
     queue: int("queue", smoke ? 20 : 500, 1),
     warmup: !smoke && flags["no-warmup"] !== true,
     profile: flags.profile === true,
+    only: typeof flags.only == "string" ? flags.only.split(",") : null,
   };
 }
 
@@ -656,6 +661,11 @@ async function main() {
     record("sizeTotal", c, sizes[c].totalGzip);
   }
 
+  const unknown = opts.only?.filter((name) => !(name in MEASUREMENTS)) ?? [];
+  if (unknown.length) throw new Error(`--only: unknown measurement(s) ${unknown.join(", ")} (known: ${Object.keys(MEASUREMENTS).join(", ")})`);
+  const measurements = Object.entries(MEASUREMENTS)
+    .filter(([name]) => !opts.only || opts.only.includes(name))
+    .map(([, fn]) => fn);
   staticServer = await startStatic();
   server = await startBenchServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -666,7 +676,7 @@ async function main() {
 
   for (let round = 1; round <= opts.rounds; round += 1) {
     log(`round ${round}/${opts.rounds}`);
-    for (const fn of Object.values(MEASUREMENTS)) {
+    for (const fn of measurements) {
       for (const client of CLIENTS) await fn(main, client, context, staticServer.url);
     }
   }
@@ -784,7 +794,7 @@ async function main() {
     md.push("", "Failures:", ...failures.map((f) => `- ${f.key} / ${f.client}: ${f.message}`));
   }
   const markdown = `${md.join("\n")}\n`;
-  const prefix = opts.smoke ? "smoke" : "bench";
+  const prefix = opts.smoke ? "smoke" : opts.only ? "only" : "bench";
   await mkdir(RESULTS, { recursive: true });
   await writeFile(join(RESULTS, `${prefix}.md`), markdown);
   await writeFile(join(RESULTS, `${prefix}.json`), `${JSON.stringify({ env, options: opts, sizes, rounds, summary, unavailable, failures }, null, 2)}\n`);
@@ -801,6 +811,7 @@ async function main() {
   const missing = [];
   const excused = [];
   for (const m of METRICS) {
+    if (!summary[m.key]) continue;
     for (const c of CLIENTS) {
       if (!applies(m, c) || Number.isFinite(summary[m.key][c])) continue;
       const why = m.canBeNa && summary[m.key][c] === null ? unavailable[m.key]?.[c] : undefined;
