@@ -18,7 +18,7 @@ const SERVER_SCRIPT = fileURLToPath(new URL("./server.mjs", import.meta.url));
  * stall: ["/slow"],
  * pingInterval, pingTimeout, recovery, maxDisconnectionDuration, holdMs,
  * redis: "redis://…", exactlyOnce, pendingTimeout, cutBeforeHello, transports: ["polling"], requireHeader: "authorization:Bearer t0k",
- * cookie: "io", corsOrigin: "http://127.0.0.1:<port>", corsCredentials, logRequests,
+ * cookie: "io", corsOrigin: "http://127.0.0.1:<port>", corsCredentials, logRequests, logWrites,
  * noKeepAlive, name (in messages; default "server"), startupMs (how long it may take to announce its
  * port; default 15 000) }. Resolves to the handle of startChild().
  */
@@ -42,6 +42,7 @@ export function startServer(options = {}) {
   if (options.corsOrigin) args.push(`--cors-origin=${options.corsOrigin}`);
   if (options.corsCredentials) args.push("--cors-credentials");
   if (options.logRequests) args.push("--log-requests");
+  if (options.logWrites) args.push("--log-writes");
   if (options.noKeepAlive) args.push("--no-keep-alive");
   // A port just released by a killed server is normally free at once; retry briefly
   // in case the kernel has not caught up.

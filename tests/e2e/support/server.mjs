@@ -35,6 +35,8 @@
 //   --cors-origin=<origin>  the one origin CORS allows (default "*": any)
 //   --cors-credentials      CORS allows credentials (needs --cors-origin)
 //   --log-requests          reports every HTTP request to the Socket.IO path (see below)
+//   --log-writes            reports each numbered "n" event written to a client's
+//                           Engine.IO connection (see below)
 //   --no-keep-alive         every HTTP answer carries `Connection: close` (one request per
 //                           TCP connection): a browser silently resends a request that
 //                           died on a reused keep-alive connection before any byte of its
@@ -58,6 +60,9 @@
 //       (--log-requests: one per HTTP request to the Socket.IO path, CORS preflights
 //       and WebSocket handshakes included, in arrival order; params: the query string;
 //       authorization, cookie, origin: those request headers, or null)
+//     {"event":"wrote","connId":"…","n":<n>}
+//       (--log-writes: an event ["n", <n>, ...] went into the connection's write buffer,
+//       live or replayed; what a client cannot have had from this node otherwise)
 //     {"event":"disconnect","nsp":"/","id":"…","connId":"…","reason":"…"}
 //       (both with "streamLast": <n>, the last number streamed so far, while a stream
 //       of "stream" below runs in this process)
@@ -148,6 +153,7 @@ const cookieName = option("cookie", "");
 const corsOrigin = option("cors-origin", "*");
 const corsCredentials = option("cors-credentials", "false") === "true";
 const logRequests = option("log-requests", "false") === "true";
+const logWrites = option("log-writes", "false") === "true";
 const noKeepAlive = option("no-keep-alive", "false") === "true";
 
 /** "name:value" -> { name (lower case), value }, or null for "". */
@@ -265,6 +271,12 @@ let connections = 0;
 // upgrade may complete before any namespace is joined, and once for all of them.
 io.engine.on("connection", (conn) => {
   conn.on("upgrade", (transport) => report({ event: "upgrade", connId: conn.id, transport: transport.name }));
+  if (logWrites) {
+    conn.on("packetCreate", ({ type, data }) => {
+      const n = type == "message" && typeof data == "string" ? /^2(?:\/[^,]*,)?\["n",(\d+)/.exec(data) : null;
+      if (n) report({ event: "wrote", connId: conn.id, n: Number(n[1]) });
+    });
+  }
 });
 
 if (noKeepAlive) {
