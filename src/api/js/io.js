@@ -25,8 +25,8 @@ export function io(uri, opts) {
   checkSocket(opts);
   const all = targets(uri, opts);
   const nsp = all[0][0].pathname || "/";
-  const id = servers(all, opts);
   if (opts.shareAcrossTabs) return shared(uri, opts, socketKey(all, opts, nsp), nsp);
+  const id = servers(all, opts);
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =
     opts.forceNew || opts.multiplex === false || (cached && nsp in cached._n)

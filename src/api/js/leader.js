@@ -141,9 +141,7 @@ export class Leader {
   _emit({ from, n, data, ack, f }) {
     const s = this.s;
     this._sent();
-    let view = f.volatile ? s.volatile : s;
-    if (f.timeout != null) view = view.timeout(f.timeout);
-    if (f.compress === false) view = view.compress(false);
+    const view = s._with(f);
     const queued = !s.connected && !f.volatile;
     const answer = (err, ...args) => {
       this._sent();

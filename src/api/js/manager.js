@@ -8,7 +8,7 @@ import { Emitter, call } from "./emitter.js";
 import { Engine, enginePacket, socketPacket } from "./engine.js";
 import { current, fail, guard } from "./instance.js";
 import { hold, relay, release } from "./live.js";
-import { SETTINGS, checkManager, setting, settings, transportOptions, withoutAuth } from "./options.js";
+import { checkManager, initialSettings, setting, settings, transportOptions, withSettings, withoutAuth } from "./options.js";
 import { Socket } from "./socket.js";
 import { engineUrl, targets } from "./url.js";
 
@@ -29,8 +29,7 @@ export class Manager extends Emitter {
     // socket.io-client's `opts`, without `auth`: the credentials live on the socket alone
     // (`socket.auth`), so that clearing or replacing them leaves no copy behind.
     this.opts = withoutAuth(opts);
-    const cfg = (this._cfg = {});
-    for (const k in SETTINGS) cfg[k] = setting(k, opts[k] ?? SETTINGS[k][0]);
+    const cfg = (this._cfg = initialSettings(opts));
     this._auto = opts.autoConnect !== false;
     this._n = Object.create(null); // namespace -> Socket
     this._socks = []; // core key -> Socket
@@ -204,6 +203,4 @@ export class Manager extends Emitter {
     this._close();
   }
 }
-for (const name in SETTINGS) Manager.prototype[name] = function (v) {
-  return this._set(name, v);
-};
+withSettings(Manager);

@@ -26,6 +26,19 @@ export const setting = (name, v) => {
   need(name, ok(v), what);
   return v;
 };
+// The settings a connection starts with: the app's options, each checked, else the defaults.
+export const initialSettings = (opts) => {
+  const cfg = {};
+  for (const k in SETTINGS) cfg[k] = setting(k, opts[k] ?? SETTINGS[k][0]);
+  return cfg;
+};
+// socket.io-client's getter-setters of the settings (`reconnectionDelay(v?)`, ...) on
+// `Class`, whose `_set(name, v)` reads the setting when `v` is undefined, else sets it.
+export const withSettings = (Class) => {
+  for (const name in SETTINGS) Class.prototype[name] = function (v) {
+    return this._set(name, v);
+  };
+};
 // The settings as the core reads them (by name; Infinity becomes null in JSON, which
 // the core reads as unlimited): -1 attempts and `timeout: false` mean no limit.
 export const settings = (c) => ({ ...c, reconnectionAttempts: c.reconnectionAttempts < 0 ? Infinity : c.reconnectionAttempts, timeout: c.timeout === false ? Infinity : c.timeout });

@@ -27,7 +27,7 @@
 
 import { Emitter, call, report } from "./emitter.js";
 import { fail } from "./instance.js";
-import { SETTINGS, checkManager, setting } from "./options.js";
+import { checkManager, initialSettings, setting, withSettings } from "./options.js";
 import { SocketSurface, checkName } from "./surface.js";
 import { targets } from "./url.js";
 
@@ -59,9 +59,7 @@ export const shared = (uri, opts, key, nsp) => {
 class SharedManager extends Emitter {
   constructor(uri, opts, socket) {
     super();
-    const cfg = (this._cfg = {});
-    for (const k in SETTINGS) cfg[k] = setting(k, opts[k] ?? SETTINGS[k][0]);
-    Object.assign(this, { _uri: uri, opts, _sock: socket, engine: { close: () => this._tell({ t: "drop" }) } });
+    Object.assign(this, { _cfg: initialSettings(opts), _uri: uri, opts, _sock: socket, engine: { close: () => this._tell({ t: "drop" }) } });
   }
 
   /** The server's URL the shared connection is on, or tries next. */
@@ -73,13 +71,15 @@ class SharedManager extends Emitter {
     const s = this._sock;
     if (s._lead) s._post({ ...m, to: s._lead });
   }
+
+  _set(name, v) {
+    if (v === undefined) return this._cfg[name];
+    this._cfg[name] = setting(name, v);
+    this._tell({ t: "set", name, v });
+    return this;
+  }
 }
-for (const name in SETTINGS) SharedManager.prototype[name] = function (v) {
-  if (v === undefined) return this._cfg[name];
-  this._cfg[name] = setting(name, v);
-  this._tell({ t: "set", name, v });
-  return this;
-};
+withSettings(SharedManager);
 
 /** A page's socket on a connection shared by the pages of its origin. */
 export class SharedSocket extends SocketSurface {
@@ -89,7 +89,7 @@ export class SharedSocket extends SocketSurface {
     this.nsp = nsp;
     this.auth = opts.auth;
     this.io = new SharedManager(uri, opts, this);
-    Object.assign(this, { _key: key, _o: opts, _me: crypto.randomUUID(), _n: 0, _rejoins: [] });
+    Object.assign(this, { _lock: NAME + key, _o: opts, _me: crypto.randomUUID(), _n: 0, _rejoins: [] });
     // Emits not yet gone for good, by number: { data, ack, first (error-first), f, q
     // (queued by the leader while offline), sent (on the wire, its answer awaited) }.
     this._out = new Map();
@@ -156,11 +156,11 @@ export class SharedSocket extends SocketSurface {
       this._take((this._release = () => {}));
       return this;
     }
-    this._chan = new BroadcastChannel(NAME + this._key);
+    this._chan = new BroadcastChannel(this._lock);
     this._chan.onmessage = (e) => this._heard(e.data);
     const abort = (this._abort = new AbortController());
     locks
-      .request(NAME + this._key, { signal: abort.signal }, () => new Promise((release) => ((this._release = release), this._take(release))))
+      .request(this._lock, { signal: abort.signal }, () => new Promise((release) => ((this._release = release), this._take(release))))
       .catch((err) => err.name != "AbortError" && report(err));
     this._post({ t: "join" });
     return this;
@@ -196,7 +196,7 @@ export class SharedSocket extends SocketSurface {
       // dropped, so the server keeps it); with none, the connection ends.
       const queue = this._abort ? navigator.locks.query() : Promise.resolve({ pending: [] });
       queue
-        .then(({ pending }) => leader.stop(pending.some((lock) => lock.name == NAME + this._key)), report)
+        .then(({ pending }) => leader.stop(pending.some((lock) => lock.name == this._lock)), report)
         .finally(() => this._letGo());
     } else this._letGo();
     // Nothing of the connection is this page's until it connects again.
