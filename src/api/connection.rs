@@ -1,27 +1,43 @@
 //! `Connection`: one Engine.IO connection with its namespace sockets, exported to JS.
 //!
-//! The JS `Manager` owns one of these and drives it through one entry point,
-//! [`Connection::run`]. Arguments arrive already validated by the JS wrapper (types and
-//! ranges of options, JSON written by `JSON.stringify`); what can still be wrong (an
-//! emit that is not an array, a reserved event name, an unknown option) is returned as
-//! a JS `Error` with a stable `.type`, never a panic.
+//! The core, driven through one entry point, [`Connection::run`], by the package's JS
+//! driver (`src/api/js/driver.js`), which owns everything of the browser: WebSockets,
+//! polling requests, the timer, the clock and the page's listeners. Both the app's
+//! commands and what the browser reports arrive here as numbered commands; everything
+//! the core asks for (events, transports to open, frames to send, the timer) goes back
+//! through the one callback of the events module, while the command runs.
+//!
+//! Arguments arrive already validated by the JS wrapper (types and ranges of options,
+//! JSON written by `JSON.stringify`); what can still be wrong (an emit that is not an
+//! array, a reserved event name, an unknown option) is returned as a JS `Error` with a
+//! stable `.type`, never a panic.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use std::rc::Rc;
+use crate::core::{
+    ConnId, EmitOptions, Manager, ManagerConfig, NetworkEvent, Output, Session, SocketKey,
+};
+use crate::driver::random_seed;
+use crate::protocol::{Frame, JsonText};
 
-use crate::core::{EmitOptions, Manager, ManagerConfig, Session, SocketKey};
-use crate::driver::{random_seed, Driver, Endpoint};
-use crate::protocol::JsonText;
-
-use super::events::{forward, EventCallback};
+use super::events::{forward, Caller, EventCallback};
 use super::options::{manager_options, socket_options};
+
 #[wasm_bindgen]
 pub struct Connection {
-    driver: Driver,
+    manager: Manager,
+    caller: Caller,
+    /// The latest reading of the driver's clock: readings never go back (a frame stamped
+    /// before it counts as at it).
+    now: u64,
+    /// The deadline the driver's timer is armed for, if it is.
+    armed: Option<u64>,
+    /// The latest text received on each open transport (a frame, or a polling
+    /// response): an event completed by a later binary frame ends it too.
+    texts: Vec<(ConnId, String)>,
 }
 
 /// Connections alive in this wasm instance (created and not yet freed): lets tests and
@@ -41,8 +57,8 @@ impl Drop for Connection {
 
 /// The commands of [`Connection::run`], numbered in the order of `OPS` in
 /// `src/api/js/contract.js` (the same names in snake case; `tests/e2e/contract.test.mjs`
-/// checks it). Arguments: `key` the socket, `number`, `flags`, `text`, `extra` as each
-/// says.
+/// checks it). Arguments: `key` the socket (or, for what the browser reports, the
+/// transport), `number`, `flags`, `text`, `extra` as each says.
 #[derive(Clone, Copy)]
 enum Op {
     /// `text`: the Manager's options that change, as JSON (see `manager_options`).
@@ -54,9 +70,6 @@ enum Op {
     /// The end of socket.io-client's `Manager.disconnect()`, once every socket is
     /// disconnected: nothing keeps or re-establishes the connection any more.
     Close,
-    /// `text`: the Engine.IO URL of the next transport (the query may change between
-    /// attempts).
-    SetUrl,
     Connect,
     Disconnect,
     /// Drops the transport as a network failure would (`socket.io.engine.close()`).
@@ -89,12 +102,6 @@ enum Op {
     /// connection's flag 8, opened for its own sake (`open()`), whatever the key; and
     /// from bit 4 up, how many at-least-once emits wait for their acknowledgement.
     State,
-    /// Arms timers with the `setTimeout` and `clearTimeout` in `extra` (an array of the
-    /// two): socket.io-client's `useNativeTimers`, the page's own functions from before
-    /// any fake clock was installed.
-    UseTimers,
-    /// Nothing: with [`DELIVER`], delivers the events of the commands run before.
-    Deliver,
     /// How many emits have not gone for good: those of the offline queue and the
     /// at-least-once ones not yet acknowledged (what `persistQueue` keeps in storage).
     Waiting,
@@ -106,14 +113,38 @@ enum Op {
     /// private session id, `extra` the offset of the last event delivered. Returns
     /// whether it was taken (not once a CONNECT of the socket's own is under way).
     Resume,
+    /// Transport `key` (a WebSocket) is open.
+    TransportOpen,
+    /// Transport `key` received the text frame `text`.
+    TextFrame,
+    /// Transport `key` received a binary frame, `extra` (a `Uint8Array`).
+    BinaryFrame,
+    /// Transport `key` closed; `number` 1: it failed rather than closed normally.
+    TransportClosed,
+    /// Transport `key` received a frame over the `frameBytes` limit, not copied.
+    FrameTooLarge,
+    /// The GET of polling transport `key` answered `text`.
+    Polled,
+    /// A POST of polling transport `key` was accepted.
+    Posted,
+    /// A request of polling transport `key` failed; `number` 1: a POST.
+    RequestFailed,
+    /// The timer fired; the wall clock went `number` milliseconds further than the
+    /// monotonic one since the driver last looked (a sleep, say), or 0.
+    Timeout,
+    /// The page's event `number`: 0 online, 1 offline, 2 visible again, 3 restored from
+    /// the back/forward cache.
+    Network,
+    /// The wall clock went `number` milliseconds further than the monotonic one (a
+    /// sleep, say) since the driver last looked.
+    TimeGap,
 }
 
-const OPS: [Op; 24] = [
+const OPS: [Op; 32] = [
     Op::Configure,
     Op::Socket,
     Op::Open,
     Op::Close,
-    Op::SetUrl,
     Op::Connect,
     Op::Disconnect,
     Op::CloseTransport,
@@ -128,11 +159,27 @@ const OPS: [Op; 24] = [
     Op::EngineId,
     Op::Sid,
     Op::State,
-    Op::UseTimers,
-    Op::Deliver,
     Op::Waiting,
     Op::Session,
     Op::Resume,
+    Op::TransportOpen,
+    Op::TextFrame,
+    Op::BinaryFrame,
+    Op::TransportClosed,
+    Op::FrameTooLarge,
+    Op::Polled,
+    Op::Posted,
+    Op::RequestFailed,
+    Op::Timeout,
+    Op::Network,
+    Op::TimeGap,
+];
+
+const NETWORK_EVENTS: [NetworkEvent; 4] = [
+    NetworkEvent::Online,
+    NetworkEvent::Offline,
+    NetworkEvent::Visible,
+    NetworkEvent::PageShow,
 ];
 
 /// Flags of [`Connection::run`]: the emit asks for an acknowledgement.
@@ -141,227 +188,277 @@ const WITH_ACK: u32 = 1;
 const VOLATILE: u32 = 2;
 /// Every copy of the emit that goes on the wire comes back as a "sent" event.
 const REPORT_SENT: u32 = 4;
-/// The command's events are delivered before `run` returns; without it they wait for the
-/// next delivery, which the caller asks for once it has handled the result.
-const DELIVER: u32 = 256;
+
+/// How often the timer fires at least while a connection is open, so that the driver
+/// compares the wall clock with the monotonic one soon after a sleep.
+const WALL_CHECK_MS: u64 = 5000;
 
 #[wasm_bindgen]
 impl Connection {
-    /// `engine_url`: the Engine.IO endpoint, `http[s]://host{path}?EIO=4[&query]`.
     /// `on_event`: see the events module. The settings are socket.io-client's defaults
-    /// until the `configure` command (the JS Manager sends it right away, before any socket
-    /// connects).
+    /// until the `configure` command (the JS Manager sends it right away, before any
+    /// socket connects).
     #[wasm_bindgen(constructor)]
-    pub fn new(engine_url: String, on_event: EventCallback) -> Connection {
-        let manager = Manager::new(ManagerConfig::default(), random_seed());
-        let driver = Driver::new(manager, Endpoint::new(engine_url), move |notice, frame| {
-            forward(&on_event, notice, frame)
-        });
+    pub fn new(on_event: EventCallback) -> Connection {
         LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-        Connection { driver }
+        Connection {
+            manager: Manager::new(ManagerConfig::default(), random_seed()),
+            caller: Caller::new(on_event),
+            now: 0,
+            armed: None,
+            texts: Vec::new(),
+        }
     }
 
-    /// Runs command `op`: the commands, their arguments and results are listed in
-    /// `src/api/connection.rs` (`Op`).
+    /// Runs command `op` at `now` (the driver's monotonic clock, in milliseconds): the
+    /// commands, their arguments and results are listed in `src/api/connection.rs`
+    /// (`Op`). What the core asks for goes to the callback before it returns.
+    #[allow(clippy::too_many_arguments)]
     pub fn run(
-        &self,
+        &mut self,
         op: u32,
         key: u32,
         number: f64,
         flags: u32,
         text: Option<String>,
         extra: JsValue,
+        now: f64,
     ) -> Result<JsValue, JsValue> {
         let op = *OPS
             .get(op as usize)
             .ok_or_else(|| js_error("InvalidCommand", "unknown command"))?;
-        let result = self.dispatch(op, socket_key(key), number, flags, text, extra);
-        if flags & DELIVER != 0 {
-            self.driver.deliver();
-        }
+        self.now = self.now.max(now as u64);
+        let result = self.dispatch(op, key, number, flags, text.unwrap_or_default(), extra);
+        self.carry_out(op, key);
         result
     }
 }
 
 impl Connection {
+    /// Runs a command that answers (a read, or a command with a result), or hands the
+    /// others to [`Connection::handle`].
     fn dispatch(
-        &self,
+        &mut self,
         op: Op,
-        key: SocketKey,
+        key: u32,
         number: f64,
         flags: u32,
-        text: Option<String>,
+        text: String,
         extra: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let text = text.unwrap_or_default();
-        let none = Ok(JsValue::UNDEFINED);
+        let (now, manager) = (self.now, &mut self.manager);
+        let socket = SocketKey(key as usize);
         match op {
             Op::Configure => {
-                let config = self.inspect(|manager| manager.config().clone());
-                let options = manager_options(&text, config.unwrap_or_default())?;
-                if options.http.is_some() || options.protocols.is_some() {
-                    self.driver
-                        .set_endpoint(|endpoint| {
-                            if let Some(http) = options.http {
-                                endpoint.http = Rc::new(http);
-                            }
-                            if let Some(protocols) = options.protocols {
-                                endpoint.protocols = protocols;
-                            }
-                        })
-                        .map_err(|_| busy())?;
+                let options = manager_options(&text, manager.config().clone())?;
+                *manager.config_mut() = options.config;
+                if options.packets {
+                    manager.report_packets();
                 }
-                let (config, packets) = (options.config, options.packets);
-                self.command(|manager, _| {
-                    *manager.config_mut() = config;
-                    if packets {
-                        manager.report_packets();
-                    }
-                })?;
-                none
             }
             Op::Socket => {
                 let (namespace, config) = socket_options(&text)?;
-                let key = self.command(|manager, _| manager.socket(&namespace, config).0)?;
-                Ok((key as u32).into())
+                return Ok((manager.socket(&namespace, config).0 as u32).into());
             }
-            Op::Open => self.command(|manager, now| manager.open(now)).and(none),
-            Op::Close => self.command(|manager, _| manager.close()).and(none),
-            Op::SetUrl => {
-                self.driver
-                    .set_endpoint(|endpoint| endpoint.url = text)
-                    .map_err(|_| busy())?;
-                none
-            }
-            Op::Connect => self
-                .command(|manager, now| manager.connect(now, key))
-                .and(none),
-            Op::Disconnect => self.command(|manager, _| manager.disconnect(key)).and(none),
-            Op::CloseTransport => self
-                .command(|manager, now| manager.close_transport(now))
-                .and(none),
             Op::Emit => {
-                let data = stringified(text);
                 let options = EmitOptions {
                     with_ack: flags & WITH_ACK != 0,
                     timeout: (number >= 0.0).then(|| millis(number)),
                     volatile: flags & VOLATILE != 0,
                     report_sent: flags & REPORT_SENT != 0,
                 };
-                let buffers = bytes_of(&extra);
-                let sent =
-                    self.command(|manager, now| manager.emit(now, key, data, buffers, options))?;
-                match sent {
+                let data = stringified(text);
+                return match manager.emit(now, socket, data, bytes_of(&extra), options) {
                     Ok(id) => Ok(id.map_or(JsValue::UNDEFINED, |id| (id as f64).into())),
                     Err(error) => Err(js_error("EmitError", error.message())),
-                }
-            }
-            Op::Ack => {
-                let data = stringified(text);
-                let buffers = bytes_of(&extra);
-                let id = number as u64;
-                self.command(|manager, _| manager.ack(key, id, data, buffers))
-                    .and(none)
-            }
-            Op::Auth => {
-                let auth = (!text.is_empty()).then(|| stringified(text));
-                let token = number as u64;
-                self.command(|manager, _| manager.handle_auth(key, token, auth.as_ref()))
-                    .and(none)
-            }
-            Op::AuthFailed => {
-                let token = number as u64;
-                self.command(|manager, now| manager.handle_auth_failed(now, key, token))
-                    .and(none)
+                };
             }
             Op::AddRejoin => {
-                let data = stringified(text);
-                let buffers = bytes_of(&extra);
-                match self.command(|manager, _| manager.add_rejoin(key, data, buffers))? {
+                return match manager.add_rejoin(socket, stringified(text), bytes_of(&extra)) {
                     Ok(id) => Ok((id as f64).into()),
                     Err(error) => Err(js_error("EmitError", error.message())),
-                }
+                };
             }
-            Op::RemoveRejoin => {
-                let id = number as u64;
-                let removed = self.command(|manager, _| manager.remove_rejoin(key, id))?;
-                Ok(removed.into())
-            }
-            Op::ClearQueue => self
-                .command(|manager, _| manager.clear_queue(key))
-                .and(none),
+            Op::RemoveRejoin => return Ok(manager.remove_rejoin(socket, number as u64).into()),
             // One string crosses to JS, not one per emit.
-            Op::Queued => Ok(self
-                .inspect(|manager| {
-                    let queued: Vec<&str> = manager
-                        .queued(key)
-                        .into_iter()
-                        .map(JsonText::as_str)
-                        .collect();
-                    JsonText::array_from_elements(&queued).into_string()
-                })
-                .unwrap_or_else(|| "[]".to_owned())
-                .into()),
-            Op::EngineId => Ok(self
-                .inspect(|manager| manager.handshake().map(|handshake| handshake.sid.clone()))
-                .flatten()
-                .into()),
-            Op::Sid => Ok(self
-                .inspect(|manager| manager.sid(key).map(str::to_owned))
-                .flatten()
-                .into()),
-            Op::State => Ok(self
-                .inspect(|manager| {
-                    let unacknowledged = manager.unacknowledged_len(key).min(1 << 27) as u32;
-                    u32::from(manager.is_connected(key))
-                        | u32::from(manager.is_active(key)) << 1
-                        | u32::from(manager.recovered(key)) << 2
-                        | u32::from(manager.is_opened()) << 3
-                        | unacknowledged << 4
-                })
-                .unwrap_or(0)
-                .into()),
-            Op::Waiting => Ok(self
-                .inspect(|manager| {
-                    (manager.queued(key).len() + manager.unacknowledged_len(key)) as f64
-                })
-                .unwrap_or(0.0)
-                .into()),
-            Op::Session => Ok(self
-                .inspect(|manager| manager.session(key).map(|session| session.pid))
-                .flatten()
-                .into()),
+            Op::Queued => {
+                let queued: Vec<&str> = manager
+                    .queued(socket)
+                    .into_iter()
+                    .map(JsonText::as_str)
+                    .collect();
+                return Ok(JsonText::array_from_elements(&queued).into_string().into());
+            }
+            Op::EngineId => {
+                return Ok(manager
+                    .handshake()
+                    .map(|handshake| handshake.sid.clone())
+                    .into())
+            }
+            Op::Sid => return Ok(manager.sid(socket).map(str::to_owned).into()),
+            Op::State => {
+                let unacknowledged = manager.unacknowledged_len(socket).min(1 << 27) as u32;
+                let state = u32::from(manager.is_connected(socket))
+                    | u32::from(manager.is_active(socket)) << 1
+                    | u32::from(manager.recovered(socket)) << 2
+                    | u32::from(manager.is_opened()) << 3
+                    | unacknowledged << 4;
+                return Ok(state.into());
+            }
+            Op::Waiting => {
+                let waiting = manager.queued(socket).len() + manager.unacknowledged_len(socket);
+                return Ok((waiting as f64).into());
+            }
+            Op::Session => return Ok(manager.session(socket).map(|session| session.pid).into()),
             Op::Resume => {
                 let session = extra
                     .as_string()
                     .map(|offset| Session { pid: text, offset });
-                let taken = match session {
-                    Some(session) => self.command(|manager, _| manager.resume(key, session))?,
-                    None => false,
-                };
-                Ok(taken.into())
+                let taken = session.is_some_and(|session| manager.resume(socket, session));
+                return Ok(taken.into());
             }
-            Op::UseTimers => {
-                let functions = Array::from(&extra);
-                self.driver
-                    .use_timer_functions(functions.get(0).into(), functions.get(1).into());
-                none
+            _ => self.handle(op, key, number, text, extra),
+        }
+        Ok(JsValue::UNDEFINED)
+    }
+
+    /// Runs a command without a result: the app's, or what the browser reports.
+    fn handle(&mut self, op: Op, key: u32, number: f64, text: String, extra: JsValue) {
+        let (now, manager) = (self.now, &mut self.manager);
+        let conn = ConnId(u64::from(key));
+        let socket = SocketKey(key as usize);
+        match op {
+            Op::Open => manager.open(now),
+            Op::Close => manager.close(),
+            Op::Connect => manager.connect(now, socket),
+            Op::Disconnect => manager.disconnect(socket),
+            Op::CloseTransport => manager.close_transport(now),
+            Op::Ack => manager.ack(socket, number as u64, stringified(text), bytes_of(&extra)),
+            Op::Auth => {
+                let auth = (!text.is_empty()).then(|| stringified(text));
+                manager.handle_auth(socket, number as u64, auth.as_ref());
             }
-            Op::Deliver => none,
+            Op::AuthFailed => manager.handle_auth_failed(now, socket, number as u64),
+            Op::ClearQueue => manager.clear_queue(socket),
+            Op::TransportOpen => manager.handle_transport_open(conn),
+            Op::TextFrame | Op::Polled => {
+                self.texts.retain(|(id, _)| *id != conn);
+                self.texts.push((conn, text));
+                if let Some((_, text)) = self.texts.last() {
+                    if matches!(op, Op::Polled) {
+                        manager.handle_polled(now, conn, text);
+                    } else {
+                        manager.handle_text(now, conn, text);
+                    }
+                }
+            }
+            Op::BinaryFrame => {
+                let bytes = Uint8Array::new(&extra).to_vec();
+                manager.handle_frame(now, conn, Frame::Binary(bytes));
+            }
+            Op::TransportClosed => manager.handle_transport_closed(now, conn, number == 1.0),
+            Op::FrameTooLarge => manager.handle_frame_too_large(now, conn),
+            Op::Posted => manager.handle_posted(conn),
+            Op::RequestFailed => manager.handle_request_failed(now, conn, number == 1.0),
+            Op::Timeout => {
+                // The driver's timeout is spent: the same deadline, if still pending (it
+                // fired early), is armed again.
+                self.armed = None;
+                match number as u64 {
+                    0 => manager.handle_timeout(now),
+                    gap => manager.handle_time_gap(now, gap),
+                }
+            }
+            Op::Network => {
+                if let Some(&event) = NETWORK_EVENTS.get(number as usize) {
+                    manager.handle_network(now, event);
+                }
+            }
+            Op::TimeGap => manager.handle_time_gap(now, number as u64),
+            // The commands with a result are the dispatcher's.
+            _ => {}
         }
     }
 
-    fn command<R>(&self, command: impl FnOnce(&mut Manager, u64) -> R) -> Result<R, JsValue> {
-        self.driver.command(command).map_err(|_| busy())
+    /// Hands what the core asks for to the driver: events, transports to open or close,
+    /// frames and requests to send; then re-arms the timer. `op` on `key` was the input,
+    /// so that an event's payload read from the text the input carried (or the latest
+    /// text of its transport) is handed over as a place in that text, not copied.
+    fn carry_out(&mut self, op: Op, key: u32) {
+        let now = self.now;
+        let conn = ConnId(u64::from(key));
+        // Taken out while the outputs are carried out, and kept unless its transport
+        // closes.
+        let mut text = match op {
+            Op::TextFrame | Op::Polled | Op::BinaryFrame => self
+                .texts
+                .iter()
+                .position(|(id, _)| *id == conn)
+                .map(|index| self.texts.swap_remove(index)),
+            _ => None,
+        };
+        while let Some(output) = self.manager.poll_output() {
+            match output {
+                Output::Notice(notice) => {
+                    let frame = text.as_ref().map(|(_, text)| text.as_str());
+                    forward(&self.caller, notice, frame);
+                }
+                Output::OpenTransport(conn, kind, query) => {
+                    let limit = self.manager.config().limits.frame_bytes;
+                    self.caller.open_transport(conn, kind, &query, limit);
+                }
+                Output::CloseTransport(closed) => {
+                    self.texts.retain(|(id, _)| *id != closed);
+                    text = text.filter(|(id, _)| *id != closed);
+                    self.caller.close_transport(closed);
+                }
+                Output::Transmit(conn, data) => {
+                    if !self.caller.transmit(conn, data) {
+                        self.manager.handle_transport_closed(now, conn, true);
+                    }
+                }
+                Output::Request(conn, request) => {
+                    let post = request.body.is_some();
+                    if !self.caller.request(conn, request) {
+                        self.manager.handle_request_failed(now, conn, post);
+                    }
+                }
+            }
+        }
+        if matches!(op, Op::TransportClosed | Op::FrameTooLarge) {
+            self.texts.retain(|(id, _)| *id != conn);
+        }
+        self.texts.extend(text);
+        self.arm_timer();
     }
 
-    fn inspect<R>(&self, read: impl FnOnce(&Manager) -> R) -> Option<R> {
-        self.driver.inspect(read).ok()
+    /// Arms the driver's timer for the core's next deadline, and, while a connection is
+    /// open, for a look at the wall clock every [`WALL_CHECK_MS`].
+    fn arm_timer(&mut self) {
+        let now = self.now;
+        let check = self
+            .manager
+            .handshake()
+            .map(|_| now.saturating_add(WALL_CHECK_MS));
+        let deadline = match (self.manager.poll_timeout(), check) {
+            (Some(due), Some(check)) => Some(due.min(check)),
+            (due, check) => due.or(check),
+        };
+        // A timer armed no later than needed stays: one that fires early only re-arms,
+        // and cancelling and re-arming on every frame would cost more. A later deadline
+        // than setTimeout can wait is re-armed when this one fires early, since the core
+        // ignores deadlines not yet due.
+        match (self.armed, deadline) {
+            (Some(armed), Some(deadline)) if armed <= deadline => {}
+            (None, None) => {}
+            (_, deadline) => {
+                self.armed = deadline;
+                let delay =
+                    deadline.map(|deadline| deadline.saturating_sub(now).min(i32::MAX as u64));
+                self.caller.timer(delay);
+            }
+        }
     }
-}
-
-fn socket_key(key: u32) -> SocketKey {
-    SocketKey(key as usize)
 }
 
 /// Whole milliseconds; `as` saturates (NaN and negatives become 0, infinity the max).
@@ -384,10 +481,6 @@ fn bytes_of(attachments: &JsValue) -> Vec<Vec<u8>> {
 /// not checked again (the core still checks what it needs: an array, its event name).
 fn stringified(text: String) -> JsonText {
     JsonText::from_valid(text)
-}
-
-fn busy() -> JsValue {
-    js_error("Busy", "the connection is busy or closed")
 }
 
 /// A JS `Error` whose `.type` tells what went wrong.

@@ -1,21 +1,23 @@
-//! Turns the driver's notices into calls of the JS event callback.
+//! Turns what the core asks for (its notices, and the transports, frames, requests and
+//! timer it needs) into calls of the JS driver's callback.
 //!
-//! One call per event, `callback(kind, key, a, b, c, d)`: `kind` is the event's number in
-//! [`Kind`] (the JS side holds the names in the same order), `key` the socket's number
-//! or -1 for the connection as a whole. Payloads stay JSON text for the browser's native
-//! `JSON.parse`; an event's payload that ends the text frame it came in (the latest one
-//! when the event completes) is not copied out of wasm memory at all: the JS side gets
-//! the browser's own string of the frame and where the payload starts in it. Binary
-//! attachments cross as `ArrayBuffer`s of their exact bytes, what the app receives.
-//! Owns this calling convention and nothing else.
+//! One call per output, `callback(kind, key, a, b, c, d)`: `kind` is the output's number
+//! in [`Kind`] (the JS side holds the names in the same order), `key` the socket's
+//! number or -1 for the connection as a whole. Payloads stay JSON text for the browser's
+//! native `JSON.parse`; an event's payload that ends the text the driver handed in (the
+//! frame or polling response, or the latest one of its transport when a binary frame
+//! completes the event) is not copied out of wasm memory at all: the text is
+//! `undefined`, and the driver takes the payload out of its own string from the place
+//! given. Binary attachments cross as `ArrayBuffer`s of their exact bytes, what the app
+//! receives. Owns this calling convention and nothing else.
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{
-    AckError, ConnectError, IncomingEvent, ManagerEvent, Notice, Payload, SocketEvent, SocketKey,
+    AckError, ConnId, ConnectError, HttpRequest, IncomingEvent, ManagerEvent, Notice, Payload,
+    SocketEvent, SocketKey, TransportKind,
 };
-use crate::driver::ReceivedText;
 use crate::protocol::{Frame, JsonText};
 
 #[wasm_bindgen]
@@ -24,7 +26,7 @@ extern "C" {
     #[wasm_bindgen(js_name = Function)]
     pub type EventCallback;
 
-    /// `catch`: an exception must not unwind into the driver (the JS side catches
+    /// `catch`: an exception must not unwind through the core (the driver catches
     /// listener errors itself, so one is only reported here as a failed call).
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(method, catch, js_name = call)]
@@ -37,18 +39,25 @@ extern "C" {
         b: &JsValue,
         c: &JsValue,
         d: &JsValue,
-    ) -> Result<(), JsValue>;
+    ) -> Result<JsValue, JsValue>;
 }
 
-/// The events, numbered in the order of `KINDS` in `src/api/js/contract.js` (the same
+/// The outputs, numbered in the order of `KINDS` in `src/api/js/contract.js` (the same
 /// names in snake case; `tests/e2e/contract.test.mjs` checks it). The arguments:
-/// - `Event`: the text, where the payload starts in it (UTF-16), the attachments, and
-///   the ack id, or -1 when the payload's last element is the recovery offset;
-/// - `Ack`: the id, the text, the attachments, where the payload starts in the text;
+/// - `Event`: the text (`undefined`: the driver's), where the payload starts in it
+///   (UTF-16), the attachments, and the ack id, or -1 when the payload's last element
+///   is the recovery offset;
+/// - `Ack`: the id, the text (as for `Event`), the attachments, where the payload
+///   starts in the text;
 /// - `AckError`: the id, the message, the error type; `Dropped`: the emit's JSON and
 ///   the reason; `Auth`: the token; `Sent`: the JSON and the attachments;
 /// - `ConnectError`: the message, the error type, the server's `data` as JSON;
-/// - connection events: what socket.io-client hands their listeners.
+/// - connection events: what socket.io-client hands their listeners;
+/// - for the driver: `OpenTransport` the transport's id, its kind, the query to append
+///   and the `frameBytes` limit; `CloseTransport` the id; `Transmit` the id and the
+///   frame (a string, or an `ArrayBuffer`); `Request` the id, the query and the POST's
+///   body (`undefined`: the GET); `Timer` the delay in milliseconds (`undefined`:
+///   disarm). `Transmit` and `Request` answer `false` when the browser refused.
 #[derive(Clone, Copy)]
 enum Kind {
     Open,
@@ -72,6 +81,11 @@ enum Kind {
     UpgradeError,
     Packet,
     Drain,
+    OpenTransport,
+    CloseTransport,
+    Transmit,
+    Request,
+    Timer,
 }
 
 const CONNECTION: i32 = -1;
@@ -88,15 +102,75 @@ impl Call {
     }
 }
 
-/// Calls `callback` for `notice`; `frame`: the latest text frame, when the handling of
-/// a frame produced it.
-pub fn forward(callback: &EventCallback, notice: Notice, frame: Option<&ReceivedText>) {
+/// The driver's callback.
+pub struct Caller {
+    callback: EventCallback,
+}
+
+impl Caller {
+    pub fn new(callback: EventCallback) -> Self {
+        Caller { callback }
+    }
+
+    /// Calls the callback; its answer, `undefined` when it threw.
+    fn call(&self, kind: Kind, key: i32, args: [JsValue; 4]) -> JsValue {
+        let [a, b, c, d] = &args;
+        let context = &JsValue::UNDEFINED;
+        let answer = self.callback.call6(context, kind as u32, key, a, b, c, d);
+        answer.unwrap_or_default()
+    }
+
+    fn driver_call(&self, kind: Kind, conn: ConnId, b: JsValue, c: JsValue, d: JsValue) -> bool {
+        let answer = self.call(kind, CONNECTION, [(conn.0 as f64).into(), b, c, d]);
+        answer.as_bool() != Some(false)
+    }
+
+    pub fn open_transport(&self, conn: ConnId, kind: TransportKind, query: &str, limit: usize) {
+        let (kind, query, limit) = (kind.name().into(), query.into(), (limit as f64).into());
+        self.driver_call(Kind::OpenTransport, conn, kind, query, limit);
+    }
+
+    pub fn close_transport(&self, conn: ConnId) {
+        let none = JsValue::UNDEFINED;
+        self.driver_call(Kind::CloseTransport, conn, none.clone(), none.clone(), none);
+    }
+
+    /// Whether the browser took the frame.
+    pub fn transmit(&self, conn: ConnId, frame: Frame) -> bool {
+        let none = JsValue::UNDEFINED;
+        self.driver_call(Kind::Transmit, conn, frame_value(frame), none.clone(), none)
+    }
+
+    /// Whether the browser took the request.
+    pub fn request(&self, conn: ConnId, HttpRequest { query, body }: HttpRequest) -> bool {
+        let (query, body) = (query.into(), body.map_or(JsValue::UNDEFINED, JsValue::from));
+        self.driver_call(Kind::Request, conn, query, body, JsValue::UNDEFINED)
+    }
+
+    /// Arms the timer `delay` milliseconds from now, or disarms it.
+    pub fn timer(&self, delay: Option<u64>) {
+        let none = || JsValue::UNDEFINED;
+        let delay = delay.map_or(none(), |delay| (delay as f64).into());
+        self.call(Kind::Timer, CONNECTION, [delay, none(), none(), none()]);
+    }
+}
+
+/// Calls the driver's callback for `notice`; `frame`: the text the input carried (or
+/// the latest of its transport), when the handling of a frame produced the notice.
+pub fn forward(caller: &Caller, notice: Notice, frame: Option<&str>) {
     let Call { kind, key, args } = match notice {
         Notice::Manager(event) => manager_call(event),
         Notice::Socket(key, event) => socket_call(key, event, frame),
     };
-    let [a, b, c, d] = &args;
-    let _ = callback.call6(&JsValue::UNDEFINED, kind as u32, key, a, b, c, d);
+    caller.call(kind, key, args);
+}
+
+/// A frame as the browser sends it: a string, or an `ArrayBuffer` of its bytes.
+fn frame_value(frame: Frame) -> JsValue {
+    match frame {
+        Frame::Text(text) => JsValue::from(text),
+        Frame::Binary(bytes) => Uint8Array::from(bytes.as_slice()).buffer().into(),
+    }
 }
 
 fn manager_call(event: ManagerEvent) -> Call {
@@ -117,18 +191,14 @@ fn manager_call(event: ManagerEvent) -> Call {
         ManagerEvent::Upgrade(kind) => (Kind::Upgrade, kind.name().into(), none()),
         ManagerEvent::UpgradeError(kind) => (Kind::UpgradeError, kind.name().into(), none()),
         ManagerEvent::Packet { outgoing, frame } => {
-            let data = match frame {
-                Frame::Text(text) => JsValue::from(text),
-                Frame::Binary(bytes) => Uint8Array::from(bytes.as_slice()).buffer().into(),
-            };
-            (Kind::Packet, outgoing.into(), data)
+            (Kind::Packet, outgoing.into(), frame_value(frame))
         }
         ManagerEvent::Drain => (Kind::Drain, none(), none()),
     };
     Call::new(kind, CONNECTION, [a, b, none(), none()])
 }
 
-fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>) -> Call {
+fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&str>) -> Call {
     let none = || JsValue::UNDEFINED;
     let key = key.0 as i32;
     let (kind, args) = match event {
@@ -202,7 +272,7 @@ fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&ReceivedText>)
 }
 
 /// `[text, start, attachments, ack id or -1]` (see [`Kind`]).
-fn incoming_event(event: IncomingEvent, frame: Option<&ReceivedText>) -> [JsValue; 4] {
+fn incoming_event(event: IncomingEvent, frame: Option<&str>) -> [JsValue; 4] {
     let IncomingEvent {
         data,
         ends_with_offset,
@@ -218,13 +288,25 @@ fn incoming_event(event: IncomingEvent, frame: Option<&ReceivedText>) -> [JsValu
     [text, start.into(), attachments(bytes), ack]
 }
 
-/// The payload as `text` from UTF-16 index `start` on: `text` is the frame's own string
-/// when the payload ends it, else the payload.
-fn in_frame(payload: JsonText, frame: Option<&ReceivedText>) -> (JsValue, u32) {
-    match frame.and_then(|frame| Some((frame, frame.start_of_tail(payload.as_str())?))) {
-        Some((frame, start)) => (frame.js().into(), start),
+/// The payload as `text` from UTF-16 index `start` on: `text` is `undefined` (the
+/// driver's string of `frame`) when the payload ends `frame`, else the payload.
+fn in_frame(payload: JsonText, frame: Option<&str>) -> (JsValue, u32) {
+    match frame.and_then(|frame| start_of_tail(frame, payload.as_str())) {
+        Some(start) => (JsValue::UNDEFINED, start),
         None => (payload.into_string().into(), 0),
     }
+}
+
+/// Where `tail` starts in `text`, in UTF-16 code units (a JS string's indices), if
+/// `text` ends with it.
+fn start_of_tail(text: &str, tail: &str) -> Option<u32> {
+    let head = text.strip_suffix(tail)?;
+    let units = if head.is_ascii() {
+        head.len()
+    } else {
+        head.encode_utf16().count()
+    };
+    u32::try_from(units).ok()
 }
 
 fn ack_error_code(error: AckError) -> &'static str {

@@ -11,16 +11,11 @@ use wasm_bindgen::JsValue;
 use crate::core::{
     AuthSource, ManagerConfig, Overflow, ReconnectionAttempts, SocketConfig, TransportKind,
 };
-use crate::driver::HttpSettings;
 use crate::protocol::{decode_string, parse_unsigned, JsonText};
 
 /// The Manager's options as changed by one `configure` call: any subset of them.
 pub struct ManagerOptions {
     pub config: ManagerConfig,
-    /// `extraHeaders`, `withCredentials`, `requestTimeout`, when given.
-    pub http: Option<HttpSettings>,
-    /// The WebSocket subprotocols (`protocols`), when given.
-    pub protocols: Option<Vec<String>>,
     /// The app listens to packets (engine `packet`, `packetCreate`, `drain`; Manager
     /// `packet`).
     pub packets: bool,
@@ -30,13 +25,12 @@ pub struct ManagerOptions {
 /// `reconnectionDelay`, `reconnectionDelayMax`, `randomizationFactor`, `timeout` (in
 /// milliseconds; `null`, what JSON makes of `Infinity`, for none), `limits`,
 /// `transports` (`"polling"`, `"websocket"`), `upgrade`, `rememberUpgrade`,
-/// `tryAllTransports`, `timestampRequests`, `timestampParam`, `extraHeaders`,
-/// `withCredentials`, `requestTimeout`, `protocols`, `packets`.
+/// `tryAllTransports`, `timestampRequests`, `timestampParam`, `packets`. (What only the
+/// browser needs, the requests' headers and the WebSocket's subprotocols, stays with the
+/// JS driver.)
 pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptions, JsValue> {
     let mut options = ManagerOptions {
         config,
-        http: None,
-        protocols: None,
         packets: false,
     };
     let config = &mut options.config;
@@ -81,27 +75,6 @@ pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptio
             "timestampParam" => {
                 config.timestamp_param = decode_string(value).ok_or_else(bad)?.into_owned()
             }
-            "extraHeaders" => {
-                let headers = JsonText::parse(value).map_err(|_| bad())?;
-                let http = options.http.get_or_insert_with(HttpSettings::default);
-                for (name, value) in headers.members().map_err(|_| bad())? {
-                    let value = decode_string(value).ok_or_else(bad)?;
-                    http.headers
-                        .push((name.ok_or_else(bad)?.into_owned(), value.into_owned()));
-                }
-            }
-            "withCredentials" => {
-                let http = options.http.get_or_insert_with(HttpSettings::default);
-                http.with_credentials = flag(value).ok_or_else(bad)?;
-            }
-            "requestTimeout" => {
-                let http = options.http.get_or_insert_with(HttpSettings::default);
-                http.timeout = whole_number(value)
-                    .ok_or_else(bad)?
-                    .try_into()
-                    .unwrap_or(u32::MAX);
-            }
-            "protocols" => options.protocols = Some(strings(value).ok_or_else(bad)?),
             "packets" => options.packets = flag(value).ok_or_else(bad)?,
             _ => return Err(bad()),
         }

@@ -72,7 +72,7 @@ impl Manager {
         let shared = Rc::new_cyclic(|weak: &Weak<ManagerShared>| {
             let weak = weak.clone();
             let sink = Rc::clone(&router);
-            let driver = Driver::new(core, endpoint, move |notice, _| {
+            let driver = Driver::new(core, endpoint, move |notice| {
                 if let (Notice::Manager(ManagerEvent::Error(_)), Some(shared)) =
                     (&notice, weak.upgrade())
                 {

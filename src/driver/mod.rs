@@ -1,5 +1,8 @@
-//! The browser shell around the core. It builds for every target, so that the Rust
-//! API's documentation examples compile anywhere, but runs only in a browser.
+//! The browser shell around the core for the Rust client (`crate::client`). It builds
+//! for every target, so that the Rust API's documentation examples compile anywhere,
+//! but runs only in a browser. (The npm package's shell is JavaScript,
+//! `src/api/js/driver.js`, which carries out the same rules without crossing into wasm
+//! for each browser object.)
 //!
 //! The driver owns every web-sys object: the WebSocket (see [`WebSocketTransport`]) and
 //! the long-polling requests (see [`PollingTransport`]),
@@ -22,13 +25,11 @@ mod entropy;
 mod listener;
 mod page;
 mod polling;
-mod received;
 mod runtime;
 mod timer;
 mod websocket;
 
 pub use entropy::random_seed;
 pub use polling::{HttpSettings, PollEvent, PollingTransport};
-pub use received::ReceivedText;
 pub use runtime::{Driver, DriverError, Endpoint};
 pub use websocket::{ReadyState, TransportError, TransportEvent, WebSocketTransport};

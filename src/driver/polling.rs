@@ -27,8 +27,8 @@ pub struct HttpSettings {
 /// What became of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollEvent {
-    /// The GET answered (HTTP 200) with this body, also as the browser's own string.
-    Polled(String, JsString),
+    /// The GET answered (HTTP 200) with this body.
+    Polled(String),
     /// The POST was accepted (HTTP 200).
     Posted,
     /// The request failed: network error, timeout, an HTTP status other than 200, or a
@@ -174,7 +174,7 @@ impl Shared {
             return failed;
         }
         match js.as_string() {
-            Some(text) => PollEvent::Polled(text, js),
+            Some(text) => PollEvent::Polled(text),
             None => failed,
         }
     }

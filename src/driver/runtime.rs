@@ -25,11 +25,9 @@ use std::rc::{Rc, Weak};
 use super::clock::Clock;
 use super::page::PageSubscription;
 use super::polling::{HttpSettings, PollEvent, PollingTransport};
-use super::received::ReceivedText;
 use super::timer::Timer;
 use super::websocket::{TransportEvent, WebSocketTransport};
 use crate::core::{ConnId, HttpRequest, Manager, Notice, Output, TransportKind};
-use crate::protocol::Frame;
 
 /// Why a command could not reach the core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,15 +49,11 @@ pub struct Driver {
 /// clock with the monotonic one.
 const WALL_CHECK_MS: u64 = 5000;
 
-/// What the sink is given: a notice, and the latest text frame of the transport whose
-/// frame the core was handling when it produced the notice (if it was handling one).
-type Sink = dyn Fn(Notice, Option<&ReceivedText>);
-
 struct Shared {
     runtime: RefCell<Runtime>,
-    sink: Box<Sink>,
-    /// Events not yet delivered, each with the frame whose handling produced it.
-    undelivered: RefCell<Vec<(Notice, Option<Rc<ReceivedText>>)>>,
+    sink: Box<dyn Fn(Notice)>,
+    /// Events not yet delivered.
+    undelivered: RefCell<Vec<Notice>>,
     /// An outer call is delivering events: a nested one opens no transport.
     delivering: Cell<bool>,
 }
@@ -117,19 +111,14 @@ impl Endpoint {
 }
 
 impl Driver {
-    /// Runs `manager` against `endpoint`, handing its events to `sink`, each with the
-    /// latest text received (frame or polling response) when its handling produced it.
-    pub fn new(
-        manager: Manager,
-        endpoint: Endpoint,
-        sink: impl Fn(Notice, Option<&ReceivedText>) + 'static,
-    ) -> Self {
+    /// Runs `manager` against `endpoint`, handing its events to `sink`.
+    pub fn new(manager: Manager, endpoint: Endpoint, sink: impl Fn(Notice) + 'static) -> Self {
         let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
             let weak = weak.clone();
             let timer = Timer::new(move || {
                 // Browsers throttle timers in background tabs: the core reads the wall
                 // clock through `run` and handles everything overdue at once.
-                let _ = run(&weak, None, None, |runtime, now| {
+                let _ = run(&weak, None, |runtime, now| {
                     // This timeout is spent: forget it so that the same deadline, if
                     // still pending (fired early), is armed again.
                     runtime.timer.disarm();
@@ -154,7 +143,7 @@ impl Driver {
         let weak = Rc::downgrade(&shared);
         let page = PageSubscription::new(move |event| {
             // Failures mean the driver is gone or busy; a page event then has no one to inform.
-            let _ = run(&weak, None, None, |runtime, now| {
+            let _ = run(&weak, None, |runtime, now| {
                 runtime.catch_up_wall_clock(now);
                 runtime.manager.handle_network(now, event)
             });
@@ -165,23 +154,13 @@ impl Driver {
         }
     }
 
-    /// Arms the timer with these `setTimeout` and `clearTimeout` from now on, instead of
-    /// the page's current ones (socket.io-client's `useNativeTimers`).
-    pub fn use_timer_functions(&self, set: js_sys::Function, clear: js_sys::Function) {
-        if let Ok(mut runtime) = self.shared.runtime.try_borrow_mut() {
-            runtime.timer.use_functions(set, clear);
-            let now = runtime.clock.now();
-            runtime.arm_timer(now);
-        }
-    }
-
     /// Runs a command on the core (connect, emit, ...) and carries out its outputs. Its
     /// events wait for [`Driver::deliver`].
     pub fn command<R>(
         &self,
         command: impl FnOnce(&mut Manager, u64) -> R,
     ) -> Result<R, DriverError> {
-        handle_with_result(&self.shared, None, None, |runtime, now| {
+        handle_with_result(&self.shared, None, |runtime, now| {
             command(&mut runtime.manager, now)
         })
     }
@@ -216,17 +195,15 @@ impl Driver {
     }
 }
 
-/// Hands one input from the browser to the core (`frame`: the latest text frame, if the
-/// input is a frame; `time`: when the browser stamped the input, if it did), carries out
-/// what it asks, then delivers its events.
+/// Hands one input from the browser to the core (`time`: when the browser stamped the
+/// input, if it did), carries out what it asks, then delivers its events.
 fn run<R>(
     weak: &Weak<Shared>,
-    frame: Option<Rc<ReceivedText>>,
     time: Option<f64>,
     input: impl FnOnce(&mut Runtime, u64) -> R,
 ) -> Result<R, DriverError> {
     let shared = weak.upgrade().ok_or(DriverError::Gone)?;
-    let result = handle_with_result(&shared, frame, time, input)?;
+    let result = handle_with_result(&shared, time, input)?;
     deliver(weak, &shared);
     Ok(result)
 }
@@ -234,13 +211,12 @@ fn run<R>(
 /// [`handle`] for an input with a result.
 fn handle_with_result<R>(
     shared: &Shared,
-    frame: Option<Rc<ReceivedText>>,
     time: Option<f64>,
     input: impl FnOnce(&mut Runtime, u64) -> R,
 ) -> Result<R, DriverError> {
     let mut input = Some(input);
     let mut result = None;
-    handle(shared, frame, time, &mut |runtime, now| {
+    handle(shared, time, &mut |runtime, now| {
         result = input.take().map(|input| input(runtime, now));
     })?;
     result.ok_or(DriverError::Busy)
@@ -252,7 +228,6 @@ fn handle_with_result<R>(
 #[inline(never)]
 fn handle(
     shared: &Shared,
-    frame: Option<Rc<ReceivedText>>,
     time: Option<f64>,
     input: &mut dyn FnMut(&mut Runtime, u64),
 ) -> Result<(), DriverError> {
@@ -268,7 +243,7 @@ fn handle(
     // The queue is not borrowed elsewhere while the core is: delivery takes it whole
     // before calling the sink.
     if let Ok(mut undelivered) = shared.undelivered.try_borrow_mut() {
-        runtime.carry_out(now, &frame, &mut undelivered);
+        runtime.carry_out(now, &mut undelivered);
     }
     Ok(())
 }
@@ -283,8 +258,8 @@ fn deliver(weak: &Weak<Shared>, shared: &Shared) {
             Ok(mut undelivered) if !undelivered.is_empty() => std::mem::take(&mut *undelivered),
             _ => break,
         };
-        for (notice, frame) in events {
-            (shared.sink)(notice, frame.as_deref());
+        for notice in events {
+            (shared.sink)(notice);
         }
     }
     if outermost {
@@ -311,7 +286,7 @@ fn open_transports(weak: &Weak<Shared>, shared: &Shared) {
             _ => return,
         };
         // Opening is an input like any other: what it causes is carried out and delivered.
-        let opened = handle(shared, None, None, &mut |runtime, now| {
+        let opened = handle(shared, None, &mut |runtime, now| {
             if let Some((conn, kind, query)) = next.take() {
                 runtime.open(weak, conn, kind, &query, now);
             }
@@ -334,14 +309,8 @@ impl Runtime {
     }
 
     /// Drains the core's outputs: transport commands are carried out here, events are
-    /// queued in `notices` (with `frame`) for delivery once the core is released.
-    /// Re-arms the timer.
-    fn carry_out(
-        &mut self,
-        now: u64,
-        frame: &Option<Rc<ReceivedText>>,
-        notices: &mut Vec<(Notice, Option<Rc<ReceivedText>>)>,
-    ) {
+    /// queued in `notices` for delivery once the core is released. Re-arms the timer.
+    fn carry_out(&mut self, now: u64, notices: &mut Vec<Notice>) {
         while let Some(output) = self.manager.poll_output() {
             match output {
                 Output::OpenTransport(conn, kind, query) => self.opening.push((conn, kind, query)),
@@ -371,7 +340,7 @@ impl Runtime {
                             .handle_request_failed(now, conn, body.is_some());
                     }
                 }
-                Output::Notice(notice) => notices.push((notice, frame.clone())),
+                Output::Notice(notice) => notices.push(notice),
             }
         }
         self.arm_timer(now);
@@ -405,23 +374,13 @@ impl Runtime {
         let handler_weak = weak.clone();
         let handler = move |event: PollEvent| {
             // A failure means the driver is gone: nothing is left to inform.
-            let _ = match event {
-                PollEvent::Polled(text, js) => {
-                    let body = Rc::new(ReceivedText::new(text, js));
-                    run(
-                        &handler_weak,
-                        Some(Rc::clone(&body)),
-                        None,
-                        |runtime, now| runtime.manager.handle_polled(now, conn, body.text()),
-                    )
-                }
-                PollEvent::Posted => run(&handler_weak, None, None, |runtime, _| {
-                    runtime.manager.handle_posted(conn)
-                }),
-                PollEvent::Failed { post } => run(&handler_weak, None, None, |runtime, now| {
+            let _ = run(&handler_weak, None, |runtime, now| match event {
+                PollEvent::Polled(body) => runtime.manager.handle_polled(now, conn, &body),
+                PollEvent::Posted => runtime.manager.handle_posted(conn),
+                PollEvent::Failed { post } => {
                     runtime.manager.handle_request_failed(now, conn, post)
-                }),
-            };
+                }
+            });
         };
         let max_body = self.manager.config().limits.frame_bytes;
         let polling = PollingTransport::new(Rc::clone(&self.endpoint.http), max_body, handler);
@@ -433,56 +392,21 @@ impl Runtime {
 
     fn open_websocket(&mut self, weak: &Weak<Shared>, conn: ConnId, url: &str, now: u64) {
         let handler_weak = weak.clone();
-        // The latest text frame of this transport goes with the notices of the frames
-        // after it too: a binary event completes on its last attachment, a binary frame.
-        let mut latest_text: Option<Rc<ReceivedText>> = None;
         let handler = move |event: TransportEvent| {
             let time = match event {
-                TransportEvent::Frame(_, _, time) => Some(time),
+                TransportEvent::Frame(_, time) => Some(time),
                 _ => None,
             };
-            // A text frame is kept once, here: the core reads it in place.
-            let event = match event {
-                TransportEvent::Frame(Frame::Text(text), Some(js), _) => {
-                    latest_text = Some(Rc::new(ReceivedText::new(text, js)));
-                    None
-                }
-                TransportEvent::Frame(..) => Some(event),
-                TransportEvent::Open
-                | TransportEvent::Error
-                | TransportEvent::FrameTooLarge
-                | TransportEvent::Close { .. } => {
-                    latest_text = None;
-                    Some(event)
-                }
-            };
-            let frame = latest_text.clone();
             // A failure means the driver is gone: nothing is left to inform.
-            let _ = run(
-                &handler_weak,
-                frame.clone(),
-                time,
-                |runtime, now| match event {
-                    None => {
-                        if let Some(frame) = &frame {
-                            runtime.manager.handle_text(now, conn, frame.text());
-                        }
-                    }
-                    Some(TransportEvent::Open) => runtime.manager.handle_transport_open(conn),
-                    Some(TransportEvent::Frame(frame, ..)) => {
-                        runtime.manager.handle_frame(now, conn, frame)
-                    }
-                    Some(TransportEvent::Error) => {
-                        runtime.manager.handle_transport_closed(now, conn, true)
-                    }
-                    Some(TransportEvent::FrameTooLarge) => {
-                        runtime.manager.handle_frame_too_large(now, conn)
-                    }
-                    Some(TransportEvent::Close { .. }) => {
-                        runtime.manager.handle_transport_closed(now, conn, false)
-                    }
-                },
-            );
+            let _ = run(&handler_weak, time, |runtime, now| match event {
+                TransportEvent::Open => runtime.manager.handle_transport_open(conn),
+                TransportEvent::Frame(frame, _) => runtime.manager.handle_frame(now, conn, frame),
+                TransportEvent::Error => runtime.manager.handle_transport_closed(now, conn, true),
+                TransportEvent::FrameTooLarge => runtime.manager.handle_frame_too_large(now, conn),
+                TransportEvent::Close { .. } => {
+                    runtime.manager.handle_transport_closed(now, conn, false)
+                }
+            });
         };
         let max_frame_bytes = self.manager.config().limits.frame_bytes;
         let protocols = &self.endpoint.protocols;

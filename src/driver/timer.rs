@@ -25,9 +25,6 @@ pub struct Timer {
     callback: Closure<dyn FnMut()>,
     /// The deadline armed and its timeout's handle.
     armed: Option<(u64, JsValue)>,
-    /// `setTimeout` and `clearTimeout` to use instead of the page's current ones
-    /// (socket.io-client's `useNativeTimers`: those the page had when the module loaded).
-    functions: Option<(Function, Function)>,
 }
 
 impl Timer {
@@ -36,14 +33,7 @@ impl Timer {
         Self {
             callback: Closure::new(callback),
             armed: None,
-            functions: None,
         }
-    }
-
-    /// From now on, arm and clear with these functions.
-    pub fn use_functions(&mut self, set: Function, clear: Function) {
-        self.disarm();
-        self.functions = Some((set, clear));
     }
 
     /// The deadline armed, if any.
@@ -57,25 +47,14 @@ impl Timer {
         // setTimeout takes a signed 32-bit delay.
         let delay = delay.min(i32::MAX as u32) as i32;
         let handler: &Function = self.callback.as_ref().unchecked_ref();
-        let handle = match &self.functions {
-            Some((set, _)) => set
-                .call2(&JsValue::UNDEFINED, handler, &delay.into())
-                .unwrap_or(JsValue::UNDEFINED),
-            None => set_timeout(handler, delay),
-        };
-        self.armed = Some((deadline, handle));
+        self.armed = Some((deadline, set_timeout(handler, delay)));
     }
 
     /// Clears the armed timeout, if any: also when the callback runs, since a timeout
     /// that fires may be one cleared before, not the one armed.
     pub fn disarm(&mut self) {
-        let Some((_, handle)) = self.armed.take() else {
-            return;
-        };
-        match &self.functions {
-            // A clearTimeout that throws leaves only a harmless call of the callback.
-            Some((_, clear)) => drop(clear.call1(&JsValue::UNDEFINED, &handle)),
-            None => clear_timeout(&handle),
+        if let Some((_, handle)) = self.armed.take() {
+            clear_timeout(&handle);
         }
     }
 }

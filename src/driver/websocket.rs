@@ -22,10 +22,9 @@ use crate::protocol::Frame;
 pub enum TransportEvent {
     /// The connection is open: frames can be sent.
     Open,
-    /// One frame arrived, text or binary; a text frame comes with the browser's own
-    /// string too, out of which JS can take parts without a copy back from wasm. Last,
-    /// when it arrived: the event's `timeStamp`, on `performance.now()`'s clock.
-    Frame(Frame, Option<JsString>, f64),
+    /// One frame arrived, text or binary, and when: the event's `timeStamp`, on
+    /// `performance.now()`'s clock.
+    Frame(Frame, f64),
     /// The connection is closed (or could not be opened); no event follows.
     Close {
         /// The close code (1006 when the connection failed or dropped without a close
@@ -292,7 +291,7 @@ fn frame_of(data: JsValue, time: f64, max_bytes: usize) -> TransportEvent {
             return TransportEvent::FrameTooLarge;
         }
         return match js.as_string() {
-            Some(text) => TransportEvent::Frame(Frame::Text(text), Some(js.clone()), time),
+            Some(text) => TransportEvent::Frame(Frame::Text(text), time),
             None => TransportEvent::Error,
         };
     }
@@ -302,5 +301,5 @@ fn frame_of(data: JsValue, time: f64, max_bytes: usize) -> TransportEvent {
     if buffer.byte_length() as usize > max_bytes {
         return TransportEvent::FrameTooLarge;
     }
-    TransportEvent::Frame(Frame::Binary(Uint8Array::new(buffer).to_vec()), None, time)
+    TransportEvent::Frame(Frame::Binary(Uint8Array::new(buffer).to_vec()), time)
 }

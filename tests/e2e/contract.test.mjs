@@ -1,6 +1,6 @@
 // The contract between the wasm module and its JS wrapper, read from both sources: the
-// commands of `Connection::run` and their flags (src/api/connection.rs) and the events
-// of the callback (src/api/events.rs) are numbered by position, so the JS lists in
+// commands of `Connection::run`, their flags and the page's events (src/api/connection.rs)
+// and the outputs of the callback (src/api/events.rs) are numbered by position, so the JS lists in
 // src/api/js/contract.js must name the same things in the same order. A mismatch would
 // deliver one event as another, or run the wrong command, without any error.
 import assert from "node:assert/strict";
@@ -53,10 +53,21 @@ test("the JS command numbers are Connection::run's Op, in order", () => {
 
 test("the JS command flags have Connection::run's values", () => {
   const flags = [...rust.connection.matchAll(/^const (\w+): u32 = (\d+);/gm)].map(([, name, value]) => [name, Number(value)]);
-  assert.deepEqual(flags.map(([name]) => name).sort(), ["DELIVER", "REPORT_SENT", "VOLATILE", "WITH_ACK"]);
+  assert.deepEqual(flags.map(([name]) => name).sort(), ["REPORT_SENT", "VOLATILE", "WITH_ACK"]);
   for (const [name, value] of flags) {
     const declared = new RegExp(`\\bconst ${name} = (\\d+);`).exec(js);
     assert.ok(declared, `${name} not declared in contract.js`);
     assert.equal(Number(declared[1]), value, name);
   }
+  // The driver's own flag must not be one of them.
+  const deliver = Number(/\bconst DELIVER = (\d+);/.exec(js)?.[1]);
+  assert.ok(deliver > 0);
+  for (const [name, value] of flags) assert.equal(deliver & value, 0, `DELIVER overlaps ${name}`);
+});
+
+test("the page's events are numbered as the core's NetworkEvent, in order", () => {
+  const table = /\bconst NETWORK_EVENTS: \[NetworkEvent; \d+\] = \[([^\]]*)\]/.exec(rust.connection)?.[1];
+  assert.ok(table, "const NETWORK_EVENTS not found in connection.rs");
+  const order = table.split(",").map((s) => s.trim()).filter(Boolean);
+  assert.deepEqual(jsList("NETWORK"), order.map((name) => snake(name.replace("NetworkEvent::", ""))));
 });

@@ -6,13 +6,19 @@
 
 // The commands of the wasm Connection's run(), numbered in the order of `Op` in
 // src/api/connection.rs, and its flags (tests/e2e/contract.test.mjs checks both).
-export const OPS = ["configure", "socket", "open", "close", "set_url", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "use_timers", "deliver", "waiting", "session", "resume"];
+// DELIVER is the driver's own (driver.js): the command's events are delivered before it
+// returns.
+export const OPS = ["configure", "socket", "open", "close", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "waiting", "session", "resume", "transport_open", "text_frame", "binary_frame", "transport_closed", "frame_too_large", "polled", "posted", "request_failed", "timeout", "network", "time_gap"];
 export const OP = Object.fromEntries(OPS.map((name, i) => [name, i]));
 export const WITH_ACK = 1;
 export const VOLATILE = 2;
 export const REPORT_SENT = 4;
 export const DELIVER = 256;
 
-// The core's events by number, in the order of `Kind` in src/api/events.rs (checked by
-// tests/e2e/contract.test.mjs).
-export const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain"];
+// The core's outputs by number, in the order of `Kind` in src/api/events.rs (checked by
+// tests/e2e/contract.test.mjs): its events, then what it asks of the driver.
+export const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain", "open_transport", "close_transport", "transmit", "request", "timer"];
+
+// The page's events, numbered as the core's NetworkEvent (`NETWORK_EVENTS` in
+// src/api/connection.rs, checked by tests/e2e/contract.test.mjs).
+export const NETWORK = ["online", "offline", "visible", "page_show"];

@@ -5,7 +5,9 @@
 // attempt limits, buffering of emits while disconnected, ack ids and ack timeouts,
 // volatile drops, recovery and the per-namespace CONNECT all belong to the Rust core.
 // Events come from it through one callback, synchronously and in order; listeners may
-// call back into it (emit, disconnect, ...).
+// call back into it (emit, disconnect, ...). The browser's side of the connection (the
+// WebSocket, polling requests, timer and page listeners) is JS too: driver.js and the
+// modules it uses.
 //
 // This file is the package's entry and only re-exports. One module per job, so that a
 // bundler ships only what an app uses (package.json `sideEffects` lists the modules
@@ -21,8 +23,13 @@
 //   persist.js     persistQueue: the emits kept, in IndexedDB (loaded when asked for)
 //   auth.js        a socket's CONNECT payload (`auth`)
 //   live.js        which Managers are kept alive; the core's callback, which does not keep them
-//   instance.js    the wasm instance (instantiated at import), traps, guarded calls, stats()
-//   contract.js    the numbering of the wasm Connection's commands, flags and events
+//   driver.js      the browser side of a connection: inputs to the core, its outputs
+//                  carried out, event delivery, the timer and the clock
+//   websocket.js   the driver's WebSocket transport
+//   polling.js     the driver's long-polling transport (XMLHttpRequest)
+//   page.js        the page's network and visibility events, for all connections
+//   instance.js    the wasm instance (instantiated at import), traps, stats()
+//   contract.js    the numbering of the wasm Connection's commands, flags and outputs
 //   options.js     option checks, and the settings the core reads
 //   url.js         the server, namespace and Engine.IO URLs
 //   codec.js       binary payloads: attachments, Blobs

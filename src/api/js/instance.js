@@ -1,11 +1,10 @@
 // The wasm instance new clients run on, and traps: an instance that trapped is given up
 // whole and the next client gets a fresh one. The only module with side effects at
-// import (besides the entry): the wasm is instantiated here, once (top-level await), and
-// the page's "error" listener is added. What the connection does is the core's; every
-// call into a Connection goes through guard().
+// import (besides the entry): the wasm is instantiated here, once (top-level await).
+// What the connection does is the core's; every call into a Connection goes through its
+// driver (driver.js), which reports traps here.
 
 import glue from "./resocket_wasm.js";
-import { DELIVER, OP } from "./contract.js";
 import { live } from "./live.js";
 
 // Each instance of the wasm module comes with a glue of its own (the glue module exports
@@ -54,15 +53,13 @@ export const fail = (message, type) => {
 // --- traps ------------------------------------------------------------------------------
 
 // A trap (unreachable: a panic or a failed allocation; a stack overflow) stops wasm code
-// halfway, leaving what it was changing half-changed: a RefCell borrowed for good, which
-// answers "Busy" from then on, events never delivered. The instance is given up whole:
-// its clients are told once ("WasmTrap") and never call it again, and new clients get a
+// halfway, leaving what it was changing half-changed. The instance is given up whole: its
+// clients are told once ("WasmTrap") and never call it again, and new clients get a
 // fresh instance.
-const isTrap = (e) => e instanceof WebAssembly.RuntimeError || e instanceof RangeError || e?.type == "Busy";
-const WASM_URL = new URL("./resocket_wasm_bg.wasm", import.meta.url).href;
+export const isTrap = (e) => e instanceof WebAssembly.RuntimeError || e instanceof RangeError;
 
 // Instance `i` trapped (in a call of Manager `m`, if any).
-const trapped = (i, cause, m) => {
+export const trapped = (i, cause, m) => {
   if (i.trap) return;
   const why = `resocket: the WebAssembly module stopped (${cause.message}); this client is dead: create a new one`;
   i.trap = Object.assign(fail(why, "WasmTrap"), { cause });
@@ -78,45 +75,4 @@ const trapped = (i, cause, m) => {
     i.g.drop();
     i.g = i.memory = null;
   });
-};
-
-// A trap where no call of ours is on the stack (a WebSocket or timer callback of the
-// instance) reaches the page as an uncaught error; one in our module is ours.
-globalThis.addEventListener?.("error", (e) => {
-  if (isTrap(e.error) && `${e.filename} ${e.error.stack}`.includes(WASM_URL)) trapped(inst, e.error);
-});
-
-// Manager `m`'s Connection `c`, through calls that a trap cannot escape: once the
-// instance trapped, they answer as a closed connection would (`undefined`, state 0, an
-// empty queue) and never reach it again.
-//   run(op, key, number, flags, text, extra): a command (see `Op`); its events wait
-//     for deliver(), made once its result is taken care of (an emit's ack id);
-//   cmd(...the same): a command whose events are delivered before it returns;
-//   ask(op, key): a read.
-export const guard = (m, c) => {
-  const run = (op, key = 0, n = 0, flags = 0, text, extra) => {
-    if (!m._i.trap) {
-      try {
-        return c.run(op, key, n, flags, text, extra);
-      } catch (e) {
-        if (!isTrap(e)) throw e;
-        trapped(m._i, e, m);
-      }
-    }
-    m._dead();
-    return op == OP.queued ? "[]" : undefined;
-  };
-  return {
-    run,
-    cmd: (op, key, n, flags = 0, text, extra) => run(op, key, n, flags | DELIVER, text, extra),
-    ask: (op, key) => run(op, key),
-    deliver: () => run(OP.deliver, 0, 0, DELIVER),
-    free() {
-      try {
-        c.free();
-      } catch {
-        // the instance is dead: nothing more to release
-      }
-    },
-  };
 };

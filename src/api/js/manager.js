@@ -4,17 +4,21 @@
 // are socket.js's, the instance and its traps instance.js's.
 
 import { OP } from "./contract.js";
+import { Driver } from "./driver.js";
 import { Emitter, call } from "./emitter.js";
 import { Engine, enginePacket, socketPacket } from "./engine.js";
-import { current, fail, guard } from "./instance.js";
+import { current, fail } from "./instance.js";
 import { hold, relay, release } from "./live.js";
-import { checkManager, initialSettings, setting, settings, transportOptions, withSettings, withoutAuth } from "./options.js";
+import { checkManager, httpOptions, initialSettings, setting, settings, transportOptions, withSettings, withoutAuth } from "./options.js";
 import { Socket } from "./socket.js";
 import { engineUrl, targets } from "./url.js";
 
 // The page's timer functions when this module loaded, for `useNativeTimers` (a fake clock
 // installed later does not drive a client that asks for these).
 const NATIVE_TIMERS = [globalThis.setTimeout.bind(globalThis), globalThis.clearTimeout.bind(globalThis)];
+// A Manager the app let go of frees its connection: the driver's transports, timer and
+// page listeners hold the driver, never the Manager.
+const collected = new FinalizationRegistry((driver) => driver.free());
 
 /**
  * One Engine.IO connection and its reconnection, shared by the sockets (namespaces) of
@@ -39,9 +43,11 @@ export class Manager extends Emitter {
     this._uris = targets(uri, opts);
     this._uri = this._uris[(this._at = 0)];
     const i = (this._i = current());
-    this._c = guard(this, new i.g.Connection((this._u = this._url()), relay((this._port = { w: new WeakRef(this), m: null }))));
+    const port = (this._port = { w: new WeakRef(this), m: null });
+    const protocols = opts.protocols == null ? [] : [].concat(opts.protocols);
+    this._c = new Driver(port, relay(port), i, (this._u = this._url()), httpOptions(opts), protocols, opts.useNativeTimers && NATIVE_TIMERS);
+    collected.register(this, this._c);
     this._c.cmd(OP.configure, 0, 0, 0, JSON.stringify({ ...settings(cfg), limits: opts.limits, ...transportOptions(opts) }));
-    if (opts.useNativeTimers) this._c.cmd(OP.use_timers, 0, 0, 0, undefined, NATIVE_TIMERS);
     // socket.io-client's `socket.io.engine`: its transport, state and events ("open",
     // "close", "upgrade", "upgradeError"); close() drops the transport as a network failure
     // would (the sockets reconnect, and may recover their session).
@@ -105,7 +111,7 @@ export class Manager extends Emitter {
   _refreshUrl() {
     this._began = 1;
     const u = this._url();
-    if (u != this._u) this._c.cmd(OP.set_url, 0, 0, 0, (this._u = u));
+    if (u != this._u) this._c.setUrl((this._u = u));
   }
 
   // The app listens to packets: the core reports them from now on.

@@ -45,22 +45,24 @@ export const settings = (c) => ({ ...c, reconnectionAttempts: c.reconnectionAtte
 
 const transportName = (t) => (typeof t == "string" ? t : t?.name);
 // The transport options as the core reads them (by name).
-export const transportOptions = (o) => {
-  const names = (o.transports ?? ["polling", "websocket"]).map(transportName).filter((n) => n != "webtransport");
+// The core's transport settings.
+export const transportOptions = (o) => ({
+  transports: (o.transports ?? ["polling", "websocket"]).map(transportName).filter((n) => n != "webtransport"),
+  upgrade: o.upgrade !== false,
+  rememberUpgrade: !!o.rememberUpgrade,
+  tryAllTransports: !!o.tryAllTransports,
+  timestampRequests: o.timestampRequests ?? null,
+  timestampParam: o.timestampParam ?? "t",
+});
+
+// The polling requests' settings, the driver's (polling.js).
+export const httpOptions = (o) => {
   const polling = o.transportOptions?.polling ?? {};
   const headers = { ...o.extraHeaders, ...polling.extraHeaders };
-  const protocols = o.protocols == null ? [] : [].concat(o.protocols);
   return {
-    transports: names,
-    upgrade: o.upgrade !== false,
-    rememberUpgrade: !!o.rememberUpgrade,
-    tryAllTransports: !!o.tryAllTransports,
-    timestampRequests: o.timestampRequests ?? null,
-    timestampParam: o.timestampParam ?? "t",
-    extraHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
+    headers: Object.entries(headers).map(([k, v]) => [k, String(v)]),
     withCredentials: !!(polling.withCredentials ?? o.withCredentials),
-    requestTimeout: o.requestTimeout || 0,
-    protocols,
+    timeout: o.requestTimeout || 0,
   };
 };
 

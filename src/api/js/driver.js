@@ -1,0 +1,214 @@
+// The browser side of one wasm Connection (src/api/connection.rs): everything the core
+// cannot do itself. Owns the transports the core asked for (by their id), the one timer
+// armed for the core's next deadline, the clock, the page subscription and the queue of
+// events not yet delivered; free() releases them all. It makes no decision of its own:
+// every input goes to the core, and what the core asks for comes back through the
+// Connection's callback while the input runs.
+//
+// Delivery rule: events are queued while the core runs, and delivered once it has
+// returned, so that a listener may call back into it (emit, disconnect, ...). What the
+// browser reports is delivered at once; a command's events wait for deliver(), which the
+// caller makes once it has the command's result (an emit's ack id: an ack refused inside
+// the emit then finds its callback). Each delivery takes the queue as it is, so the
+// events of a command made by a listener are delivered by that command, before the next
+// listener of the outer event runs, as socket.io-client's emitter does: `disconnect()`
+// called in a `connect` listener has fired `disconnect` when it returns. A transport the
+// core asks for is opened once the events before it are delivered (a `reconnect_attempt`
+// listener may still change the URL), by the outermost delivery only.
+//
+// Traps: every call into the wasm instance goes through run(); one that traps gives up
+// the instance (see instance.js), and the calls after it answer as a closed connection
+// would.
+
+import { DELIVER, KINDS, OP } from "./contract.js";
+import { report } from "./emitter.js";
+import { isTrap, trapped } from "./instance.js";
+import { subscribe } from "./page.js";
+import { PollingTransport } from "./polling.js";
+import { WebSocketTransport } from "./websocket.js";
+
+const [EVENT, ACK, OPEN, CLOSE, TRANSMIT, REQUEST, TIMER] = ["event", "ack", "open_transport", "close_transport", "transmit", "request", "timer"].map((k) => KINDS.indexOf(k));
+// A frame's timeStamp later than this is not performance.now()'s (an old browser's epoch
+// time): the clock is read instead.
+const MAX_STAMP = 1e11;
+// A wall clock ahead of the monotonic one by less than this is noise, not a sleep.
+const GAP_MS = 1000;
+
+export class Driver {
+  // `port`: the Manager's (see live.js), `sink(kind, key, a, b, c, d)` its events, `i` the
+  // wasm instance, `url` the Engine.IO endpoint, `http` the polling requests' settings,
+  // `protocols` the WebSocket's, `timers` [setTimeout, clearTimeout] to use instead of
+  // the page's current ones (socket.io-client's useNativeTimers).
+  constructor(port, sink, i, url, http, protocols, timers) {
+    Object.assign(this, { port, sink, i, url, http, protocols, timers });
+    this.c = new i.g.Connection((kind, key, a, b, c, d) => this._out(kind, key, a, b, c, d));
+    this.t = new Map(); // transport id -> transport
+    this.q = []; // events not yet delivered
+    this.opening = []; // [id, kind, query, limit] of the transports to open
+    this.busy = 0; // a delivery is under way
+    this.frame = undefined; // the text whose events' payloads are read in place
+    this.armed = undefined; // the timer's handle
+    this._gap(performance.now());
+    this.unsubscribe = subscribe((event) => {
+      const now = performance.now();
+      const gap = this._gap(now);
+      if (gap) this.input(OP.time_gap, 0, gap, undefined, undefined, undefined, now);
+      this.input(OP.network, 0, event, undefined, undefined, undefined, now);
+    });
+  }
+
+  // Runs command `op` (see `Op` in src/api/connection.rs); with the DELIVER flag, its
+  // events are delivered before it returns, else they wait for deliver().
+  run(op, key = 0, n = 0, flags = 0, text, extra, now = performance.now()) {
+    const i = this.i;
+    let result, error;
+    if (this.c && !i.trap) {
+      try {
+        result = this.c.run(op, key, n, flags, text, extra, now);
+      } catch (e) {
+        if (isTrap(e)) trapped(i, e, this._m());
+        else error = e;
+      }
+    }
+    // A dead instance's clients are told once; a freed connection answers as a closed one.
+    if (i.trap) this._m()?._dead();
+    if (i.trap || !this.c) return op == OP.queued ? "[]" : undefined;
+    if (flags & DELIVER) this.deliver();
+    if (error) throw error;
+    return result;
+  }
+
+  cmd(op, key, n, flags = 0, text, extra) {
+    return this.run(op, key, n, flags | DELIVER, text, extra);
+  }
+
+  ask(op, key) {
+    return this.run(op, key);
+  }
+
+  // What the browser reports: `frame` is the text whose events' payloads are read in
+  // place, `time` when the browser stamped the input.
+  input(op, key, n, text, extra, frame, time) {
+    this.frame = frame;
+    this.run(op, key, n, DELIVER, text, extra, time < MAX_STAMP ? time : performance.now());
+    this.frame = undefined;
+  }
+
+  // Delivers the events not yet delivered; the outermost delivery then opens the
+  // transports the core asked for.
+  deliver() {
+    const outermost = !this.busy;
+    this.busy = 1;
+    while (this.q.length) {
+      const q = this.q;
+      this.q = [];
+      for (const e of q) {
+        try {
+          this.sink(...e);
+        } catch (err) {
+          report(err);
+        }
+      }
+    }
+    if (!outermost) return;
+    this.busy = 0;
+    while (this.opening.length && this.c) this._open(...this.opening.shift());
+  }
+
+  // The Engine.IO endpoint of the transports opened from now on (the query may change
+  // between attempts).
+  setUrl(url) {
+    this.url = url;
+  }
+
+  free() {
+    const c = this.c;
+    if (!c) return;
+    this.c = null;
+    this.unsubscribe();
+    this._arm(undefined);
+    for (const t of this.t.values()) t.close();
+    this.t.clear();
+    this.q = [];
+    try {
+      c.free();
+    } catch {
+      // the instance is dead: nothing more to release
+    }
+  }
+
+  _m() {
+    return this.port.m || this.port.w.deref();
+  }
+
+  // What the core asks for, while it runs (see `Kind` in src/api/events.rs).
+  _out(kind, key, a, b, c, d) {
+    switch (kind) {
+      case OPEN:
+        return void this.opening.push([a, b, c, d]);
+      case CLOSE:
+        this.opening = this.opening.filter((o) => o[0] != a);
+        this.t.get(a)?.close();
+        return void this.t.delete(a);
+      // A transport already gone takes the frame: the core hears of its end anyway.
+      case TRANSMIT:
+        return this.t.get(a)?.send(b) ?? true;
+      case REQUEST:
+        return this.t.get(a)?.send(this._url("polling", b), c) ?? true;
+      case TIMER:
+        return void this._arm(a);
+    }
+    // An event or an ack whose payload ends the text handed in: the driver's own string.
+    if (kind == EVENT && a === undefined) a = this.frame;
+    if (kind == ACK && b === undefined) b = this.frame;
+    this.q.push([kind, key, a, b, c, d]);
+  }
+
+  _url(kind, query) {
+    const url = kind == "websocket" ? "ws" + this.url.slice(4) : this.url;
+    return url + (url.includes("?") ? "&" : "?") + query;
+  }
+
+  // Opens transport `id`: a WebSocket, or a polling transport and its first GET (the
+  // handshake). A browser that refuses is a failure of the transport.
+  _open(id, kind, query, limit) {
+    const url = this._url(kind, query);
+    if (kind == "polling") {
+      const p = new PollingTransport(this, id, this.http, limit);
+      if (!p.send(url)) return this.input(OP.request_failed, id, 0);
+      this.t.set(id, p);
+      return;
+    }
+    try {
+      this.t.set(id, new WebSocketTransport(this, id, url, this.protocols, limit));
+    } catch {
+      this.input(OP.transport_closed, id, 1);
+    }
+  }
+
+  // Arms the timer `delay` ms from now, or disarms it (undefined).
+  _arm(delay) {
+    const [set, clear] = this.timers || [setTimeout, clearTimeout];
+    if (this.armed !== undefined) clear(this.armed);
+    this.armed = delay === undefined ? undefined : set(() => this._fire(), delay);
+  }
+
+  // Browsers throttle timers in background tabs: the core handles everything overdue at
+  // once, told how far the wall clock went meanwhile.
+  _fire() {
+    // The timeout that fired may be one cleared before, not the one armed: that one goes.
+    this._arm(undefined);
+    const now = performance.now();
+    this.input(OP.timeout, 0, this._gap(now), undefined, undefined, undefined, now);
+  }
+
+  // How much further the wall clock went than the monotonic one since the last look (a
+  // sleep, during which the monotonic clock may stand still), if that is more than noise.
+  _gap(now) {
+    const wall = Date.now();
+    const gap = this.wall === undefined ? 0 : wall - this.wall - (now - this.mono);
+    this.wall = wall;
+    this.mono = now;
+    return gap >= GAP_MS ? gap : 0;
+  }
+}
