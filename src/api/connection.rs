@@ -38,6 +38,9 @@ pub struct Connection {
     /// The latest text received on each open transport (a frame, or a polling
     /// response): an event completed by a later binary frame ends it too.
     texts: Vec<(ConnId, String)>,
+    /// The JSON of the emit or ack being run: a frame that ends with it crosses as its
+    /// head alone, and the driver appends its own string of the JSON.
+    sending: Option<String>,
 }
 
 /// Connections alive in this wasm instance (created and not yet freed): lets tests and
@@ -207,6 +210,7 @@ impl Connection {
             now: 0,
             armed: None,
             texts: Vec::new(),
+            sending: None,
         }
     }
 
@@ -228,8 +232,12 @@ impl Connection {
             .get(op as usize)
             .ok_or_else(|| js_error("InvalidCommand", "unknown command"))?;
         self.now = self.now.max(now as u64);
+        if matches!(op, Op::Emit | Op::Ack) {
+            self.sending.clone_from(&text);
+        }
         let result = self.dispatch(op, key, number, flags, text.unwrap_or_default(), extra);
         self.carry_out(op, key);
+        self.sending = None;
         result
     }
 }
@@ -413,7 +421,7 @@ impl Connection {
                     self.caller.close_transport(closed);
                 }
                 Output::Transmit(conn, data) => {
-                    if !self.caller.transmit(conn, data) {
+                    if !self.caller.transmit(conn, data, self.sending.as_deref()) {
                         self.manager.handle_transport_closed(now, conn, true);
                     }
                 }

@@ -54,8 +54,10 @@ extern "C" {
 /// - `ConnectError`: the message, the error type, the server's `data` as JSON;
 /// - connection events: what socket.io-client hands their listeners;
 /// - for the driver: `OpenTransport` the transport's id, its kind, the query to append
-///   and the `frameBytes` limit; `CloseTransport` the id; `Transmit` the id and the
-///   frame (a string, or an `ArrayBuffer`); `Request` the id, the query and the POST's
+///   and the `frameBytes` limit; `CloseTransport` the id; `Transmit` the id, the
+///   frame (a string, or an `ArrayBuffer`), and `true` when that is only the frame's
+///   head, to which the driver appends the JSON of the emit or ack it is running;
+///   `Request` the id, the query and the POST's
 ///   body (`undefined`: the GET); `Timer` the delay in milliseconds (`undefined`:
 ///   disarm). `Transmit` and `Request` answer `false` when the browser refused.
 #[derive(Clone, Copy)]
@@ -135,10 +137,18 @@ impl Caller {
         self.driver_call(Kind::CloseTransport, conn, none.clone(), none.clone(), none);
     }
 
-    /// Whether the browser took the frame.
-    pub fn transmit(&self, conn: ConnId, frame: Frame) -> bool {
+    /// Whether the browser took the frame. A text frame that ends with `sending` (the
+    /// JSON of the emit or ack being run, which the driver holds) crosses as its head.
+    pub fn transmit(&self, conn: ConnId, frame: Frame, sending: Option<&str>) -> bool {
         let none = JsValue::UNDEFINED;
-        self.driver_call(Kind::Transmit, conn, frame_value(frame), none.clone(), none)
+        let (frame, head) = match (frame, sending) {
+            (Frame::Text(text), Some(tail)) if text.ends_with(tail) => {
+                let head = &text[..text.len() - tail.len()];
+                (JsValue::from(head), JsValue::TRUE)
+            }
+            (frame, _) => (frame_value(frame), none.clone()),
+        };
+        self.driver_call(Kind::Transmit, conn, frame, head, none)
     }
 
     /// Whether the browser took the request.

@@ -47,6 +47,7 @@ export class Driver {
     this.opening = []; // [id, kind, query, limit] of the transports to open
     this.busy = 0; // a delivery is under way
     this.frame = undefined; // the text whose events' payloads are read in place
+    this.text = undefined; // the text of the command running
     this.armed = undefined; // the timer's handle
     this._gap(performance.now());
     this.unsubscribe = subscribe((event) => {
@@ -64,11 +65,13 @@ export class Driver {
     let result, error;
     if (this.c && !i.trap) {
       try {
+        this.text = text;
         result = this.c.run(op, key, n, flags, text, extra, now);
       } catch (e) {
         if (isTrap(e)) trapped(i, e, this._m());
         else error = e;
       }
+      this.text = undefined;
     }
     // A dead instance's clients are told once; a freed connection answers as a closed one.
     if (i.trap) this._m()?._dead();
@@ -150,9 +153,10 @@ export class Driver {
         this.opening = this.opening.filter((o) => o[0] != a);
         this.t.get(a)?.close();
         return void this.t.delete(a);
-      // A transport already gone takes the frame: the core hears of its end anyway.
+      // A transport already gone takes the frame: the core hears of its end anyway. A
+      // frame that ends with the JSON of the emit or ack running comes as its head alone.
       case TRANSMIT:
-        return this.t.get(a)?.send(b) ?? true;
+        return this.t.get(a)?.send(c ? b + this.text : b) ?? true;
       case REQUEST:
         return this.t.get(a)?.send(this._url("polling", b), c) ?? true;
       case TIMER:
