@@ -31,7 +31,7 @@ impl Client {
         let mut manager = Manager::new(config, 1);
         let socket = manager.socket("/", SocketConfig::default());
         let url = format!("{}/socket.io/?EIO=4", base.replacen("ws://", "http://", 1));
-        let driver = Driver::new(manager, Endpoint::new(url), move |notice, _| {
+        let driver = Driver::new(manager, Endpoint::new(url), move |notice| {
             let _ = tx.unbounded_send(notice);
         });
         Client {
