@@ -40,7 +40,7 @@ export const CHROMIUM_ARGS = [
 // test makes the server unreachable, never a sign of a library bug by themselves.
 export const NETWORK_NOISE = [
   /WebSocket connection to '.*' failed/,
-  /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|INTERNET_DISCONNECTED|CONNECTION_CLOSED|EMPTY_RESPONSE)/,
+  /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|INTERNET_DISCONNECTED|CONNECTION_CLOSED|EMPTY_RESPONSE|SOCKET_NOT_CONNECTED)/,
 ];
 
 /** `promise`, or a rejection naming `what` once `ms` have passed without an answer. */
