@@ -1,6 +1,5 @@
 // Where the time goes: Chromium's sampling CPU profiler (over CDP) around one
-// measurement, and a summary of the profile by owner (resocket's wasm, its wasm-bindgen
-// glue, its JS API, socket.io-client, the page, the browser's own work) and by function.
+// measurement, and a summary of the profile by owner (resocket's wasm, its JS API, socket.io-client, the page, the browser's own work) and by function.
 // Used by `node bench/run.mjs --profile`; no dependency, plain data in and out.
 
 /** Runs `fn` under the profiler of `cdp` (a page's CDP session); resolves to [result, profile]. */
@@ -22,8 +21,7 @@ export async function profiled(cdp, fn, intervalMicros = 50) {
 // Owners, by the script a sampled function comes from.
 const OWNERS = [
   [(url) => url.endsWith(".wasm"), "resocket wasm"],
-  [(url) => url.endsWith("/resocket_wasm.js"), "resocket wasm-bindgen glue"],
-  // Every other module of the package (the glue is matched above).
+  // Every module of the package.
   [(url) => /\/pkg\/[^/]+\.js$/.test(url), "resocket JS API"],
   [(url) => url.includes("/vendor/"), "socket.io-client"],
   [(url) => url.endsWith("/raw-client.js"), "raw baseline"],

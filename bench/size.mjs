@@ -1,6 +1,6 @@
 // What an app ships, min+gzip: the same tiny app, once importing `io` from resocket,
 // once from socket.io-client 4.8.4, once from the raw baseline, each bundled and minified
-// by esbuild (ESM, browser, es2022: resocket's glue uses top-level await) and gzipped
+// by esbuild (ESM, browser, es2022: resocket's loader uses top-level await) and gzipped
 // (level 9). resocket's .wasm is fetched at run time, next to the bundle: it is gzipped
 // on its own and added. For reference, the published pre-minified bundle of
 // socket.io-client (dist/socket.io.esm.min.js) is measured too.

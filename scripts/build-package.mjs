@@ -1,28 +1,26 @@
 // Builds the npm package `resocket` into pkg/:
-//   1. wasm-pack on package/ (release or, with --profiling, release with names; --target web) -> pkg/resocket_wasm.js + resocket_wasm_bg.wasm
+//   1. cargo on package/ (release, wasm32) and wasm-opt (-Oz; with --profiling, the
+//      function names kept) -> pkg/resocket_wasm_bg.wasm, a module of plain exported
+//      functions that imports nothing (the package's JS is its loader: no generated glue);
 //      on the pinned nightly below, with std rebuilt and panic=immediate-abort, when it is
-//      installed (scripts/setup.sh installs it), else on stable (a larger module); then the
-//      names between the module and its glue minified (not with --profiling), and the
-//      glue (resocket_wasm.js) turned into a factory of independent instances
+//      installed (scripts/setup.sh installs it), else on stable (a larger module)
 //   2. the public API (the ES modules of src/api/js, index.js their entry, + index.d.ts)
 //      copied beside it, and the server helper `resocket/server` (src/server: index.js +
 //      index.d.ts, as they are) into pkg/server/
 //   3. pkg/package.json written for the package (metadata from Cargo.toml), pkg/README.md
 //      from scripts/package-readme.md, and the LICENSE
-//   4. leftovers of earlier builds removed from pkg/; the module checked to instantiate,
-//      twice, independently, and to be collected once its glue lets go of it
+//   4. leftovers of earlier builds removed from pkg/; the module checked to import
+//      nothing, to export what the loader calls, and to instantiate twice, independently
 //   5. sizes printed: each file (raw, gzip), what an app ships (the JS of an app's
 //      `import { io }` minified and bundled by esbuild, plus the wasm: min+gzip), and
 //      the `npm pack` tarball
-// Needs wasm-pack (and the matching wasm-bindgen, wasm-opt) on PATH; `npm run` scripts
-// put the cargo bin directory there. The nightly is optional: rustup's toolchain NIGHTLY
-// with its rust-src component.
+// Needs cargo and wasm-opt on PATH; `npm run` scripts put the cargo bin directory and
+// node_modules/.bin (binaryen's wasm-opt) there. The nightly is optional: rustup's
+// toolchain NIGHTLY with its rust-src component.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -43,144 +41,66 @@ const nightly = nightlyComponents.status === 0 && /^rust-src$/m.test(nightlyComp
 // `--profiling` (`npm run build -- --profiling`): optimized as for release, but the wasm
 // keeps its function names, for the CPU profiles of `node bench/run.mjs --profile`.
 const profiling = process.argv.includes("--profiling");
-const args = ["build", profiling ? "--profiling" : "--release", "--target", "web", "--out-dir", pkg, "--out-name", WASM];
-// The package's module is package/, the crate with its JavaScript API as a cdylib; its
-// outputs go where the workspace's go.
-const cargoArgs = [];
+const cargoArgs = ["build", "--release", "--target", "wasm32-unknown-unknown", "--manifest-path", join(root, "package", "Cargo.toml")];
 let env = process.env;
+let targetDir = join(root, "target");
 if (nightly) {
-  // `--mode force` skips wasm-pack's check of the wasm32 target, which would run `rustup
-  // target add`: the dist server has no prebuilt wasm32 std for this nightly, and
-  // -Zbuild-std needs none. The nightly's artifacts get their own target directory, so
-  // that its builds and the stable ones (tests, clippy) do not rebuild each other's.
-  args.push("--mode", "force");
-  cargoArgs.push("-Zbuild-std=std,panic_abort", "--target-dir", join(root, "target", "nightly"));
-  // Legacy symbol mangling, as on stable: wasm-bindgen names the closure shims in the glue
-  // after their symbols, and nightly's v0 names are longer (the glue is 0.7 KB larger).
+  // The nightly's artifacts get their own target directory, so that its builds and the
+  // stable ones (tests, clippy) do not rebuild each other's.
+  targetDir = join(root, "target", "nightly");
+  cargoArgs.push("-Zbuild-std=std,panic_abort", "--target-dir", targetDir);
+  // Legacy symbol mangling, as on stable: CPU profiles show the names it writes
+  // demangled, and nightly's v0 ones raw.
   const nightlyFlags = "-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy";
   const rustflags = [process.env.RUSTFLAGS, nightlyFlags].filter(Boolean).join(" ");
   env = { ...rustupEnv, RUSTUP_TOOLCHAIN: NIGHTLY, RUSTFLAGS: rustflags };
 }
-args.push(join(root, "package"), "--", ...cargoArgs);
 const toolchain = nightly ? `rust ${NIGHTLY}, -Zbuild-std, -Cpanic=immediate-abort` : "rust stable";
 console.log(
   nightly
     ? `build-package: wasm on ${toolchain}`
     : `build-package: wasm on rust stable, larger: ${NIGHTLY} with rust-src is not installed (bash scripts/setup.sh installs it)`,
 );
-console.log(`${nightly ? `RUSTUP_TOOLCHAIN=${NIGHTLY} RUSTFLAGS="${env.RUSTFLAGS}" ` : ""}wasm-pack ${args.join(" ")}`);
-const built = spawnSync("wasm-pack", args, { cwd: root, env, stdio: "inherit" });
-if (built.error) {
-  console.error(`build-package: cannot run wasm-pack: ${built.error.message}`);
-  process.exit(1);
-}
-if (built.status !== 0) {
-  console.error(`build-package: wasm-pack failed (${built.signal ?? `exit code ${built.status}`})`);
-  process.exit(1);
-}
+const step = (what, cmd, args, options) => {
+  console.log(`${what}: ${cmd} ${args.join(" ")}`);
+  const done = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...options });
+  if (done.error || done.status !== 0) {
+    console.error(`build-package: ${cmd} failed (${done.error?.message ?? done.signal ?? `exit code ${done.status}`})`);
+    process.exit(1);
+  }
+};
+step(nightly ? `RUSTUP_TOOLCHAIN=${NIGHTLY} RUSTFLAGS="${env.RUSTFLAGS}"` : "build", "cargo", cargoArgs, { env });
+mkdirSync(pkg, { recursive: true });
+const wasmPath = join(pkg, `${WASM}_bg.wasm`);
+const optimize = profiling ? ["-Oz", "--debuginfo"] : ["-Oz", "--converge", "--strip-producers"];
+step("optimize", "wasm-opt", [join(targetDir, "wasm32-unknown-unknown", "release", `${WASM}.wasm`), ...optimize, "-o", wasmPath]);
 
-// The glue as wasm-bindgen writes it keeps one instance in module-level state, for good:
-// after a trap (see index.js) a fresh instance needs a fresh glue, and the dead one's
-// memory (up to 4 GiB) stays reachable from the module. So the glue becomes a factory:
-// its default export is a function that runs the whole module body anew each time, and
-// returns what the module exported (plus `module()`, the compiled module, and `drop()`,
-// which lets go of the instance). Every module-level variable is then per instance.
-// The glue's shape is checked, not assumed: anything this does not know (an import,
-// another kind of export, module-level state it does not know how to let go of) stops
-// the build, so that a wasm-bindgen upgrade cannot quietly break it.
-const glueFactory = (source) => {
-  const refuse = (why) => {
-    console.error(`build-package: pkg/${WASM}.js ${why}; the glue-to-factory step of scripts/build-package.mjs must be updated for it`);
-    process.exit(1);
-  };
-  const body = [];
-  const returned = [];
-  const state = [];
-  let exportList = false;
-  for (const line of source.split("\n")) {
-    let m;
-    // A type annotation for the module wasm-bindgen wrote; it does not describe this one.
-    if (line.startsWith("/* @ts-self-types=")) continue;
-    if (/^import\b/.test(line)) refuse(`imports (${line})`);
-    if (/^export\b/.test(line)) {
-      if ((m = /^export ((?:async )?(?:class|function\*?) ([\w$]+)\b.*)$/.exec(line))) {
-        returned.push(m[2]);
-        body.push(m[1]);
-      } else if (!exportList && (m = /^export \{([^}]*)\};?$/.exec(line))) {
-        exportList = true;
-        for (const item of m[1].split(",").map((s) => s.trim()).filter(Boolean)) {
-          const [, name, as] = /^([\w$]+)(?: as ([\w$]+))?$/.exec(item) ?? refuse(`exports ${item}`);
-          returned.push(as ? `${as}: ${name}` : name);
-        }
-      } else refuse(`has an export of an unexpected form (${line})`);
-      continue;
-    }
-    // Module-level variables (a statement at column 0): `let a, b;` or `let a = ...`.
-    if ((m = /^(?:let|var) ([^=;]*)/.exec(line))) {
-      const names = line.includes("=") ? [m[1].trim()] : m[1].split(",").map((s) => s.trim());
-      for (const n of names) if (!/^[\w$]+$/.test(n)) refuse(`declares module-level state in an unexpected form (${line})`);
-      state.push(...names);
-    }
-    body.push(line);
+// The loader (src/api/js/instance.js) gives the module no imports and calls these.
+const EXPORTS = ["memory", "resocket_new", "resocket_free", "resocket_live", "resocket_input", "resocket_run", "resocket_output", "resocket_output_len"];
+const wasmFault = (() => {
+  let compiled;
+  try {
+    compiled = new WebAssembly.Module(readFileSync(wasmPath));
+  } catch (err) {
+    return `is not a valid module (${err.message})`;
   }
-  if (!exportList) refuse("has no `export { ... }` list");
-  // What holds the instance (its exports, the compiled module, the promise of the first
-  // init, views of its memory) is let go of by drop(); the rest holds nothing of it.
-  const holds = ["wasm", "wasmInstance", "wasmModule", "__wbg_init_promise"];
-  const views = state.filter((n) => /^cached\w+Memory\d*$/.test(n));
-  const harmless = ["cachedTextDecoder", "numBytesDecoded", "WASM_VECTOR_LEN"];
-  const unknown = state.filter((n) => ![...holds, ...views, ...harmless].includes(n));
-  if (unknown.length) refuse(`has module-level state the factory does not know: ${unknown.join(", ")}`);
-  const missing = [...holds, "__wbg_finalize_init(instance, module)"].filter((n) => !source.includes(n));
-  if (missing.length) refuse(`lacks ${missing.join(", ")}`);
-  // drop(): the dead instance's callbacks that are still registered (a WebSocket's, a
-  // page listener's, a finalizer's) reach `wasm`, now something on which any call does
-  // nothing, instead of throwing into the page.
-  const drop = [
-    "wasm = new Proxy({}, { get: () => () => {} });",
-    views.length ? `${views.join(" = ")} = null;` : "",
-    `${holds.slice(1).join(" = ")} = undefined;`,
-  ].join(" ");
-  return [
-    "// wasm-bindgen's glue for resocket_wasm_bg.wasm, as a factory: each call makes an independent glue (see index.js).",
-    "export default () => {",
-    ...body,
-    `return { ${returned.join(", ")}, module: () => wasmModule, drop() { ${drop} } };`,
-    "};",
-    "",
-  ].join("\n");
-};
-// The names between the glue and the module, minified. wasm-bindgen names every import
-// after its Rust path plus a hash (`__wbg_setTimeout_4eb8…`), about 80 of them, and
-// they appear twice, in the module's import section and in the glue's imports object:
-// hashes do not compress, so they cost 1.9 KB of gzipped wasm and more of JS. Binaryen
-// renames the imports (and their module), and the exports, and prints the mapping, which
-// the glue is rewritten with. Not for --profiling, whose profiles show the names.
-// Every import of the module must then be in the glue's object, and every export the
-// glue uses must exist: the instantiation check below fails otherwise.
-const minifyNames = (wasmPath, source) => {
-  const run = spawnSync("wasm-opt", [wasmPath, "--minify-imports-and-exports-and-modules", "-o", wasmPath], { encoding: "utf8" });
-  if (run.status !== 0) {
-    console.error(`build-package: wasm-opt could not minify the module's import and export names: ${run.error?.message ?? run.stderr}`);
-    process.exit(1);
-  }
-  const { imports, exports } = JSON.parse(run.stdout.slice(run.stdout.indexOf("{")));
-  const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmPath))).map((i) => i.module));
-  const original = new Set(imports.map(([module]) => module));
-  if (modules.size != 1 || original.size != 1) {
-    console.error(`build-package: the module imports from ${[...original].join(", ")} (now ${[...modules].join(", ")}); the name minifying step expects one module`);
-    process.exit(1);
-  }
-  const word = (name) => name.replace(/\$/g, "\\$");
-  let out = source.replace(`${JSON.stringify([...original][0])}: import0`, `${JSON.stringify([...modules][0])}: import0`);
-  for (const [, from, to] of imports) out = out.replace(new RegExp(`(?<=^\\s*)${word(from)}(?=: function)`, "m"), JSON.stringify(to));
-  for (const [from, to] of exports) out = out.replace(new RegExp(`\\bwasm\\.${word(from)}\\b`, "g"), `wasm[${JSON.stringify(to)}]`);
-  return out;
-};
-const gluePath = join(pkg, `${WASM}.js`);
-// The instance's memory, which the exports name no longer (stats() reads its size).
-const wasmBindgenGlue = `${readFileSync(gluePath, "utf8")}\nexport function wasmMemory() { return wasm.memory; }\n`;
-writeFileSync(gluePath, glueFactory(profiling ? wasmBindgenGlue : minifyNames(join(pkg, `${WASM}_bg.wasm`), wasmBindgenGlue)));
+  const imports = WebAssembly.Module.imports(compiled).map((i) => `${i.module}.${i.name}`);
+  if (imports.length) return `imports ${imports.join(", ")}, which the loader does not give`;
+  const exported = WebAssembly.Module.exports(compiled).map((e) => e.name);
+  const missing = EXPORTS.filter((name) => !exported.includes(name));
+  if (missing.length) return `lacks the exports ${missing.join(", ")}`;
+  // Two instances, as after a trap: each its own memory and connections.
+  const [one, two] = [new WebAssembly.Instance(compiled, {}).exports, new WebAssembly.Instance(compiled, {}).exports];
+  if (one.memory === two.memory) return "gives two instances one memory";
+  one.resocket_free(one.resocket_new(1));
+  one.resocket_new(2);
+  if (one.resocket_live() != 1 || two.resocket_live() != 0) return "shares connections between instances";
+  return null;
+})();
+if (wasmFault) {
+  console.error(`build-package: pkg/${WASM}_bg.wasm ${wasmFault}`);
+  process.exit(1);
+}
 
 // index.d.ts as is; the API's modules (every .js file of src/api/js: index.js, the
 // entry, and the modules it imports, one per job) without their comment lines and
@@ -199,8 +119,8 @@ for (const file of SERVER) copyFileSync(join(root, "src", file), join(pkg, file)
 const modules = readdirSync(api)
   .filter((f) => f.endsWith(".js"))
   .sort((a, b) => (a == "index.js") - (b == "index.js") || a.localeCompare(b));
-if (modules.at(-1) != "index.js" || modules.includes(`${WASM}.js`)) {
-  console.error(`build-package: src/api/js must hold index.js, and no ${WASM}.js (the glue's name)`);
+if (modules.at(-1) != "index.js") {
+  console.error("build-package: src/api/js must hold index.js");
   process.exit(1);
 }
 for (const name of modules) {
@@ -238,13 +158,8 @@ const field = (key) => {
   return match[1];
 };
 
-// What the package ships (npm adds package.json, README.md and LICENSE by itself). The
-// glue's own .d.ts files are left out: index.d.ts is the API, and `exports` keeps the
-// glue private.
-const files = [...modules, "index.d.ts", `${WASM}.js`, `${WASM}_bg.wasm`, ...SERVER];
-// wasm-bindgen puts inline JS of the crate (if any) under snippets/.
-const snippets = existsSync(join(pkg, "snippets"));
-if (snippets) files.push("snippets/");
+// What the package ships (npm adds package.json, README.md and LICENSE by itself).
+const files = [...modules, "index.d.ts", `${WASM}_bg.wasm`, ...SERVER];
 for (const file of files) {
   if (!existsSync(join(pkg, file))) {
     console.error(`build-package: pkg/${file} is missing after the build`);
@@ -284,12 +199,11 @@ const manifest = {
     "./package.json": "./package.json",
   },
   files,
-  // Importing instance.js fetches and instantiates the wasm module (top-level await) and
-  // adds the page's "error" listener, and index.js imports it for that alone: a bundler
-  // must keep both even if nothing of them were used. The other modules (and the glue,
-  // resocket_wasm.js) only define things, so a bundler may drop those an app does not
-  // use. wasm-bindgen's inline JS snippets may do anything.
-  sideEffects: [...sideEffects.map((f) => `./${f}`), ...(snippets ? ["./snippets/**"] : [])],
+  // Importing instance.js fetches and instantiates the wasm module (top-level await), and
+  // index.js imports it for that alone: a bundler must keep both even if nothing of them
+  // were used. The other modules only define things, so a bundler may drop those an app
+  // does not use.
+  sideEffects: sideEffects.map((f) => `./${f}`),
 };
 writeFileSync(join(pkg, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -300,67 +214,11 @@ const readme = readFileSync(join(root, "scripts", "package-readme.md"), "utf8")
 writeFileSync(join(pkg, "README.md"), readme);
 copyFileSync(join(root, "LICENSE"), join(pkg, "LICENSE"));
 
-// Leftovers of earlier builds (other out-names, removed snippets) would be served by the
-// tests' static servers and confuse whoever looks into pkg/. The glue's own .d.ts goes
-// too: it describes the module wasm-bindgen wrote, not the factory.
-const keep = new Set([
-  ...files.map((f) => f.split("/")[0]),
-  ...["package.json", "README.md", "LICENSE", ".gitignore", `${WASM}_bg.wasm.d.ts`],
-]);
+// Leftovers of earlier builds (older layouts, generated glue) would be served by the
+// tests' static servers and confuse whoever looks into pkg/.
+const keep = new Set([...files.map((f) => f.split("/")[0]), ...["package.json", "README.md", "LICENSE", ".gitignore"]]);
 for (const entry of readdirSync(pkg)) {
   if (!keep.has(entry)) rmSync(join(pkg, entry), { recursive: true, force: true });
-}
-
-// The module must instantiate: an old wasm-opt can corrupt it without any error at build
-// time (binaryen 108, Debian 12's, exports the wrong table for wasm-bindgen's externref
-// table; binaryen 132 from npm does not).
-let glue;
-let compiled;
-try {
-  glue = (await import(pathToFileURL(join(pkg, `${WASM}.js`)).href)).default;
-  compiled = new WebAssembly.Module(readFileSync(join(pkg, `${WASM}_bg.wasm`)));
-  glue().initSync({ module: compiled });
-} catch (err) {
-  console.error(`build-package: pkg/${WASM}_bg.wasm does not instantiate: ${err.message}`);
-  console.error("build-package: if wasm-opt ran, check its version (`wasm-opt --version`; 108 is known to break this)");
-  process.exit(1);
-}
-
-// The factory must give independent instances, and drop() must leave nothing of its
-// instance reachable, even while the app still holds objects of its glue: a connection,
-// the glue itself. Checked with the garbage collector (exposed for this check only).
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc");
-const factoryFault = await (async () => {
-  const dead = glue();
-  const fresh = glue();
-  // As index.js makes them: the first by the glue's async init, the next by initSync.
-  await dead.default({ module_or_path: compiled });
-  fresh.initSync({ module: compiled });
-  let memory = dead.wasmMemory();
-  if (memory === fresh.wasmMemory()) return "two glues share one memory";
-  // Grown first: the glue's views of the memory, made by the calls below, are then of
-  // its current buffer.
-  memory.grow(1);
-  const held = new dead.Connection("ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket", () => {});
-  // Configure (command 0), delivering its events (flag 256): a call that allocates.
-  held.run(0, 0, 0, 256, JSON.stringify({ limits: { frameBytes: 1 } }));
-  if (dead.liveConnections() != 1 || fresh.liveConnections() != 0) return "two glues share one instance";
-  const refs = [new WeakRef(memory), new WeakRef(memory.buffer)];
-  memory = null;
-  dead.drop();
-  for (let i = 0; i < 5 && refs.some((r) => r.deref()); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    gc();
-  }
-  if (refs.some((r) => r.deref())) return "a dropped instance's memory stays reachable";
-  // What the app still holds of the dropped glue does nothing, and throws nothing.
-  held.free();
-  return fresh.liveConnections() == 0 ? null : "the fresh instance was disturbed";
-})();
-if (factoryFault) {
-  console.error(`build-package: pkg/${WASM}.js as a factory: ${factoryFault}; see the glue-to-factory step`);
-  process.exit(1);
 }
 
 // Sizes. Per file: raw and gzip. What an app ships: the JS an app's `import { io }`
@@ -369,7 +227,7 @@ if (factoryFault) {
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 console.log(`\nresocket ${manifest.version} built in pkg/ (${toolchain}${profiling ? ", profiling" : ""})`);
-for (const file of [`${WASM}_bg.wasm`, `${WASM}.js`, ...modules]) {
+for (const file of [`${WASM}_bg.wasm`, ...modules]) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`  ${file.padEnd(22)} ${kb(bytes.length).padStart(9)}  gzip ${kb(gzip(bytes)).padStart(8)}`);
 }

@@ -208,10 +208,10 @@ else
 fi
 
 # wasm-opt comes from the npm package `binaryen` (a devDependency), which `npm run
-# build` finds first on PATH. Debian 12's binaryen (108) is too old: on the output of
-# wasm-bindgen 0.2.130 it points the `__wbindgen_externrefs` export at the funcref
-# table, and the package then fails to load ("WebAssembly.Table.set(): Argument 1 is
-# invalid for table").
+# build` and wasm-pack find first on PATH. Debian 12's binaryen (108) is too old: on the
+# output of wasm-bindgen 0.2.130 it points the `__wbindgen_externrefs` export at the
+# funcref table, and a module made by wasm-bindgen (the Rust example's) then fails to
+# load ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 binaryen_version=$(sed -nE 's/^[[:space:]]*"version":[[:space:]]*"([^"]+)".*/\1/p' node_modules/binaryen/package.json 2>/dev/null || true)
 binaryen_version=${binaryen_version%%$'\n'*}
 [[ -n "$binaryen_version" && -x node_modules/.bin/wasm-opt ]] || die "node_modules/.bin/wasm-opt is missing (npm package binaryen)"

@@ -2,8 +2,8 @@
 // scripts/setup.sh first, which installs the tools used here).
 //
 //   1. cargo fmt --check
-//   2. cargo clippy, native (all targets) and wasm32 (lib, with and without the npm
-//      package's feature js-api)
+//   2. cargo clippy, native (all targets) and wasm32 (lib: the Rust client, the npm
+//      package's module (feature js-api without the default client), and both)
 //   3. cargo test (native: protocol codec, core state machine, the docs' examples), then
 //      cargo doc, then cargo package (what crates.io would get, built on its own)
 //   4. browser tests: tests/browser_*.rs in headless Chromium through wasm-pack, against
@@ -116,7 +116,9 @@ try {
   await run("format", "cargo", ["fmt", "--check"]);
   await run("clippy (native)", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]);
   await run("clippy (wasm32, Rust client)", "cargo", ["clippy", "--lib", "--examples", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
-  await run("clippy (wasm32, npm package)", "cargo", ["clippy", "--lib", "--features", "js-api", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+  await run("clippy (wasm32, npm package)", "cargo", ["clippy", "--lib", "--no-default-features", "--features", "js-api", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+  // Features add up: the client and the JS API build together.
+  await run("clippy (wasm32, client and JS API)", "cargo", ["clippy", "--lib", "--features", "js-api", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
   await run("native tests", "cargo", ["test"]);
   // The crate's docs (README: `cargo doc`) must build without broken links.
   await run("docs", "cargo", ["doc", "--no-deps", "--target", "wasm32-unknown-unknown"], { RUSTDOCFLAGS: "-D warnings" });

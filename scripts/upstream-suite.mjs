@@ -215,9 +215,9 @@ function clientInfo(client, pkg) {
     throw new SetupError(`${pkg} holds no built package: run \`npm run build\``);
   }
   const built = statSync(join(pkg, "index.js")).mtimeMs;
-  // The build writes the wasm and its glue first and index.js last.
+  // The build writes the wasm first and index.js last.
   const older = (f) => !existsSync(join(pkg, f)) || statSync(join(pkg, f)).mtimeMs > built;
-  if (older("resocket_wasm.js") || older("resocket_wasm_bg.wasm")) {
+  if (older("resocket_wasm_bg.wasm")) {
     throw new SetupError(`${pkg} is being rebuilt (its wasm is newer than its index.js): run again once the build is done`);
   }
   if (pkg === join(ROOT, "pkg")) {
@@ -447,7 +447,7 @@ async function buildBundles({ suite, client, pkg, depsDir, dir }) {
   let clientUrl = `${PAGE_PREFIX}pkg/index.js`;
   if (client === "resocket") {
     // A copy: pkg/ may be rebuilt while the runs go on, and a page must not load the new
-    // glue with the old wasm, nor one mode test another build than the other.
+    // JS with the old wasm, nor one mode test another build than the other.
     cpSync(pkg, join(www, "pkg"), { recursive: true });
   } else {
     // Its browser ES module build, as an application bundler would pick it.

@@ -15,8 +15,10 @@
 //! The default build is the Rust client, with no global allocator and no JavaScript
 //! exports; the npm package's build turns on `js-api`.
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod core;
+#[cfg(feature = "client")]
 pub mod driver;
 pub mod protocol;
 

@@ -1,35 +1,27 @@
-//! `Connection`: one Engine.IO connection with its namespace sockets, exported to JS.
+//! `Connection`: one Engine.IO connection with its namespace sockets, for JS.
 //!
 //! The core, driven through one entry point, [`Connection::run`], by the package's JS
 //! driver (`src/api/js/driver.js`), which owns everything of the browser: WebSockets,
 //! polling requests, the timer, the clock and the page's listeners. Both the app's
 //! commands and what the browser reports arrive here as numbered commands; everything
-//! the core asks for (events, transports to open, frames to send, the timer) goes back
-//! through the one callback of the events module, while the command runs.
+//! the core asks for (events, transports to open, frames to send, the timer) is written
+//! as records (the events module) for the driver to read once the command returns.
 //!
 //! Arguments arrive already validated by the JS wrapper (types and ranges of options,
 //! JSON written by `JSON.stringify`); what can still be wrong (an emit that is not an
-//! array, a reserved event name, an unknown option) is returned as a JS `Error` with a
-//! stable `.type`, never a panic.
-
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use js_sys::{Array, Uint8Array};
-use wasm_bindgen::prelude::*;
+//! array, a reserved event name, an unknown option) is returned as an [`ApiError`],
+//! never a panic.
 
 use crate::core::{
     ConnId, EmitOptions, Manager, ManagerConfig, NetworkEvent, Output, Session, SocketKey,
 };
-use crate::driver::random_seed;
 use crate::protocol::{Frame, JsonText};
 
-use super::events::{forward, Caller, EventCallback};
+use super::events::{Arg, Records};
 use super::options::{manager_options, socket_options};
 
-#[wasm_bindgen]
 pub struct Connection {
     manager: Manager,
-    caller: Caller,
     /// The latest reading of the driver's clock: readings never go back (a frame stamped
     /// before it counts as at it).
     now: u64,
@@ -38,23 +30,35 @@ pub struct Connection {
     /// The latest text received on each open transport (a frame, or a polling
     /// response): an event completed by a later binary frame ends it too.
     texts: Vec<(ConnId, String)>,
-    /// The JSON of the emit or ack being run: a frame that ends with it crosses as its
-    /// head alone, and the driver appends its own string of the JSON.
-    sending: Option<String>,
+    /// The bytes given for the next command (its attachments, a binary frame, an
+    /// offset), by [`Op::Bytes`] commands just before it.
+    bytes: Vec<Vec<u8>>,
 }
 
-/// Connections alive in this wasm instance (created and not yet freed): lets tests and
-/// apps check that abandoned connections are released.
-static LIVE_CONNECTIONS: AtomicU32 = AtomicU32::new(0);
-
-#[wasm_bindgen(js_name = liveConnections)]
-pub fn live_connections() -> u32 {
-    LIVE_CONNECTIONS.load(Ordering::Relaxed)
+/// Why a command failed, as JS reports it: the kind (see `src/api/js/driver.js`) and a
+/// message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// An emit the core refused (`.type` "EmitError").
+    Emit = 1,
+    /// An option the core cannot take (a `TypeError`).
+    Option = 2,
+    /// A command number that is not one.
+    Command = 3,
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        LIVE_CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -141,9 +145,12 @@ enum Op {
     /// The wall clock went `number` milliseconds further than the monotonic one (a
     /// sleep, say) since the driver last looked.
     TimeGap,
+    /// `text` (its bytes) is one more of the bytes of the next command: an attachment of
+    /// an emit, an ack or a rejoin emit, a binary frame, the offset of a `resume`.
+    Bytes,
 }
 
-const OPS: [Op; 32] = [
+const OPS: [Op; 33] = [
     Op::Configure,
     Op::Socket,
     Op::Open,
@@ -176,6 +183,7 @@ const OPS: [Op; 32] = [
     Op::Timeout,
     Op::Network,
     Op::TimeGap,
+    Op::Bytes,
 ];
 
 const NETWORK_EVENTS: [NetworkEvent; 4] = [
@@ -192,31 +200,23 @@ const VOLATILE: u32 = 2;
 /// Every copy of the emit that goes on the wire comes back as a "sent" event.
 const REPORT_SENT: u32 = 4;
 
-/// How often the timer fires at least while a connection is open, so that the driver
-/// compares the wall clock with the monotonic one soon after a sleep.
-const WALL_CHECK_MS: u64 = 5000;
-
-#[wasm_bindgen]
 impl Connection {
-    /// `on_event`: see the events module. The settings are socket.io-client's defaults
-    /// until the `configure` command (the JS Manager sends it right away, before any
-    /// socket connects).
-    #[wasm_bindgen(constructor)]
-    pub fn new(on_event: EventCallback) -> Connection {
-        LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    /// A connection with socket.io-client's settings until the `configure` command (the
+    /// JS Manager sends it right away, before any socket connects); `seed`: the backoff
+    /// jitter's.
+    pub fn new(seed: u64) -> Connection {
         Connection {
-            manager: Manager::new(ManagerConfig::default(), random_seed()),
-            caller: Caller::new(on_event),
+            manager: Manager::new(ManagerConfig::default(), seed),
             now: 0,
             armed: None,
             texts: Vec::new(),
-            sending: None,
+            bytes: Vec::new(),
         }
     }
 
     /// Runs command `op` at `now` (the driver's monotonic clock, in milliseconds): the
-    /// commands, their arguments and results are listed in `src/api/connection.rs`
-    /// (`Op`). What the core asks for goes to the callback before it returns.
+    /// commands, their arguments and results are listed in `Op`. What the core asks for
+    /// is written to `records` after the result.
     #[allow(clippy::too_many_arguments)]
     pub fn run(
         &mut self,
@@ -224,25 +224,31 @@ impl Connection {
         key: u32,
         number: f64,
         flags: u32,
-        text: Option<String>,
-        extra: JsValue,
+        text: &[u8],
         now: f64,
-    ) -> Result<JsValue, JsValue> {
+        records: &mut Records,
+    ) -> Result<(), ApiError> {
         let op = *OPS
             .get(op as usize)
-            .ok_or_else(|| js_error("InvalidCommand", "unknown command"))?;
-        self.now = self.now.max(now as u64);
-        if matches!(op, Op::Emit | Op::Ack) {
-            self.sending.clone_from(&text);
+            .ok_or_else(|| ApiError::new(ErrorKind::Command, "unknown command"))?;
+        if let Op::Bytes = op {
+            self.bytes.push(text.to_vec());
+            records.arg(Arg::None);
+            return Ok(());
         }
-        let result = self.dispatch(op, key, number, flags, text.unwrap_or_default(), extra);
-        self.carry_out(op, key);
-        self.sending = None;
+        // What JS writes is valid UTF-8 (TextEncoder's); anything else is no text.
+        let text = std::str::from_utf8(text).unwrap_or_default();
+        self.now = self.now.max(now as u64);
+        let (answer, result) = match self.dispatch(op, key, number, flags, text.to_owned()) {
+            Ok(answer) => (answer, Ok(())),
+            Err(error) => (Arg::text(error.message.as_str()), Err(error)),
+        };
+        records.arg(answer);
+        let sending = matches!(op, Op::Emit | Op::Ack).then_some(text);
+        self.carry_out(op, key, sending, records);
         result
     }
-}
 
-impl Connection {
     /// Runs a command that answers (a read, or a command with a result), or hands the
     /// others to [`Connection::handle`].
     fn dispatch(
@@ -252,21 +258,22 @@ impl Connection {
         number: f64,
         flags: u32,
         text: String,
-        extra: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<Arg, ApiError> {
         let (now, manager) = (self.now, &mut self.manager);
         let socket = SocketKey(key as usize);
-        match op {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        Ok(match op {
             Op::Configure => {
                 let options = manager_options(&text, manager.config().clone())?;
                 *manager.config_mut() = options.config;
                 if options.packets {
                     manager.report_packets();
                 }
+                Arg::None
             }
             Op::Socket => {
                 let (namespace, config) = socket_options(&text)?;
-                return Ok((manager.socket(&namespace, config).0 as u32).into());
+                Arg::Number(manager.socket(&namespace, config).0 as f64)
             }
             Op::Emit => {
                 let options = EmitOptions {
@@ -276,18 +283,16 @@ impl Connection {
                     report_sent: flags & REPORT_SENT != 0,
                 };
                 let data = stringified(text);
-                return match manager.emit(now, socket, data, bytes_of(&extra), options) {
-                    Ok(id) => Ok(id.map_or(JsValue::UNDEFINED, |id| (id as f64).into())),
-                    Err(error) => Err(js_error("EmitError", error.message())),
-                };
+                match manager.emit(now, socket, data, bytes, options) {
+                    Ok(id) => id.map_or(Arg::None, |id| Arg::Number(id as f64)),
+                    Err(error) => return Err(ApiError::new(ErrorKind::Emit, error.message())),
+                }
             }
-            Op::AddRejoin => {
-                return match manager.add_rejoin(socket, stringified(text), bytes_of(&extra)) {
-                    Ok(id) => Ok((id as f64).into()),
-                    Err(error) => Err(js_error("EmitError", error.message())),
-                };
-            }
-            Op::RemoveRejoin => return Ok(manager.remove_rejoin(socket, number as u64).into()),
+            Op::AddRejoin => match manager.add_rejoin(socket, stringified(text), bytes) {
+                Ok(id) => Arg::Number(id as f64),
+                Err(error) => return Err(ApiError::new(ErrorKind::Emit, error.message())),
+            },
+            Op::RemoveRejoin => Arg::Bool(manager.remove_rejoin(socket, number as u64)),
             // One string crosses to JS, not one per emit.
             Op::Queued => {
                 let queued: Vec<&str> = manager
@@ -295,15 +300,12 @@ impl Connection {
                     .into_iter()
                     .map(JsonText::as_str)
                     .collect();
-                return Ok(JsonText::array_from_elements(&queued).into_string().into());
+                Arg::text(JsonText::array_from_elements(&queued).into_string())
             }
-            Op::EngineId => {
-                return Ok(manager
-                    .handshake()
-                    .map(|handshake| handshake.sid.clone())
-                    .into())
-            }
-            Op::Sid => return Ok(manager.sid(socket).map(str::to_owned).into()),
+            Op::EngineId => manager
+                .handshake()
+                .map_or(Arg::None, |handshake| Arg::text(handshake.sid.as_str())),
+            Op::Sid => manager.sid(socket).map_or(Arg::None, Arg::text),
             Op::State => {
                 let unacknowledged = manager.unacknowledged_len(socket).min(1 << 27) as u32;
                 let state = u32::from(manager.is_connected(socket))
@@ -311,27 +313,31 @@ impl Connection {
                     | u32::from(manager.recovered(socket)) << 2
                     | u32::from(manager.is_opened()) << 3
                     | unacknowledged << 4;
-                return Ok(state.into());
+                Arg::Number(f64::from(state))
             }
             Op::Waiting => {
                 let waiting = manager.queued(socket).len() + manager.unacknowledged_len(socket);
-                return Ok((waiting as f64).into());
+                Arg::Number(waiting as f64)
             }
-            Op::Session => return Ok(manager.session(socket).map(|session| session.pid).into()),
+            Op::Session => manager
+                .session(socket)
+                .map_or(Arg::None, |session| Arg::text(session.pid)),
             Op::Resume => {
-                let session = extra
-                    .as_string()
-                    .map(|offset| Session { pid: text, offset });
-                let taken = session.is_some_and(|session| manager.resume(socket, session));
-                return Ok(taken.into());
+                let offset = bytes
+                    .pop()
+                    .and_then(|offset| String::from_utf8(offset).ok());
+                let session = offset.map(|offset| Session { pid: text, offset });
+                Arg::Bool(session.is_some_and(|session| manager.resume(socket, session)))
             }
-            _ => self.handle(op, key, number, text, extra),
-        }
-        Ok(JsValue::UNDEFINED)
+            _ => {
+                self.handle(op, key, number, text, bytes);
+                Arg::None
+            }
+        })
     }
 
     /// Runs a command without a result: the app's, or what the browser reports.
-    fn handle(&mut self, op: Op, key: u32, number: f64, text: String, extra: JsValue) {
+    fn handle(&mut self, op: Op, key: u32, number: f64, text: String, bytes: Vec<Vec<u8>>) {
         let (now, manager) = (self.now, &mut self.manager);
         let conn = ConnId(u64::from(key));
         let socket = SocketKey(key as usize);
@@ -341,7 +347,7 @@ impl Connection {
             Op::Connect => manager.connect(now, socket),
             Op::Disconnect => manager.disconnect(socket),
             Op::CloseTransport => manager.close_transport(now),
-            Op::Ack => manager.ack(socket, number as u64, stringified(text), bytes_of(&extra)),
+            Op::Ack => manager.ack(socket, number as u64, stringified(text), bytes),
             Op::Auth => {
                 let auth = (!text.is_empty()).then(|| stringified(text));
                 manager.handle_auth(socket, number as u64, auth.as_ref());
@@ -361,8 +367,9 @@ impl Connection {
                 }
             }
             Op::BinaryFrame => {
-                let bytes = Uint8Array::new(&extra).to_vec();
-                manager.handle_frame(now, conn, Frame::Binary(bytes));
+                for frame in bytes {
+                    manager.handle_frame(now, conn, Frame::Binary(frame));
+                }
             }
             Op::TransportClosed => manager.handle_transport_closed(now, conn, number == 1.0),
             Op::FrameTooLarge => manager.handle_frame_too_large(now, conn),
@@ -388,12 +395,12 @@ impl Connection {
         }
     }
 
-    /// Hands what the core asks for to the driver: events, transports to open or close,
-    /// frames and requests to send; then re-arms the timer. `op` on `key` was the input,
-    /// so that an event's payload read from the text the input carried (or the latest
-    /// text of its transport) is handed over as a place in that text, not copied.
-    fn carry_out(&mut self, op: Op, key: u32) {
-        let now = self.now;
+    /// Writes what the core asks for, for the driver: events, transports to open or
+    /// close, frames and requests to send; then re-arms the timer. `op` on `key` was the
+    /// input, so that an event's payload read from the text the input carried (or the
+    /// latest text of its transport) is handed over as a place in that text, not
+    /// copied; `sending`: the JSON of the emit or ack being run.
+    fn carry_out(&mut self, op: Op, key: u32, sending: Option<&str>, records: &mut Records) {
         let conn = ConnId(u64::from(key));
         // Taken out while the outputs are carried out, and kept unless its transport
         // closes.
@@ -409,49 +416,32 @@ impl Connection {
             match output {
                 Output::Notice(notice) => {
                     let frame = text.as_ref().map(|(_, text)| text.as_str());
-                    forward(&self.caller, notice, frame);
+                    records.notice(notice, frame);
                 }
                 Output::OpenTransport(conn, kind, query) => {
                     let limit = self.manager.config().limits.frame_bytes;
-                    self.caller.open_transport(conn, kind, &query, limit);
+                    records.open_transport(conn, kind, query, limit);
                 }
                 Output::CloseTransport(closed) => {
                     self.texts.retain(|(id, _)| *id != closed);
                     text = text.filter(|(id, _)| *id != closed);
-                    self.caller.close_transport(closed);
+                    records.close_transport(closed);
                 }
-                Output::Transmit(conn, data) => {
-                    if !self.caller.transmit(conn, data, self.sending.as_deref()) {
-                        self.manager.handle_transport_closed(now, conn, true);
-                    }
-                }
-                Output::Request(conn, request) => {
-                    let post = request.body.is_some();
-                    if !self.caller.request(conn, request) {
-                        self.manager.handle_request_failed(now, conn, post);
-                    }
-                }
+                Output::Transmit(conn, data) => records.transmit(conn, data, sending),
+                Output::Request(conn, request) => records.request(conn, request),
             }
         }
         if matches!(op, Op::TransportClosed | Op::FrameTooLarge) {
             self.texts.retain(|(id, _)| *id != conn);
         }
         self.texts.extend(text);
-        self.arm_timer();
+        self.arm_timer(records);
     }
 
-    /// Arms the driver's timer for the core's next deadline, and, while a connection is
-    /// open, for a look at the wall clock every [`WALL_CHECK_MS`].
-    fn arm_timer(&mut self) {
+    /// Arms the driver's timer for the core's next wake-up.
+    fn arm_timer(&mut self, records: &mut Records) {
         let now = self.now;
-        let check = self
-            .manager
-            .handshake()
-            .map(|_| now.saturating_add(WALL_CHECK_MS));
-        let deadline = match (self.manager.poll_timeout(), check) {
-            (Some(due), Some(check)) => Some(due.min(check)),
-            (due, check) => due.or(check),
-        };
+        let deadline = self.manager.poll_wakeup(now);
         // A timer armed no later than needed stays: one that fires early only re-arms,
         // and cancelling and re-arming on every frame would cost more. A later deadline
         // than setTimeout can wait is re-armed when this one fires early, since the core
@@ -463,7 +453,7 @@ impl Connection {
                 self.armed = deadline;
                 let delay =
                     deadline.map(|deadline| deadline.saturating_sub(now).min(i32::MAX as u64));
-                self.caller.timer(delay);
+                records.timer(delay);
             }
         }
     }
@@ -474,27 +464,8 @@ fn millis(value: f64) -> u64 {
     value as u64
 }
 
-/// The bytes of an array of `Uint8Array`s (`undefined`: none).
-fn bytes_of(attachments: &JsValue) -> Vec<Vec<u8>> {
-    if attachments.is_undefined() {
-        return Vec::new();
-    }
-    Array::from(attachments)
-        .iter()
-        .map(|buffer| Uint8Array::new(&buffer).to_vec())
-        .collect()
-}
-
 /// JSON text that the JS wrapper's `JSON.stringify` wrote: valid by construction, so
 /// not checked again (the core still checks what it needs: an array, its event name).
 fn stringified(text: String) -> JsonText {
     JsonText::from_valid(text)
-}
-
-/// A JS `Error` whose `.type` tells what went wrong.
-fn js_error(kind: &'static str, message: &'static str) -> JsValue {
-    let error: JsValue = js_sys::Error::new(message).into();
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&error, &"type".into(), &kind.into());
-    error
 }

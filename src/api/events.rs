@@ -1,46 +1,26 @@
 //! Turns what the core asks for (its notices, and the transports, frames, requests and
-//! timer it needs) into calls of the JS driver's callback.
+//! timer it needs) into the records the JS driver reads after each command.
 //!
-//! One call per output, `callback(kind, key, a, b, c, d)`: `kind` is the output's number
-//! in [`Kind`] (the JS side holds the names in the same order), `key` the socket's
-//! number or -1 for the connection as a whole. Payloads stay JSON text for the browser's
-//! native `JSON.parse`; an event's payload that ends the text the driver handed in (the
-//! frame or polling response, or the latest one of its transport when a binary frame
+//! The records are a stream of numbers (`f64`s, as JS reads them through a
+//! `Float64Array`): one record per output, its kind (the output's number in [`Kind`];
+//! the JS side holds the names in the same order), its key (the socket's number, or -1
+//! for the connection as a whole), then four arguments. An argument is a tag and what
+//! the tag says: [`NONE`] (`undefined`), [`NUMBER`] and the number, [`TRUE`],
+//! [`FALSE`], [`TEXT`] or [`BYTES`] and where they are in wasm memory (address,
+//! length: JS decodes a string or copies an `ArrayBuffer`), [`BYTES_LIST`], a count and
+//! that many (address, length) pairs. Strings and bytes are held until the next
+//! command, so JS reads them in place. Payloads stay JSON text for the browser's native
+//! `JSON.parse`; an event's payload that ends the text the driver handed in (the frame
+//! or polling response, or the latest one of its transport when a binary frame
 //! completes the event) is not copied out of wasm memory at all: the text is
 //! `undefined`, and the driver takes the payload out of its own string from the place
-//! given. Binary attachments cross as `ArrayBuffer`s of their exact bytes, what the app
-//! receives. Owns this calling convention and nothing else.
-
-use js_sys::{Array, Uint8Array};
-use wasm_bindgen::prelude::*;
+//! given. Owns this encoding and nothing else.
 
 use crate::core::{
     AckError, ConnId, ConnectError, HttpRequest, IncomingEvent, ManagerEvent, Notice, Payload,
     SocketEvent, SocketKey, TransportKind,
 };
 use crate::protocol::{Frame, JsonText};
-
-#[wasm_bindgen]
-extern "C" {
-    /// The JS function that receives every event (see the module documentation).
-    #[wasm_bindgen(js_name = Function)]
-    pub type EventCallback;
-
-    /// `catch`: an exception must not unwind through the core (the driver catches
-    /// listener errors itself, so one is only reported here as a failed call).
-    #[allow(clippy::too_many_arguments)]
-    #[wasm_bindgen(method, catch, js_name = call)]
-    fn call6(
-        this: &EventCallback,
-        context: &JsValue,
-        kind: u32,
-        key: i32,
-        a: &JsValue,
-        b: &JsValue,
-        c: &JsValue,
-        d: &JsValue,
-    ) -> Result<JsValue, JsValue>;
-}
 
 /// The outputs, numbered in the order of `KINDS` in `src/api/js/contract.js` (the same
 /// names in snake case; `tests/e2e/contract.test.mjs` checks it). The arguments:
@@ -59,7 +39,7 @@ extern "C" {
 ///   head, to which the driver appends the JSON of the emit or ack it is running;
 ///   `Request` the id, the query and the POST's
 ///   body (`undefined`: the GET); `Timer` the delay in milliseconds (`undefined`:
-///   disarm). `Transmit` and `Request` answer `false` when the browser refused.
+///   disarm).
 #[derive(Clone, Copy)]
 enum Kind {
     Open,
@@ -92,218 +72,309 @@ enum Kind {
 
 const CONNECTION: i32 = -1;
 
-struct Call {
-    kind: Kind,
-    key: i32,
-    args: [JsValue; 4],
+/// The tags of an argument (see the module documentation).
+pub const NONE: f64 = 0.0;
+pub const NUMBER: f64 = 1.0;
+pub const TRUE: f64 = 2.0;
+pub const FALSE: f64 = 3.0;
+pub const TEXT: f64 = 4.0;
+pub const BYTES: f64 = 5.0;
+pub const BYTES_LIST: f64 = 6.0;
+
+/// One argument of a record.
+pub enum Arg {
+    None,
+    Number(f64),
+    Bool(bool),
+    /// The first `len` bytes of this text (a frame's head, say), or all of it.
+    Text(String, usize),
+    /// A text of the module's own (a name, a reason, an error's message).
+    Static(&'static str),
+    Bytes(Vec<u8>),
+    BytesList(Vec<Vec<u8>>),
 }
 
-impl Call {
-    fn new(kind: Kind, key: i32, args: [JsValue; 4]) -> Self {
-        Call { kind, key, args }
+impl Arg {
+    pub fn text(text: impl Into<String>) -> Arg {
+        let text = text.into();
+        let len = text.len();
+        Arg::Text(text, len)
+    }
+
+    fn number(value: impl Into<f64>) -> Arg {
+        Arg::Number(value.into())
     }
 }
 
-/// The driver's callback.
-pub struct Caller {
-    callback: EventCallback,
+/// The records of one command, and the strings and bytes they point to.
+#[derive(Default)]
+pub struct Records {
+    numbers: Vec<f64>,
+    held: Vec<Vec<u8>>,
 }
 
-impl Caller {
-    pub fn new(callback: EventCallback) -> Self {
-        Caller { callback }
+impl Records {
+    /// Starts the records of a new command: what the last one held is let go.
+    pub fn clear(&mut self) {
+        self.numbers.clear();
+        self.held.clear();
     }
 
-    /// Calls the callback; its answer, `undefined` when it threw.
-    fn call(&self, kind: Kind, key: i32, args: [JsValue; 4]) -> JsValue {
-        let [a, b, c, d] = &args;
-        let context = &JsValue::UNDEFINED;
-        let answer = self.callback.call6(context, kind as u32, key, a, b, c, d);
-        answer.unwrap_or_default()
+    pub fn numbers(&self) -> &[f64] {
+        &self.numbers
     }
 
-    fn driver_call(&self, kind: Kind, conn: ConnId, b: JsValue, c: JsValue, d: JsValue) -> bool {
-        let answer = self.call(kind, CONNECTION, [(conn.0 as f64).into(), b, c, d]);
-        answer.as_bool() != Some(false)
+    /// Writes `arg` (also the result of a command, which comes first).
+    pub fn arg(&mut self, arg: Arg) {
+        match arg {
+            Arg::None => self.numbers.push(NONE),
+            Arg::Number(value) => self.numbers.extend([NUMBER, value]),
+            Arg::Bool(value) => self.numbers.push(if value { TRUE } else { FALSE }),
+            Arg::Text(text, len) => {
+                self.numbers.push(TEXT);
+                self.hold(text.into_bytes(), len);
+            }
+            Arg::Static(text) => {
+                let address = text.as_ptr() as usize;
+                self.numbers
+                    .extend([TEXT, address as f64, text.len() as f64]);
+            }
+            Arg::Bytes(bytes) => {
+                self.numbers.push(BYTES);
+                let len = bytes.len();
+                self.hold(bytes, len);
+            }
+            Arg::BytesList(list) => {
+                self.numbers.extend([BYTES_LIST, list.len() as f64]);
+                for bytes in list {
+                    let len = bytes.len();
+                    self.hold(bytes, len);
+                }
+            }
+        }
     }
 
-    pub fn open_transport(&self, conn: ConnId, kind: TransportKind, query: &str, limit: usize) {
-        let (kind, query, limit) = (kind.name().into(), query.into(), (limit as f64).into());
-        self.driver_call(Kind::OpenTransport, conn, kind, query, limit);
+    /// Keeps `bytes` until the next command and writes where the first `len` are.
+    fn hold(&mut self, bytes: Vec<u8>, len: usize) {
+        // Moving the vector moves only its header: the address stays valid.
+        let address = bytes.as_ptr() as usize;
+        self.numbers
+            .extend([address as f64, len.min(bytes.len()) as f64]);
+        self.held.push(bytes);
     }
 
-    pub fn close_transport(&self, conn: ConnId) {
-        let none = JsValue::UNDEFINED;
-        self.driver_call(Kind::CloseTransport, conn, none.clone(), none.clone(), none);
+    fn record(&mut self, kind: Kind, key: i32, args: [Arg; 4]) {
+        self.numbers.extend([kind as u32 as f64, f64::from(key)]);
+        for arg in args {
+            self.arg(arg);
+        }
     }
 
-    /// Whether the browser took the frame. A text frame that ends with `sending` (the
-    /// JSON of the emit or ack being run, which the driver holds) crosses as its head.
-    pub fn transmit(&self, conn: ConnId, frame: Frame, sending: Option<&str>) -> bool {
-        let none = JsValue::UNDEFINED;
+    fn driver_record(&mut self, kind: Kind, conn: ConnId, b: Arg, c: Arg, d: Arg) {
+        self.record(kind, CONNECTION, [Arg::Number(conn.0 as f64), b, c, d]);
+    }
+
+    pub fn open_transport(
+        &mut self,
+        conn: ConnId,
+        kind: TransportKind,
+        query: String,
+        limit: usize,
+    ) {
+        let (kind, query, limit) = (
+            Arg::Static(kind.name()),
+            Arg::text(query),
+            Arg::Number(limit as f64),
+        );
+        self.driver_record(Kind::OpenTransport, conn, kind, query, limit);
+    }
+
+    pub fn close_transport(&mut self, conn: ConnId) {
+        self.driver_record(Kind::CloseTransport, conn, Arg::None, Arg::None, Arg::None);
+    }
+
+    /// A text frame that ends with `sending` (the JSON of the emit or ack being run,
+    /// which the driver holds) crosses as its head.
+    pub fn transmit(&mut self, conn: ConnId, frame: Frame, sending: Option<&str>) {
         let (frame, head) = match (frame, sending) {
             (Frame::Text(text), Some(tail)) if text.ends_with(tail) => {
-                let head = &text[..text.len() - tail.len()];
-                (JsValue::from(head), JsValue::TRUE)
+                let len = text.len() - tail.len();
+                (Arg::Text(text, len), Arg::Bool(true))
             }
-            (frame, _) => (frame_value(frame), none.clone()),
+            (frame, _) => (frame_arg(frame), Arg::None),
         };
-        self.driver_call(Kind::Transmit, conn, frame, head, none)
+        self.driver_record(Kind::Transmit, conn, frame, head, Arg::None);
     }
 
-    /// Whether the browser took the request.
-    pub fn request(&self, conn: ConnId, HttpRequest { query, body }: HttpRequest) -> bool {
-        let (query, body) = (query.into(), body.map_or(JsValue::UNDEFINED, JsValue::from));
-        self.driver_call(Kind::Request, conn, query, body, JsValue::UNDEFINED)
+    pub fn request(&mut self, conn: ConnId, HttpRequest { query, body }: HttpRequest) {
+        let body = body.map_or(Arg::None, Arg::text);
+        self.driver_record(Kind::Request, conn, Arg::text(query), body, Arg::None);
     }
 
     /// Arms the timer `delay` milliseconds from now, or disarms it.
-    pub fn timer(&self, delay: Option<u64>) {
-        let none = || JsValue::UNDEFINED;
-        let delay = delay.map_or(none(), |delay| (delay as f64).into());
-        self.call(Kind::Timer, CONNECTION, [delay, none(), none(), none()]);
+    pub fn timer(&mut self, delay: Option<u64>) {
+        let delay = delay.map_or(Arg::None, |delay| Arg::Number(delay as f64));
+        self.record(
+            Kind::Timer,
+            CONNECTION,
+            [delay, Arg::None, Arg::None, Arg::None],
+        );
+    }
+
+    /// The record of `notice`; `frame`: the text the input carried (or the latest of
+    /// its transport), when the handling of a frame produced the notice.
+    pub fn notice(&mut self, notice: Notice, frame: Option<&str>) {
+        let (kind, key, args) = match notice {
+            Notice::Manager(event) => {
+                let (kind, a, b) = manager_record(event);
+                (kind, CONNECTION, [a, b, Arg::None, Arg::None])
+            }
+            Notice::Socket(key, event) => {
+                let (kind, args) = socket_record(event, frame);
+                (kind, socket_number(key), args)
+            }
+        };
+        self.record(kind, key, args);
     }
 }
 
-/// Calls the driver's callback for `notice`; `frame`: the text the input carried (or
-/// the latest of its transport), when the handling of a frame produced the notice.
-pub fn forward(caller: &Caller, notice: Notice, frame: Option<&str>) {
-    let Call { kind, key, args } = match notice {
-        Notice::Manager(event) => manager_call(event),
-        Notice::Socket(key, event) => socket_call(key, event, frame),
-    };
-    caller.call(kind, key, args);
+fn socket_number(key: SocketKey) -> i32 {
+    key.0 as i32
 }
 
 /// A frame as the browser sends it: a string, or an `ArrayBuffer` of its bytes.
-fn frame_value(frame: Frame) -> JsValue {
+fn frame_arg(frame: Frame) -> Arg {
     match frame {
-        Frame::Text(text) => JsValue::from(text),
-        Frame::Binary(bytes) => Uint8Array::from(bytes.as_slice()).buffer().into(),
+        Frame::Text(text) => Arg::text(text),
+        Frame::Binary(bytes) => Arg::Bytes(bytes),
     }
 }
 
-fn manager_call(event: ManagerEvent) -> Call {
-    let none = || JsValue::UNDEFINED;
-    let (kind, a, b) = match event {
-        ManagerEvent::Open(kind) => (Kind::Open, kind.name().into(), none()),
-        ManagerEvent::Close(reason) => (Kind::Close, reason.as_str().into(), none()),
-        ManagerEvent::Error(error) => (Kind::Error, error.message().into(), error.code().into()),
-        ManagerEvent::Ping => (Kind::Ping, none(), none()),
-        ManagerEvent::ReconnectAttempt(n) => (Kind::ReconnectAttempt, n.into(), none()),
-        ManagerEvent::Reconnect(n) => (Kind::Reconnect, n.into(), none()),
+fn manager_record(event: ManagerEvent) -> (Kind, Arg, Arg) {
+    match event {
+        ManagerEvent::Open(kind) => (Kind::Open, Arg::Static(kind.name()), Arg::None),
+        ManagerEvent::Close(reason) => (Kind::Close, Arg::Static(reason.as_str()), Arg::None),
+        ManagerEvent::Error(error) => (
+            Kind::Error,
+            Arg::Static(error.message()),
+            Arg::Static(error.code()),
+        ),
+        ManagerEvent::Ping => (Kind::Ping, Arg::None, Arg::None),
+        ManagerEvent::ReconnectAttempt(n) => (Kind::ReconnectAttempt, Arg::number(n), Arg::None),
+        ManagerEvent::Reconnect(n) => (Kind::Reconnect, Arg::number(n), Arg::None),
         ManagerEvent::ReconnectError(error) => (
             Kind::ReconnectError,
-            error.message().into(),
-            error.code().into(),
+            Arg::Static(error.message()),
+            Arg::Static(error.code()),
         ),
-        ManagerEvent::ReconnectFailed => (Kind::ReconnectFailed, none(), none()),
-        ManagerEvent::Upgrade(kind) => (Kind::Upgrade, kind.name().into(), none()),
-        ManagerEvent::UpgradeError(kind) => (Kind::UpgradeError, kind.name().into(), none()),
-        ManagerEvent::Packet { outgoing, frame } => {
-            (Kind::Packet, outgoing.into(), frame_value(frame))
+        ManagerEvent::ReconnectFailed => (Kind::ReconnectFailed, Arg::None, Arg::None),
+        ManagerEvent::Upgrade(kind) => (Kind::Upgrade, Arg::Static(kind.name()), Arg::None),
+        ManagerEvent::UpgradeError(kind) => {
+            (Kind::UpgradeError, Arg::Static(kind.name()), Arg::None)
         }
-        ManagerEvent::Drain => (Kind::Drain, none(), none()),
-    };
-    Call::new(kind, CONNECTION, [a, b, none(), none()])
+        ManagerEvent::Packet { outgoing, frame } => {
+            (Kind::Packet, Arg::Bool(outgoing), frame_arg(frame))
+        }
+        ManagerEvent::Drain => (Kind::Drain, Arg::None, Arg::None),
+    }
 }
 
-fn socket_call(key: SocketKey, event: SocketEvent, frame: Option<&str>) -> Call {
-    let none = || JsValue::UNDEFINED;
-    let key = key.0 as i32;
-    let (kind, args) = match event {
+fn socket_record(event: SocketEvent, frame: Option<&str>) -> (Kind, [Arg; 4]) {
+    let none = || Arg::None;
+    match event {
         SocketEvent::Connect => (Kind::Connect, [none(), none(), none(), none()]),
         SocketEvent::ConnectError(ConnectError::Connection(error)) => (
             Kind::ConnectError,
-            [error.message().into(), error.code().into(), none(), none()],
+            [
+                Arg::Static(error.message()),
+                Arg::Static(error.code()),
+                none(),
+                none(),
+            ],
         ),
         SocketEvent::ConnectError(ConnectError::Refused { message, data }) => (
             Kind::ConnectError,
             [
-                message.into(),
-                "ServerRefused".into(),
-                data.map_or(none(), |data| data.into_string().into()),
+                Arg::text(message),
+                Arg::Static("ServerRefused"),
+                data.map_or(none(), |data| Arg::text(data.into_string())),
                 none(),
             ],
         ),
         SocketEvent::Disconnect(reason) => (
             Kind::Disconnect,
-            [reason.as_str().into(), none(), none(), none()],
+            [Arg::Static(reason.as_str()), none(), none(), none()],
         ),
         SocketEvent::Event(event) => (Kind::Event, incoming_event(event, frame)),
-        SocketEvent::Ack(
-            id,
-            Ok(Payload {
-                args,
-                attachments: bytes,
-            }),
-        ) => {
+        SocketEvent::Ack(id, Ok(Payload { args, attachments })) => {
             let (text, start) = in_frame(args, frame);
             (
                 Kind::Ack,
-                [(id as f64).into(), text, attachments(bytes), start.into()],
+                [
+                    Arg::Number(id as f64),
+                    text,
+                    attachments_arg(attachments),
+                    Arg::number(start),
+                ],
             )
         }
         SocketEvent::Ack(id, Err(error)) => (
             Kind::AckError,
             [
-                (id as f64).into(),
-                error.message().into(),
-                ack_error_code(error).into(),
+                Arg::Number(id as f64),
+                Arg::Static(error.message()),
+                Arg::Static(ack_error_code(error)),
                 none(),
             ],
         ),
         SocketEvent::Dropped(data, reason) => (
             Kind::Dropped,
             [
-                data.into_string().into(),
-                reason.as_str().into(),
+                Arg::text(data.into_string()),
+                Arg::Static(reason.as_str()),
                 none(),
                 none(),
             ],
         ),
-        SocketEvent::AuthRequest(token) => {
-            (Kind::Auth, [(token as f64).into(), none(), none(), none()])
-        }
-        SocketEvent::Sent(Payload {
-            args,
-            attachments: bytes,
-        }) => (
+        SocketEvent::AuthRequest(token) => (
+            Kind::Auth,
+            [Arg::Number(token as f64), none(), none(), none()],
+        ),
+        SocketEvent::Sent(Payload { args, attachments }) => (
             Kind::Sent,
             [
-                args.into_string().into(),
-                attachments(bytes),
+                Arg::text(args.into_string()),
+                attachments_arg(attachments),
                 none(),
                 none(),
             ],
         ),
-    };
-    Call::new(kind, key, args)
+    }
 }
 
 /// `[text, start, attachments, ack id or -1]` (see [`Kind`]).
-fn incoming_event(event: IncomingEvent, frame: Option<&str>) -> [JsValue; 4] {
+fn incoming_event(event: IncomingEvent, frame: Option<&str>) -> [Arg; 4] {
     let IncomingEvent {
         data,
         ends_with_offset,
-        attachments: bytes,
+        attachments,
         ack_id,
     } = event;
     let (text, start) = in_frame(data, frame);
     let ack = match (ack_id, ends_with_offset) {
-        (Some(id), _) => (id as f64).into(),
-        (None, true) => (-1).into(),
-        (None, false) => JsValue::UNDEFINED,
+        (Some(id), _) => Arg::Number(id as f64),
+        (None, true) => Arg::Number(-1.0),
+        (None, false) => Arg::None,
     };
-    [text, start.into(), attachments(bytes), ack]
+    [text, Arg::number(start), attachments_arg(attachments), ack]
 }
 
 /// The payload as `text` from UTF-16 index `start` on: `text` is `undefined` (the
 /// driver's string of `frame`) when the payload ends `frame`, else the payload.
-fn in_frame(payload: JsonText, frame: Option<&str>) -> (JsValue, u32) {
+fn in_frame(payload: JsonText, frame: Option<&str>) -> (Arg, u32) {
     match frame.and_then(|frame| start_of_tail(frame, payload.as_str())) {
-        Some(start) => (JsValue::UNDEFINED, start),
-        None => (payload.into_string().into(), 0),
+        Some(start) => (Arg::None, start),
+        None => (Arg::text(payload.into_string()), 0),
     }
 }
 
@@ -327,15 +398,12 @@ fn ack_error_code(error: AckError) -> &'static str {
     }
 }
 
-/// An array of `ArrayBuffer`s, or `undefined` when there are none, so the JS side can
+/// A list of `ArrayBuffer`s, or `undefined` when there are none, so the JS side can
 /// skip placeholder reconstruction.
-fn attachments(buffers: Vec<Vec<u8>>) -> JsValue {
+fn attachments_arg(buffers: Vec<Vec<u8>>) -> Arg {
     if buffers.is_empty() {
-        return JsValue::UNDEFINED;
+        Arg::None
+    } else {
+        Arg::BytesList(buffers)
     }
-    buffers
-        .iter()
-        .map(|bytes| Uint8Array::from(bytes.as_slice()).buffer())
-        .collect::<Array>()
-        .into()
 }

@@ -1,4 +1,5 @@
-//! The JavaScript surface (wasm32 only): what the package's JS entry calls.
+//! The JavaScript surface (wasm32 only): what the package's JS entry calls, through
+//! plain exported functions (no generated glue).
 //!
 //! Owns the translation between JS values and the core's types: commands and what the
 //! browser reports come in as plain numbers, strings and arrays, and what the core asks
@@ -7,8 +8,12 @@
 //! `Socket`, `Manager`, listeners, option validation) are the JS shipped beside it in
 //! `src/api/js/`. It must not hold connection logic: decisions belong to the core.
 
+mod abi;
 mod connection;
 mod events;
 mod options;
 
-pub use connection::Connection;
+pub use abi::{
+    resocket_free, resocket_input, resocket_live, resocket_new, resocket_output,
+    resocket_output_len, resocket_run,
+};

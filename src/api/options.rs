@@ -3,15 +3,15 @@
 //! reconnection and transport options, and `limits`) and a socket's.
 //!
 //! The JS wrapper has checked their types; what it leaves to this module (the names and
-//! values inside `limits`) is refused here with a `TypeError`. Owns the option names and
+//! values inside `limits`) is refused here, as a `TypeError` in JS. Owns the option names and
 //! their translation into the core's configuration; it must not touch the connection.
-
-use wasm_bindgen::JsValue;
 
 use crate::core::{
     AuthSource, ManagerConfig, Overflow, ReconnectionAttempts, SocketConfig, TransportKind,
 };
 use crate::protocol::{decode_string, parse_unsigned, JsonText};
+
+use super::connection::{ApiError, ErrorKind};
 
 /// The Manager's options as changed by one `configure` call: any subset of them.
 pub struct ManagerOptions {
@@ -28,7 +28,7 @@ pub struct ManagerOptions {
 /// `tryAllTransports`, `timestampRequests`, `timestampParam`, `packets`. (What only the
 /// browser needs, the requests' headers and the WebSocket's subprotocols, stays with the
 /// JS driver.)
-pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptions, JsValue> {
+pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptions, ApiError> {
     let mut options = ManagerOptions {
         config,
         packets: false,
@@ -86,7 +86,7 @@ pub fn manager_options(json: &str, config: ManagerConfig) -> Result<ManagerOptio
 /// (`null` for no limit), `queueOverflow` (`"drop-oldest"`, `"drop-newest"`),
 /// `volatileEvents`. The CONNECT payload is always asked for (`auth` is read anew at
 /// every connect). Returns the namespace and the configuration.
-pub fn socket_options(json: &str) -> Result<(String, SocketConfig), JsValue> {
+pub fn socket_options(json: &str) -> Result<(String, SocketConfig), ApiError> {
     let mut namespace = String::from("/");
     let mut config = SocketConfig {
         auth: AuthSource::Deferred,
@@ -132,12 +132,13 @@ pub fn socket_options(json: &str) -> Result<(String, SocketConfig), JsValue> {
 
 /// The `limits` option: `{ frameBytes, attachments, attachmentBytes, earlyEvents,
 /// earlyBytes }` (any of them). A limit left out keeps its default; `null` lifts it.
-fn limits(json: &str, config: &mut ManagerConfig) -> Result<(), JsValue> {
+fn limits(json: &str, config: &mut ManagerConfig) -> Result<(), ApiError> {
     let invalid = || {
-        JsValue::from(js_sys::TypeError::new(
+        ApiError::new(
+            ErrorKind::Option,
             "resocket: option \"limits\" takes an object of non-negative integers (or \
              Infinity) named frameBytes, attachments, attachmentBytes, earlyEvents, earlyBytes",
-        ))
+        )
     };
     let object = JsonText::parse(json).map_err(|_| invalid())?;
     let limits = &mut config.limits;
@@ -160,11 +161,11 @@ fn limits(json: &str, config: &mut ManagerConfig) -> Result<(), JsValue> {
     Ok(())
 }
 
-fn invalid(name: &str) -> JsValue {
+fn invalid(name: &str) -> ApiError {
     let mut message = String::from("resocket: invalid option \"");
     message.push_str(name);
     message.push('"');
-    JsValue::from(js_sys::TypeError::new(&message))
+    ApiError::new(ErrorKind::Option, message)
 }
 
 fn flag(json: &str) -> Option<bool> {

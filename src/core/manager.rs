@@ -21,6 +21,10 @@ use crate::protocol::{
     ProtocolError, Reassembler,
 };
 
+/// How often, at least, the shell looks at its wall clock while a connection is open
+/// (see [`Manager::poll_wakeup`]).
+pub const WALL_CHECK_MS: u64 = 5000;
+
 /// What the browser tells about the network and the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkEvent {
@@ -591,6 +595,18 @@ impl Manager {
             .chain(engine)
             .chain(self.wire.deadline())
             .min()
+    }
+
+    /// When the shell's timer is next due: [`Manager::poll_timeout`], and, while a
+    /// connection is open, [`WALL_CHECK_MS`] from `now` at the latest, so that the shell
+    /// compares its wall clock with the monotonic one
+    /// ([`Manager::handle_time_gap`]) soon after a sleep.
+    pub fn poll_wakeup(&self, now: u64) -> Option<u64> {
+        let check = self.handshake().map(|_| now.saturating_add(WALL_CHECK_MS));
+        match (self.poll_timeout(), check) {
+            (Some(due), Some(check)) => Some(due.min(check)),
+            (due, check) => due.or(check),
+        }
     }
 
     /// The transport that carries the connection, while one is opening or open.

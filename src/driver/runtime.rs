@@ -45,10 +45,6 @@ pub struct Driver {
     _page: PageSubscription,
 }
 
-/// How often the timer fires at least while a connection is open, to compare the wall
-/// clock with the monotonic one.
-const WALL_CHECK_MS: u64 = 5000;
-
 struct Shared {
     runtime: RefCell<Runtime>,
     sink: Box<dyn Fn(Notice)>,
@@ -417,16 +413,7 @@ impl Runtime {
     }
 
     fn arm_timer(&mut self, now: u64) {
-        // While a connection is open, the timer also fires every WALL_CHECK_MS so that a
-        // sleep is noticed soon after wake-up (see the clock module).
-        let check = self
-            .manager
-            .handshake()
-            .map(|_| now.saturating_add(WALL_CHECK_MS));
-        let deadline = match (self.manager.poll_timeout(), check) {
-            (Some(due), Some(check)) => Some(due.min(check)),
-            (due, check) => due.or(check),
-        };
+        let deadline = self.manager.poll_wakeup(now);
         // A timer armed no later than needed stays: one that fires early only re-arms,
         // and cancelling and re-arming on every frame would cost more.
         if let (Some(armed), Some(deadline)) = (self.timer.deadline(), deadline) {

@@ -1,6 +1,7 @@
 // The contract between the wasm module and its JS wrapper, read from both sources: the
-// commands of `Connection::run`, their flags and the page's events (src/api/connection.rs)
-// and the outputs of the callback (src/api/events.rs) are numbered by position, so the JS lists in
+// commands of `Connection::run`, their flags, the kinds of their errors and the page's
+// events (src/api/connection.rs), and the records' outputs and argument tags
+// (src/api/events.rs) are numbered by position, so the JS lists in
 // src/api/js/contract.js must name the same things in the same order. A mismatch would
 // deliver one event as another, or run the wrong command, without any error.
 import assert from "node:assert/strict";
@@ -70,4 +71,16 @@ test("the page's events are numbered as the core's NetworkEvent, in order", () =
   assert.ok(table, "const NETWORK_EVENTS not found in connection.rs");
   const order = table.split(",").map((s) => s.trim()).filter(Boolean);
   assert.deepEqual(jsList("NETWORK"), order.map((name) => snake(name.replace("NetworkEvent::", ""))));
+});
+
+test("the records' tags and the errors' kinds are numbered as in Rust", () => {
+  const tags = [...rust.events.matchAll(/^pub const (\w+): f64 = (\d+)\.0;/gm)].map(([, name, n]) => [Number(n), name]);
+  assert.ok(tags.length > 5);
+  const js = jsList("TAGS");
+  for (const [n, name] of tags) assert.equal(js[n]?.toUpperCase(), name, `tag ${n}`);
+  assert.equal(js.length, tags.length);
+  const body = /\benum ErrorKind \{([^}]*)\}/.exec(rust.connection)?.[1];
+  assert.ok(body, "enum ErrorKind not found");
+  const kinds = [...body.matchAll(/^\s+(\w+) = (\d+),$/gm)].map(([, name, n]) => [snake(name), Number(n)]);
+  assert.deepEqual(kinds, jsList("ERRORS").map((name, i) => [name, i + 1]));
 });

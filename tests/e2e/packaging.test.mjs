@@ -32,12 +32,12 @@ import { packageBuilt, referenceMode, ROOT } from "./support/static.mjs";
 const APP_SOURCES = fileURLToPath(new URL("./support/apps/", import.meta.url));
 const BIN = join(ROOT, "node_modules", ".bin");
 const WASM = "resocket_wasm_bg.wasm";
-// The JS API's modules (src/api/js/*.js, the entry index.js among them), the glue, the
-// wasm, the types, the server helper and the package's own files: nothing more, nothing
+// The JS API's modules (src/api/js/*.js, the entry index.js among them, the wasm's loader
+// too), the wasm, the types, the server helper and the package's own files: nothing more, nothing
 // less.
 const API_MODULES = readdirSync(join(ROOT, "src", "api", "js")).filter((f) => f.endsWith(".js"));
 const SERVER = ["server/index.d.ts", "server/index.js"];
-const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "package.json", "resocket_wasm.js", WASM, ...API_MODULES, ...SERVER];
+const SHIPPED = ["LICENSE", "README.md", "index.d.ts", "package.json", WASM, ...API_MODULES, ...SERVER];
 
 const state = { tmp: null, app: null, installed: null, packed: null, server: null, browser: null };
 
@@ -171,7 +171,7 @@ function assertWasm(wasm, pathPattern) {
 
 const skip = referenceMode ? "the package itself is under test (RESOCKET_E2E_CLIENT is set)" : false;
 
-test("npm pack: the tarball holds the entry, the glue, the wasm, the types, the server helper and the package README", { skip }, async () => {
+test("npm pack: the tarball holds the entry, the wasm, the types, the server helper and the package README", { skip }, async () => {
   assert.deepEqual(state.packed.files.map((f) => f.path).sort(), [...SHIPPED].sort());
   assert.deepEqual((await readdir(state.installed)).sort(), [...new Set(SHIPPED.map((f) => f.split("/")[0]))].sort());
   assert.deepEqual((await readdir(join(state.installed, "server"))).sort(), SERVER.map((f) => f.slice("server/".length)));

@@ -2,11 +2,11 @@
 // cannot do itself. Owns the transports the core asked for (by their id), the one timer
 // armed for the core's next deadline, the clock, the page subscription and the queue of
 // events not yet delivered; free() releases them all. It makes no decision of its own:
-// every input goes to the core, and what the core asks for comes back through the
-// Connection's callback while the input runs.
+// every input goes to the core, and what the core asks for comes back as the records of
+// the command (wasm.js), read once it has run.
 //
-// Delivery rule: events are queued while the core runs, and delivered once it has
-// returned, so that a listener may call back into it (emit, disconnect, ...). What the
+// Delivery rule: events are queued as their records are read, and delivered once the
+// command has returned, so that a listener may call back into it (emit, disconnect, ...). What the
 // browser reports is delivered at once; a command's events wait for deliver(), which the
 // caller makes once it has the command's result (an emit's ack id: an ack refused inside
 // the emit then finds its callback). Each delivery takes the queue as it is, so the
@@ -25,6 +25,7 @@ import { report } from "./emitter.js";
 import { isTrap, trapped } from "./instance.js";
 import { subscribe } from "./page.js";
 import { PollingTransport } from "./polling.js";
+import { Connection } from "./wasm.js";
 import { WebSocketTransport } from "./websocket.js";
 
 const [EVENT, ACK, OPEN, CLOSE, TRANSMIT, REQUEST, TIMER] = ["event", "ack", "open_transport", "close_transport", "transmit", "request", "timer"].map((k) => KINDS.indexOf(k));
@@ -41,13 +42,14 @@ export class Driver {
   // the page's current ones (socket.io-client's useNativeTimers).
   constructor(port, sink, i, url, http, protocols, timers) {
     Object.assign(this, { port, sink, i, url, http, protocols, timers });
-    this.c = new i.g.Connection((kind, key, a, b, c, d) => this._out(kind, key, a, b, c, d));
+    this.c = new Connection(i, (kind, key, a, b, c, d) => this._out(kind, key, a, b, c, d));
     this.t = new Map(); // transport id -> transport
     this.q = []; // events not yet delivered
     this.opening = []; // [id, kind, query, limit] of the transports to open
     this.busy = 0; // a delivery is under way
     this.frame = undefined; // the text whose events' payloads are read in place
     this.text = undefined; // the text of the command running
+    this.refused = []; // [op, id, n]: what the browser refused, reported once the command is done
     this.armed = undefined; // the timer's handle
     this._gap(performance.now());
     this.unsubscribe = subscribe((event) => {
@@ -72,6 +74,8 @@ export class Driver {
         else error = e;
       }
       this.text = undefined;
+      // A frame or request the browser refused fails its transport.
+      while (this.refused.length && !i.trap) this.run(...this.refused.shift());
     }
     // A dead instance's clients are told once; a freed connection answers as a closed one.
     if (i.trap) this._m()?._dead();
@@ -144,7 +148,7 @@ export class Driver {
     return this.port.m || this.port.w.deref();
   }
 
-  // What the core asks for, while it runs (see `Kind` in src/api/events.rs).
+  // One record of what the core asks for (see `Kind` in src/api/events.rs).
   _out(kind, key, a, b, c, d) {
     switch (kind) {
       case OPEN:
@@ -156,9 +160,11 @@ export class Driver {
       // A transport already gone takes the frame: the core hears of its end anyway. A
       // frame that ends with the JSON of the emit or ack running comes as its head alone.
       case TRANSMIT:
-        return this.t.get(a)?.send(c ? b + this.text : b) ?? true;
+        if (this.t.get(a)?.send(c ? b + this.text : b) === false) this.refused.push([OP.transport_closed, a, 1]);
+        return;
       case REQUEST:
-        return this.t.get(a)?.send(this._url("polling", b), c) ?? true;
+        if (this.t.get(a)?.send(this._url("polling", b), c) === false) this.refused.push([OP.request_failed, a, c === undefined ? 0 : 1]);
+        return;
       case TIMER:
         return void this._arm(a);
     }

@@ -1,31 +1,42 @@
 // The wasm instance new clients run on, and traps: an instance that trapped is given up
 // whole and the next client gets a fresh one. The only module with side effects at
-// import (besides the entry): the wasm is instantiated here, once (top-level await).
-// What the connection does is the core's; every call into a Connection goes through its
+// import (besides the entry): the wasm is fetched and instantiated here, once (top-level
+// await). What the connection does is the core's; every call into it goes through its
 // driver (driver.js), which reports traps here.
 
-import glue from "./resocket_wasm.js";
 import { live } from "./live.js";
 
-// Each instance of the wasm module comes with a glue of its own (the glue module exports
-// a factory): its own memory, table of JS values, closures and Connection class. So an
-// instance that trapped can be let go of whole, its memory with it, while new clients run
-// on a fresh one. The module is compiled once, by the first glue (which fetches it from
-// beside its code); later instances are made from it synchronously, so a fresh one is
-// there as soon as a client needs it. Top-level await: `import { io } from "resocket"`
-// needs no explicit init call. The first instance is made in a function of its own: what
-// a module's top-level code awaits stays reachable from the module, and its memory with it.
-const first = glue();
-let inst = await (async () => (await first.default(), { g: first, memory: first.wasmMemory() }))();
-const MODULE = first.module();
+// The module file, beside this one: bundlers (Vite) find it by this very expression.
+const WASM_URL = new URL("./resocket_wasm_bg.wasm", import.meta.url);
+
+// The module is compiled once; each instance has its own memory, so that an instance
+// that trapped can be let go of whole while new clients run on a fresh one, made at once
+// from the compiled module. The module imports nothing. Top-level await: an app's
+// `import { io } from "resocket"` needs no explicit init call.
+// The first instance is made in a function of its own: what a module's top-level code
+// awaits stays reachable from the module, and its memory with it.
+let inst;
+const MODULE = await (async () => {
+  const response = await fetch(WASM_URL);
+  if (!response.ok) throw new Error(`resocket: failed to fetch Wasm: ${response.status} ${response.statusText} fetching '${response.url}'`);
+  let made;
+  try {
+    // Compiled while it downloads.
+    made = await WebAssembly.instantiateStreaming(response, {});
+  } catch (e) {
+    // A server that does not say `application/wasm`: compiled once downloaded.
+    if (response.headers.get("Content-Type") == "application/wasm") throw e;
+    made = await WebAssembly.instantiate(await (await fetch(WASM_URL)).arrayBuffer(), {});
+  }
+  inst = { x: made.instance.exports };
+  return made.module;
+})();
 
 // The instance new clients run on: a fresh one once the last one trapped.
 export const current = () => {
   if (inst.trap) {
     try {
-      const g = glue();
-      g.initSync({ module: MODULE });
-      inst = { g, memory: g.wasmMemory() };
+      inst = { x: new WebAssembly.Instance(MODULE, {}).exports };
     } catch (cause) {
       // Memory still exhausted: not even a fresh instance can start (a later call tries again).
       throw Object.assign(fail(`resocket: the WebAssembly module stopped and cannot start again (${cause.message})`, "WasmTrap"), { cause });
@@ -36,8 +47,8 @@ export const current = () => {
 
 /** Memory held by the wasm instance new clients run on (used by the memory test and the benchmarks). */
 export const stats = () => {
-  const { g, memory } = current();
-  return { wasmMemoryBytes: memory.buffer.byteLength, connections: g.liveConnections() };
+  const { x } = current();
+  return { wasmMemoryBytes: x.memory.buffer.byteLength, connections: x.resocket_live() };
 };
 
 /** An Error with a stable `.type` (the core's code: "TransportError", "TimeoutError", ...). */
@@ -68,11 +79,7 @@ export const trapped = (i, cause, m) => {
   m?._dead();
   for (const x of live) if (x._i == i) x._dead();
   // Once the connections above are freed (their microtasks come first) and no call into
-  // the instance can be on the stack: its glue lets go of it, so that its memory is
-  // collected even while the app keeps its dead clients, or a connection that could not
-  // be freed keeps listeners (which from then on do nothing).
-  queueMicrotask(() => {
-    i.g.drop();
-    i.g = i.memory = null;
-  });
+  // the instance can be on the stack: it is let go of, so that its memory is collected
+  // even while the app keeps its dead clients.
+  queueMicrotask(() => (i.x = null));
 };
