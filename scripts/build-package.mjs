@@ -76,7 +76,7 @@ const optimize = profiling ? ["-Oz", "--debuginfo"] : ["-Oz", "--converge", "--s
 step("optimize", "wasm-opt", [join(targetDir, "wasm32-unknown-unknown", "release", `${WASM}.wasm`), ...optimize, "-o", wasmPath]);
 
 // The loader (src/api/js/instance.js) gives the module no imports and calls these.
-const EXPORTS = ["memory", "resocket_new", "resocket_free", "resocket_live", "resocket_input", "resocket_run", "resocket_output", "resocket_output_len"];
+const EXPORTS = ["memory", "resocket_new", "resocket_free", "resocket_live", "resocket_input", "resocket_run"];
 const wasmFault = (() => {
   let compiled;
   try {

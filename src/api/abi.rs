@@ -1,10 +1,10 @@
 //! The npm module's exports: plain functions of numbers, with strings and bytes in wasm
 //! memory, called by the package's own loader (`src/api/js/wasm.js`); no generated glue.
 //!
-//! A command's text goes into the input buffer ([`resocket_input`], which JS fills with
-//! `TextEncoder.encodeInto`), then [`resocket_run`] runs it on a connection. The result
-//! and the records of what the core asks for (see the events module) are then in the
-//! output buffer ([`resocket_output`], [`resocket_output_len`]) until the next command.
+//! A command's text goes into the input buffer ([`resocket_input`], which JS fills as
+//! UTF-8), then [`resocket_run`] runs it on a connection and answers where its output
+//! is: how many numbers follow, the status, the result and the records of what the core
+//! asks for (see the events module), valid until the next command.
 //! Owns the two buffers, the connections' handles and their count; nothing here
 //! decides anything about a connection.
 
@@ -61,9 +61,9 @@ pub extern "C" fn resocket_input(len: usize) -> *mut u8 {
 }
 
 /// Runs command `op` on connection `handle` with the first `text_len` bytes of the
-/// input buffer as its text (see `Op` in the connection module for the rest): 0 when
-/// it succeeded, else the error's kind. The output buffer then holds the result (or
-/// the error's message) and the records.
+/// input buffer as its text (see `Op` in the connection module for the rest). Answers
+/// the address of its output: how many numbers follow, the status (0 when it
+/// succeeded, else the error's kind), the result (or the error's message), the records.
 ///
 /// # Safety
 /// `handle` comes from [`resocket_new`] and was not freed.
@@ -76,30 +76,21 @@ pub unsafe extern "C" fn resocket_run(
     flags: u32,
     text_len: usize,
     now: f64,
-) -> u32 {
-    let Some(connection) = handle.as_mut() else {
-        return 0;
-    };
+) -> *const f64 {
     INPUT.with_borrow(|input| {
         OUTPUT.with_borrow_mut(|records| {
             records.clear();
             let text = input.get(..text_len).unwrap_or_default();
-            match connection.run(op, key, number, flags, text, now, records) {
-                Ok(()) => 0,
-                Err(error) => error.kind as u32,
-            }
+            let status = match handle.as_mut() {
+                Some(connection) => {
+                    match connection.run(op, key, number, flags, text, now, records) {
+                        Ok(()) => 0,
+                        Err(error) => error.kind as u32,
+                    }
+                }
+                None => 0,
+            };
+            records.finish(status)
         })
     })
-}
-
-/// Where the output buffer's numbers start.
-#[no_mangle]
-pub extern "C" fn resocket_output() -> *const f64 {
-    OUTPUT.with_borrow(|records| records.numbers().as_ptr())
-}
-
-/// How many numbers the output buffer holds.
-#[no_mangle]
-pub extern "C" fn resocket_output_len() -> usize {
-    OUTPUT.with_borrow(|records| records.numbers().len())
 }

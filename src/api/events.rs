@@ -114,14 +114,23 @@ pub struct Records {
 }
 
 impl Records {
-    /// Starts the records of a new command: what the last one held is let go.
+    /// Starts the records of a new command: what the last one held is let go. The
+    /// first two numbers are left for [`Records::finish`].
     pub fn clear(&mut self) {
         self.numbers.clear();
+        self.numbers.extend([0.0, 0.0]);
         self.held.clear();
     }
 
-    pub fn numbers(&self) -> &[f64] {
-        &self.numbers
+    /// Ends the records of a command that ended with `status`: the first number is how
+    /// many follow it, the second the status. Where they start.
+    pub fn finish(&mut self, status: u32) -> *const f64 {
+        let count = self.numbers.len().saturating_sub(1);
+        if let [count_slot, status_slot, ..] = &mut self.numbers[..] {
+            *count_slot = count as f64;
+            *status_slot = f64::from(status);
+        }
+        self.numbers.as_ptr()
     }
 
     /// Writes `arg` (also the result of a command, which comes first).

@@ -13,7 +13,4 @@ mod connection;
 mod events;
 mod options;
 
-pub use abi::{
-    resocket_free, resocket_input, resocket_live, resocket_new, resocket_output,
-    resocket_output_len, resocket_run,
-};
+pub use abi::{resocket_free, resocket_input, resocket_live, resocket_new, resocket_run};

@@ -81,5 +81,5 @@ export const trapped = (i, cause, m) => {
   // Once the connections above are freed (their microtasks come first) and no call into
   // the instance can be on the stack: it is let go of, so that its memory is collected
   // even while the app keeps its dead clients.
-  queueMicrotask(() => (i.x = null));
+  queueMicrotask(() => (i.x = i.views = null));
 };

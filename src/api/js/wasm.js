@@ -12,13 +12,20 @@ const decoder = new TextDecoder();
 const [NUMBER, TRUE, FALSE, TEXT, BYTES, BYTES_LIST] = ["number", "true", "false", "text", "bytes", "bytes_list"].map((t) => TAGS.indexOf(t));
 const [EMIT_ERROR, OPTION_ERROR] = ["emit", "option"].map((e) => ERRORS.indexOf(e) + 1);
 
-// One connection of instance `i` ({ x: its exports }); `out(kind, key, a, b, c, d)` hears
-// each record of a command, after the command has run.
+// The views of instance `i`'s memory, made again once it grows (its buffer changes).
+const views = (i) => {
+  const buffer = i.x.memory.buffer;
+  if (i.views?.buffer !== buffer) i.views = { buffer, u8: new Uint8Array(buffer), f64: new Float64Array(buffer) };
+  return i.views;
+};
+
+// One connection of instance `i`; `out(kind, key, a, b, c, d)` hears each record of a
+// command, after the command has run.
 export class Connection {
   constructor(i, out) {
     this.i = i;
     this.out = out;
-    this.h = i.x.resocket_new(Math.random() * 2 ** 53);
+    this.h = i.x.resocket_new(Math.random() * 2 ** 53) >>> 0;
   }
 
   // Runs command `op` (see `Op` in src/api/connection.rs). `text`: a string or undefined;
@@ -35,59 +42,85 @@ export class Connection {
 
   // Writes `v` (a string, as UTF-8, or bytes) into the input buffer; its length.
   _put(v) {
-    const x = this.i.x;
+    const i = this.i;
+    const length = v.length;
+    // Addresses are unsigned; wasm gives them as signed 32-bit numbers.
+    let at = i.x.resocket_input(length) >>> 0;
+    let u8 = views(i).u8;
     if (typeof v != "string") {
-      new Uint8Array(x.memory.buffer, x.resocket_input(v.length), v.length).set(v);
-      return v.length;
+      u8.set(v, at);
+      return length;
     }
-    // Room for ASCII first; more once a longer character shows up.
-    let room = v.length;
-    let at = x.resocket_input(room);
-    const { read, written } = encoder.encodeInto(v, new Uint8Array(x.memory.buffer, at, room));
-    if (read == v.length) return written;
-    room = written + (v.length - read) * 3;
-    at = x.resocket_input(room);
-    return written + encoder.encodeInto(v.slice(read), new Uint8Array(x.memory.buffer, at + written, room - written)).written;
+    // ASCII by hand (cheaper than a call for the short texts of most commands), the rest,
+    // from the first longer character, with encodeInto in room for the worst case.
+    let ascii = 0;
+    for (; ascii < length; ascii++) {
+      const code = v.charCodeAt(ascii);
+      if (code > 0x7f) break;
+      u8[at + ascii] = code;
+    }
+    if (ascii == length) return length;
+    const room = ascii + (length - ascii) * 3;
+    at = i.x.resocket_input(room) >>> 0;
+    u8 = views(i).u8;
+    return ascii + encoder.encodeInto(v.slice(ascii), u8.subarray(at + ascii, at + room)).written;
   }
 
   _run(op, key, n, flags, len, now) {
-    const x = this.i.x;
-    const status = x.resocket_run(this.h, op, key, n, flags, len, now);
-    const buffer = x.memory.buffer;
-    const f = new Float64Array(buffer, x.resocket_output(), x.resocket_output_len());
-    let p = 0;
-    const bytes = () => {
-      const at = f[p++];
-      return buffer.slice(at, at + f[p++]);
-    };
-    const arg = () => {
-      switch (f[p++]) {
-        case NUMBER:
-          return f[p++];
-        case TRUE:
-          return true;
-        case FALSE:
-          return false;
-        case TEXT:
-          return decoder.decode(new Uint8Array(buffer, f[p++], f[p++]));
-        case BYTES:
-          return bytes();
-        case BYTES_LIST:
-          return Array.from({ length: f[p++] }, bytes);
-      }
-    };
+    const i = this.i;
+    const at = (i.x.resocket_run(this.h, op, key, n, flags, len, now) >>> 0) / 8;
+    const v = views(i);
+    const f = v.f64;
+    // How many numbers follow the count, then the status.
+    const end = at + 1 + f[at];
+    const status = f[at + 1];
+    reading.f = f;
+    reading.buffer = v.buffer;
+    reading.p = at + 2;
     const result = arg();
-    while (p < f.length) {
-      const kind = f[p++];
-      const k = f[p++];
+    while (reading.p < end) {
+      const kind = f[reading.p++];
+      const k = f[reading.p++];
       const a = arg();
       const b = arg();
       const c = arg();
       this.out(kind, k, a, b, c, arg());
     }
+    // Nothing keeps the memory past the reading (a trapped instance's must go).
+    reading.f = reading.buffer = null;
     // An option the core cannot take; an emit it refused; an unknown command.
     if (status == OPTION_ERROR) throw new TypeError(result);
     if (status) throw fail(result, status == EMIT_ERROR ? "EmitError" : "InvalidCommand");
     return result;
   }
 }
+
+// The output being read: its numbers, the memory's buffer, the next number's index. The
+// records of one command are read to the end before another runs (the driver runs none
+// while it hears them).
+const reading = { f: null, buffer: null, p: 0 };
+
+const bytes = () => {
+  const r = reading;
+  const at = r.f[r.p++];
+  return r.buffer.slice(at, at + r.f[r.p++]);
+};
+
+const arg = () => {
+  const r = reading;
+  const f = r.f;
+  switch (f[r.p++]) {
+    case NUMBER:
+      return f[r.p++];
+    case TRUE:
+      return true;
+    case FALSE:
+      return false;
+    case TEXT:
+      return decoder.decode(new Uint8Array(r.buffer, f[r.p++], f[r.p++]));
+    case BYTES:
+      return bytes();
+    case BYTES_LIST:
+      return Array.from({ length: f[r.p++] }, bytes);
+  }
+};
