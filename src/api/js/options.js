@@ -11,8 +11,8 @@ const unsupported = (name, why) => {
 const nonNegative = (v) => typeof v == "number" && v >= 0;
 const NON_NEGATIVE = "a non-negative number";
 
-// Live reconnection settings: [default, valid?, what a valid value is]. The order is the
-// order of Connection's constructor and configure() parameters.
+// Live reconnection settings: [default, valid?, what a valid value is]. The core reads
+// them by name (see `settings` below).
 export const SETTINGS = {
   reconnection: [true, (v) => typeof v == "boolean", "a boolean"],
   reconnectionAttempts: [Infinity, (v) => v === -1 || nonNegative(v), "a non-negative number, Infinity or -1"],
