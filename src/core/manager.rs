@@ -150,6 +150,9 @@ impl Manager {
             return SocketKey(index);
         }
         let key = SocketKey(self.sockets.len());
+        // Most connections carry one namespace: a Vec's first growth would make room
+        // for four sockets, several hundred bytes each.
+        self.sockets.reserve_exact(1);
         self.sockets
             .push(Socket::new(key, namespace.to_owned(), config));
         key
