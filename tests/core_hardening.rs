@@ -6,9 +6,9 @@ mod fake_server;
 
 use fake_server::{exact_backoff, Harness};
 use resocket::core::{
-    AuthSource, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
+    AuthSource, ConnId, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
 };
-use resocket::protocol::{Frame, JsonText, RESERVED_EVENTS};
+use resocket::protocol::{Frame, JsonText, PayloadCheck, RESERVED_EVENTS};
 
 fn json(text: &str) -> JsonText {
     JsonText::parse(text).expect("valid JSON in the test")
@@ -98,6 +98,80 @@ fn a_long_trailing_string_is_app_data_not_an_offset() {
     let long = "x".repeat(65);
     h.server_text(&format!(r#"42["note","{long}"]"#));
     assert_eq!(h.log, [format!(r#"event(["note","{long}"])"#)]);
+}
+
+/// The offset is read from the end of the array, without scanning the elements before
+/// it: quotes and backslashes escaped in it or before it, whitespace, and last elements
+/// that are not strings.
+#[test]
+fn the_offset_is_the_last_string_read_from_the_end() {
+    let cases = [
+        (
+            r#"42["tick","a\"b\\","o\"ff"]"#,
+            r#"["tick","a\"b\\"]"#,
+            Some(r#"o"ff"#),
+        ),
+        (
+            r#"42[ "tick" , 1 , "off-9" ]"#,
+            r#"[ "tick" , 1 ]"#,
+            Some("off-9"),
+        ),
+        (r#"42["tick","x\\"]"#, r#"["tick"]"#, Some(r#"x\"#)),
+        (r#"42["tick",{"k":"v"}]"#, r#"["tick",{"k":"v"}]"#, None),
+        (r#"42["tick"]"#, r#"["tick"]"#, None),
+    ];
+    for (frame, args, offset) in cases {
+        let mut h = recoverable_session();
+        h.server_text(frame);
+        assert_eq!(h.log, [format!("event({args})")], "{frame}");
+        let session = h.manager.session(h.socket);
+        assert_eq!(session.map(|s| s.offset).as_deref(), offset, "{frame}");
+    }
+}
+
+/// With only their outline checked, the payloads that the shell cannot parse fail the
+/// transport when it says so; checked whole, at once.
+#[test]
+fn a_payload_the_shell_cannot_parse_fails_the_transport() {
+    let frame = r#"42["tick",{"n":]"#;
+    let mut whole = Harness::new(exact_backoff());
+    whole.establish();
+    whole.clear();
+    whole.server_text(frame);
+    assert_eq!(
+        whole.log,
+        [
+            "close_transport",
+            "disconnect(parse error)",
+            "close(parse error)",
+            "error(invalid JSON)"
+        ]
+    );
+
+    let mut outline = Harness::new(exact_backoff());
+    outline.manager.check_payloads(PayloadCheck::Outline);
+    outline.establish();
+    outline.clear();
+    outline.server_text(frame);
+    assert_eq!(outline.log, [format!("event({})", &frame[2..])]);
+    // An unparsable payload from a transport already gone changes nothing.
+    let conn = outline.conn.expect("connected");
+    let stale = ConnId(conn.0 + 1);
+    outline
+        .manager
+        .handle_unparsable_payload(outline.now, stale);
+    outline.drain();
+    assert_eq!(outline.log.len(), 1);
+    outline.manager.handle_unparsable_payload(outline.now, conn);
+    outline.drain();
+    assert_eq!(outline.log[1..], whole.log);
+    // The name is still checked in the outline.
+    let mut named = Harness::new(exact_backoff());
+    named.manager.check_payloads(PayloadCheck::Outline);
+    named.establish();
+    named.clear();
+    named.server_text(r#"42["connect",{]"#);
+    assert_eq!(named.log[1], "disconnect(parse error)");
 }
 
 #[test]

@@ -15,7 +15,7 @@
 use crate::core::{
     ConnId, EmitOptions, Manager, ManagerConfig, NetworkEvent, Output, Session, SocketKey,
 };
-use crate::protocol::{Frame, JsonText};
+use crate::protocol::{Frame, JsonText, PayloadCheck};
 
 use super::events::{Arg, Records};
 use super::options::{manager_options, socket_options};
@@ -145,12 +145,16 @@ enum Op {
     /// The wall clock went `number` milliseconds further than the monotonic one (a
     /// sleep, say) since the driver last looked.
     TimeGap,
+    /// The driver could not parse the payload of an event or an acknowledgement that
+    /// came from transport `key`: the core checks only their outline (the driver's
+    /// `JSON.parse` runs anyway), so this is how a malformed one fails the transport.
+    UnparsablePayload,
     /// `text` (its bytes) is one more of the bytes of the next command: an attachment of
     /// an emit, an ack or a rejoin emit, a binary frame, the offset of a `resume`.
     Bytes,
 }
 
-const OPS: [Op; 33] = [
+const OPS: [Op; 34] = [
     Op::Configure,
     Op::Socket,
     Op::Open,
@@ -183,6 +187,7 @@ const OPS: [Op; 33] = [
     Op::Timeout,
     Op::Network,
     Op::TimeGap,
+    Op::UnparsablePayload,
     Op::Bytes,
 ];
 
@@ -205,8 +210,10 @@ impl Connection {
     /// JS Manager sends it right away, before any socket connects); `seed`: the backoff
     /// jitter's.
     pub fn new(seed: u64) -> Connection {
+        let mut manager = Manager::new(ManagerConfig::default(), seed);
+        manager.check_payloads(PayloadCheck::Outline);
         Connection {
-            manager: Manager::new(ManagerConfig::default(), seed),
+            manager,
             now: 0,
             armed: None,
             texts: Vec::new(),
@@ -390,6 +397,7 @@ impl Connection {
                 }
             }
             Op::TimeGap => manager.handle_time_gap(now, number as u64),
+            Op::UnparsablePayload => manager.handle_unparsable_payload(now, conn),
             // The commands with a result are the dispatcher's.
             _ => {}
         }

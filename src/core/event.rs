@@ -158,10 +158,16 @@ impl IncomingEvent {
         if !self.ends_with_offset {
             return Cow::Borrowed(&self.data);
         }
-        // The core checked that `data` is an array of at least two elements.
-        let elements = self.data.array_elements().unwrap_or_default();
-        let args = elements.split_last().map_or(&[][..], |(_, args)| args);
-        Cow::Owned(JsonText::array_from_elements(args))
+        // The core found the offset there, after at least one other element.
+        match self.data.trailing_string() {
+            Some((_, Some(args))) => {
+                let mut text = String::with_capacity(args.len() + 1);
+                text.push_str(args);
+                text.push(']');
+                Cow::Owned(JsonText::from_valid(text))
+            }
+            _ => Cow::Borrowed(&self.data),
+        }
     }
 }
 

@@ -17,8 +17,8 @@ use super::rng::Rng;
 use super::socket::{Consequence, EmitError, EmitOptions, RetryPolicy, Socket};
 use super::wire::Wire;
 use crate::protocol::{
-    decode_payload, BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Packet, PayloadPacket,
-    ProtocolError, Reassembler,
+    decode_payload, BinaryMessage, EnginePacket, Frame, Handshake, JsonText, Packet, PayloadCheck,
+    PayloadPacket, ProtocolError, Reassembler,
 };
 
 /// How often, at least, the shell looks at its wall clock while a connection is open
@@ -71,6 +71,7 @@ pub struct Manager {
     sockets: Vec<Socket>,
     wire: Wire,
     reassembler: Reassembler,
+    payload_check: PayloadCheck,
     /// Reconnection attempts made since the connection was last open.
     attempts: u32,
     /// Whether the current or next opening is a reconnection (not the first connect).
@@ -95,6 +96,7 @@ impl Manager {
             // backoff jitter.
             wire: Wire::new(!seed),
             reassembler: Reassembler::default(),
+            payload_check: PayloadCheck::Whole,
             attempts: 0,
             reconnecting: false,
             online: true,
@@ -397,6 +399,24 @@ impl Manager {
         self.wire.report_packets = true;
     }
 
+    /// How much of each EVENT and ACK payload the core checks from now on: with
+    /// [`PayloadCheck::Outline`], the shell parses every one it is handed and reports
+    /// one that does not parse with [`Manager::handle_unparsable_payload`].
+    pub fn check_payloads(&mut self, check: PayloadCheck) {
+        self.payload_check = check;
+    }
+
+    /// The shell could not parse a payload from transport `conn` that the core passed
+    /// on with its outline checked only (see [`Manager::check_payloads`]): the frame was
+    /// malformed, and the transport fails as for any malformed frame. The events
+    /// already passed on stand; the recovery point has moved past this one (a replay
+    /// would bring the same malformed frame again).
+    pub fn handle_unparsable_payload(&mut self, now: u64, conn: ConnId) {
+        if self.current_conn() == Some(conn) {
+            self.fail_protocol(now, ProtocolError::InvalidJson);
+        }
+    }
+
     /// A received packet, reported when asked for.
     fn report_received(&mut self, frame: impl FnOnce() -> Frame) {
         if self.wire.report_packets {
@@ -416,8 +436,8 @@ impl Manager {
             return self.fail_protocol(now, ProtocolError::UnexpectedPacket);
         }
         let limit = self.config.limits.attachments;
-        let assembled =
-            Packet::decode(packet).and_then(|packet| self.reassembler.push_packet(packet, limit));
+        let assembled = Packet::decode_checking(packet, self.payload_check)
+            .and_then(|packet| self.reassembler.push_packet(packet, limit));
         self.route(now, conn, assembled);
     }
 

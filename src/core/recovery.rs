@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use crate::protocol::{decode_string, JsonText, ProtocolError};
+use crate::protocol::{decode_string, JsonText};
 
 /// How many delivered offsets are remembered to recognise a replayed duplicate. A
 /// replay starts right after the offset the client presented, so an overlap can only
@@ -174,13 +174,9 @@ impl RecoveryPoint {
 /// The offset the server appends to each stored EVENT of a recoverable session: the
 /// last element, a string of at most [`MAX_OFFSET_LEN`] bytes, of an event without ack
 /// id that has arguments besides it.
-pub(crate) fn trailing_offset(data: &JsonText) -> Result<Option<String>, ProtocolError> {
-    let elements = data.array_elements()?;
-    let Some((last, rest)) = elements.split_last() else {
-        return Ok(None);
-    };
-    if rest.is_empty() || last.len() > MAX_OFFSET_LEN + 2 {
-        return Ok(None);
+pub(crate) fn trailing_offset(data: &JsonText) -> Option<String> {
+    match data.trailing_string()? {
+        (last, Some(_)) if last.len() <= MAX_OFFSET_LEN + 2 => decode_string(last).map(Into::into),
+        _ => None,
     }
-    Ok(decode_string(last).map(Into::into))
 }

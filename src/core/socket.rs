@@ -608,7 +608,7 @@ impl Socket {
                 if names_library_event(&data) {
                     return Err(ProtocolError::ReservedEventName);
                 }
-                let (event, offset) = self.incoming_event(data, attachments, packet.id)?;
+                let (event, offset) = self.incoming_event(data, attachments, packet.id);
                 match self.state {
                     State::Connected => self.deliver(event, offset, Arrival::Live, out),
                     State::Connecting { .. } => {
@@ -695,9 +695,9 @@ impl Socket {
         data: JsonText,
         attachments: Vec<Vec<u8>>,
         ack_id: Option<u64>,
-    ) -> Result<(IncomingEvent, Option<String>), ProtocolError> {
+    ) -> (IncomingEvent, Option<String>) {
         let offset = match (&self.recovery, ack_id) {
-            (Some(_), None) if !self.is_volatile_event(&data) => trailing_offset(&data)?,
+            (Some(_), None) if !self.is_volatile_event(&data) => trailing_offset(&data),
             _ => None,
         };
         let event = IncomingEvent {
@@ -706,7 +706,7 @@ impl Socket {
             attachments,
             ack_id,
         };
-        Ok((event, offset))
+        (event, offset)
     }
 
     /// Whether the app declared this event as one the server sends volatile: it then

@@ -9,6 +9,9 @@ use std::borrow::Cow;
 
 use super::{scan, write, ProtocolError};
 
+/// What JSON counts as whitespace around its tokens.
+const WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
 /// `Number.MAX_SAFE_INTEGER`: the largest integer every JavaScript peer reads exactly.
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -51,6 +54,17 @@ impl JsonText {
             return Ok(JsonText(text));
         }
         Ok(JsonText(value.to_owned()))
+    }
+
+    /// Takes `text`, trimmed, as a JSON value without validating it: for a payload its
+    /// reader parses anyway and fails on (see `PayloadCheck::Outline`). Only what the
+    /// core reads of it is checked, as it reads it; nothing it does with an invalid
+    /// text can go wrong beyond a wrong answer, which the reader's failure then voids.
+    pub(crate) fn outlined(text: &str) -> Result<JsonText, ProtocolError> {
+        match text.trim_matches(WHITESPACE) {
+            "" => Err(ProtocolError::InvalidJson),
+            value => Ok(JsonText(value.to_owned())),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -110,7 +124,7 @@ impl JsonText {
             .filter(|base| base.kind() == JsonKind::Object)
             .and_then(|base| base.0.get(1..base.0.len().saturating_sub(1)))
             .unwrap_or_default()
-            .trim_matches([' ', '\t', '\n', '\r']);
+            .trim_matches(WHITESPACE);
         let length = fields
             .iter()
             .map(|(key, value)| key.len() + value.len() + 6);
@@ -133,6 +147,31 @@ impl JsonText {
     /// whitespace (a slice of a validated text, or text written by hand).
     pub(crate) fn from_valid(text: impl Into<String>) -> JsonText {
         JsonText(text.into())
+    }
+
+    /// The last element of this array when it is a string, as its JSON literal, and
+    /// the array's text up to that element's comma (`None` when it is the only
+    /// element). Read from the end: the elements before it are not scanned. Within a
+    /// string every quote is escaped, so the first quote before the closing one that
+    /// follows an even run of backslashes opens it.
+    pub(crate) fn trailing_string(&self) -> Option<(&str, Option<&str>)> {
+        let body = self.0.strip_suffix(']')?.trim_end_matches(WHITESPACE);
+        let mut head = body.strip_suffix('"')?;
+        let start = loop {
+            let quote = head.rfind('"')?;
+            head = head.get(..quote)?;
+            let backslashes = head.bytes().rev().take_while(|&b| b == b'\\').count();
+            if backslashes % 2 == 0 {
+                break quote;
+            }
+        };
+        let literal = body.get(start..)?;
+        let before = head.trim_end_matches(WHITESPACE);
+        match before.strip_suffix(',') {
+            Some(rest) => Some((literal, Some(rest))),
+            None if before == "[" => Some((literal, None)),
+            None => None,
+        }
     }
 
     pub(crate) fn kind(&self) -> JsonKind {

@@ -25,7 +25,9 @@ pub use error::ProtocolError;
 pub use from_value::from_value;
 pub use json::JsonText;
 pub use number::Number;
-pub use packet::{ConnectErrorPayload, ConnectReply, Packet, PacketType, RESERVED_EVENTS};
+pub use packet::{
+    ConnectErrorPayload, ConnectReply, Packet, PacketType, PayloadCheck, RESERVED_EVENTS,
+};
 pub use payload::{decode_payload, packet_len, push_packet, PayloadPacket, SEPARATOR};
 pub use reassembly::{BinaryMessage, Reassembler};
 pub use to_value::to_value;

@@ -92,9 +92,27 @@ pub struct Packet {
     pub attachments: usize,
 }
 
+/// How much of a packet's JSON the decoder checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayloadCheck {
+    /// All of it: the payload is valid JSON of the packet's shape.
+    #[default]
+    Whole,
+    /// For EVENT and ACK packets, only the outline the core reads (an array; the
+    /// event name): their caller parses every such payload itself and treats one that
+    /// does not parse as a protocol error (the JS API, whose `JSON.parse` runs anyway).
+    /// The other packets are checked whole.
+    Outline,
+}
+
 impl Packet {
     /// Decodes a packet from the text of an Engine.IO message (without its `4`).
     pub fn decode(text: &str) -> Result<Packet, ProtocolError> {
+        Packet::decode_checking(text, PayloadCheck::Whole)
+    }
+
+    /// [`Packet::decode`], checking as much of the payload as `check` says.
+    pub fn decode_checking(text: &str, check: PayloadCheck) -> Result<Packet, ProtocolError> {
         let mut chars = text.chars();
         let kind = chars.next().ok_or(ProtocolError::EmptyPacket)?;
         let kind = PacketType::from_digit(kind).ok_or(ProtocolError::UnknownPacketType)?;
@@ -124,8 +142,11 @@ impl Packet {
             }
         };
 
+        let outline =
+            check == PayloadCheck::Outline && matches!(kind, PacketType::Event | PacketType::Ack);
         let data = match json {
             "" => None,
+            json if outline => Some(JsonText::outlined(json)?),
             json => Some(JsonText::parse(json)?),
         };
         validate(kind, id, data.as_ref())?;

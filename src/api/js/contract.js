@@ -8,7 +8,7 @@
 // src/api/connection.rs, and its flags (tests/e2e/contract.test.mjs checks both).
 // DELIVER is the driver's own (driver.js): the command's events are delivered before it
 // returns.
-export const OPS = ["configure", "socket", "open", "close", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "waiting", "session", "resume", "transport_open", "text_frame", "binary_frame", "transport_closed", "frame_too_large", "polled", "posted", "request_failed", "timeout", "network", "time_gap", "bytes"];
+export const OPS = ["configure", "socket", "open", "close", "connect", "disconnect", "close_transport", "emit", "ack", "auth", "auth_failed", "add_rejoin", "remove_rejoin", "clear_queue", "queued", "engine_id", "sid", "state", "waiting", "session", "resume", "transport_open", "text_frame", "binary_frame", "transport_closed", "frame_too_large", "polled", "posted", "request_failed", "timeout", "network", "time_gap", "unparsable_payload", "bytes"];
 export const OP = Object.fromEntries(OPS.map((name, i) => [name, i]));
 export const WITH_ACK = 1;
 export const VOLATILE = 2;

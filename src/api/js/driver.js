@@ -20,6 +20,7 @@
 // the instance (see instance.js), and the calls after it answer as a closed connection
 // would.
 
+import { decode } from "./codec.js";
 import { DELIVER, KINDS, OP } from "./contract.js";
 import { report } from "./emitter.js";
 import { isTrap, trapped } from "./instance.js";
@@ -28,7 +29,9 @@ import { PollingTransport } from "./polling.js";
 import { Connection } from "./wasm.js";
 import { WebSocketTransport } from "./websocket.js";
 
-const [EVENT, ACK, OPEN, CLOSE, TRANSMIT, REQUEST, TIMER] = ["event", "ack", "open_transport", "close_transport", "transmit", "request", "timer"].map((k) => KINDS.indexOf(k));
+const [EVENT, ACK, ACK_ERROR, OPEN, CLOSE, TRANSMIT, REQUEST, TIMER] = ["event", "ack", "ack_error", "open_transport", "close_transport", "transmit", "request", "timer"].map((k) =>
+  KINDS.indexOf(k),
+);
 // A frame's timeStamp later than this is not performance.now()'s (an old browser's epoch
 // time): the clock is read instead.
 const MAX_STAMP = 1e11;
@@ -93,12 +96,13 @@ export class Driver {
     return this.run(op, key);
   }
 
-  // What the browser reports: `frame` is the text whose events' payloads are read in
-  // place, `time` when the browser stamped the input.
+  // What the browser reports about transport `key`: `frame` is the text whose events'
+  // payloads are read in place, `time` when the browser stamped the input.
   input(op, key, n, text, extra, frame, time) {
     this.frame = frame;
+    this.from = key;
     this.run(op, key, n, DELIVER, text, extra, time < MAX_STAMP ? time : performance.now());
-    this.frame = undefined;
+    this.frame = this.from = undefined;
   }
 
   // Delivers the events not yet delivered; the outermost delivery then opens the
@@ -168,10 +172,28 @@ export class Driver {
       case TIMER:
         return void this._arm(a);
     }
-    // An event or an ack whose payload ends the text handed in: the driver's own string.
-    if (kind == EVENT && a === undefined) a = this.frame;
-    if (kind == ACK && b === undefined) b = this.frame;
+    if (kind == EVENT || kind == ACK) return this._payload(kind, key, a, b, c, d);
     this.q.push([kind, key, a, b, c, d]);
+  }
+
+  // An event ([text, start, attachments, ack id or -1]) or an ack ([id, text,
+  // attachments, start]) is parsed here, the payload being `text` from `start` on (no
+  // text: the driver's own string of the frame). The core checked only its outline: one
+  // that does not parse fails its transport, once the command is done, and is not
+  // delivered (an ack's callback gets the error).
+  _payload(kind, key, a, b, c, d) {
+    const event = kind == EVENT;
+    const text = (event ? a : b) ?? this.frame;
+    const start = event ? b : d;
+    let args;
+    try {
+      args = decode(start ? text.slice(start) : text, c);
+    } catch {
+      this.refused.push([OP.unparsable_payload, this.from ?? -1, 0]);
+      if (!event) this.q.push([ACK_ERROR, key, a, "the acknowledgement is not valid JSON", "ParseError"]);
+      return;
+    }
+    this.q.push(event ? [kind, key, args, d] : [kind, key, a, args]);
   }
 
   _url(kind, query) {

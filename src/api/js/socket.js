@@ -284,18 +284,18 @@ export class Socket extends SocketSurface {
         // An event that came with a connection a listener has just left (disconnect()
         // in a "connect" listener) is not delivered, as with socket.io-client.
         if (!this._up) return;
-        // The payload is `a` from index `b` on: `a` may be the whole frame it came in.
-        // `d`: the ack id, or -1 when the last element is the recovery offset.
-        const args = decode(b ? a.slice(b) : a, c);
-        const offset = d === -1 ? args.pop() : undefined;
-        if (d >= 0) args.push(this._reply(d));
+        // `a`: the arguments, parsed by the driver; `b`: the ack id, or -1 when the
+        // last argument is the recovery offset.
+        const args = a;
+        const offset = b === -1 ? args.pop() : undefined;
+        if (b >= 0) args.push(this._reply(b));
         if (this._eo && args[0] == EO) return this._confirmed();
         if (this._held) return this._held.push([args, offset]);
         return this._deliver(args, offset);
       }
       case "ack":
         this._kept();
-        return this._settle(a, null, decode(d ? b.slice(d) : b, c));
+        return this._settle(a, null, b);
       case "ack_error":
         this._kept();
         return this._settle(a, fail(b, c));

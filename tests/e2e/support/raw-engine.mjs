@@ -6,8 +6,8 @@
 // the main namespace, followed by `afterConnect(index)` frames (strings are sent as
 // text frames, Buffers as binary frames). Whatever the connection, it answers
 // `42["echo",…]` with `42["echo",…]` and `42<id>["echo",…]` with `43<id>[…]`, so that a
-// client can show that it works after the misbehaviour. `index` counts connections
-// from 1.
+// client can show that it works after the misbehaviour; `42<id>["bad-ack"]` gets an
+// acknowledgement that is not JSON. `index` counts connections from 1.
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
 
@@ -44,6 +44,7 @@ export async function startRawEngineServer({ handshake = () => null, afterConnec
       } catch {
         return;
       }
+      if (Array.isArray(args) && args[0] === "bad-ack" && event[1]) return send([`43${event[1]}[1,}`]);
       if (!Array.isArray(args) || args[0] !== "echo") return;
       if (event[1]) send([`43${event[1]}${JSON.stringify(args.slice(1))}`]);
       else send([`42${JSON.stringify(args)}`]);
