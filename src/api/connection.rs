@@ -17,7 +17,7 @@ use crate::core::{
 };
 use crate::protocol::{Frame, JsonText, PayloadCheck};
 
-use super::events::{Arg, Records};
+use super::events::{Arg, Received, Records};
 use super::options::{manager_options, socket_options};
 
 pub struct Connection {
@@ -423,8 +423,11 @@ impl Connection {
         while let Some(output) = self.manager.poll_output() {
             match output {
                 Output::Notice(notice) => {
-                    let frame = text.as_ref().map(|(_, text)| text.as_str());
-                    records.notice(notice, frame);
+                    let received = Received {
+                        text: text.as_ref().map(|(_, text)| text.as_str()),
+                        binary: matches!(op, Op::BinaryFrame),
+                    };
+                    records.notice(notice, received);
                 }
                 Output::OpenTransport(conn, kind, query) => {
                     let limit = self.manager.config().limits.frame_bytes;

@@ -14,7 +14,9 @@
 //! or polling response, or the latest one of its transport when a binary frame
 //! completes the event) is not copied out of wasm memory at all: the text is
 //! `undefined`, and the driver takes the payload out of its own string from the place
-//! given. Owns this encoding and nothing else.
+//! given. Likewise the attachments of an event that a binary frame completes are not
+//! copied out: they are the binary frames of its transport since that text, which the
+//! driver holds, and the record gives their count. Owns this encoding and nothing else.
 
 use crate::core::{
     AckError, ConnId, ConnectError, HttpRequest, IncomingEvent, ManagerEvent, Notice, Payload,
@@ -25,8 +27,8 @@ use crate::protocol::{Frame, JsonText};
 /// The outputs, numbered in the order of `KINDS` in `src/api/js/contract.js` (the same
 /// names in snake case; `tests/e2e/contract.test.mjs` checks it). The arguments:
 /// - `Event`: the text (`undefined`: the driver's), where the payload starts in it
-///   (UTF-16), the attachments, and the ack id, or -1 when the payload's last element
-///   is the recovery offset;
+///   (UTF-16), the attachments (a count: the driver's binary frames since the text),
+///   and the ack id, or -1 when the payload's last element is the recovery offset;
 /// - `Ack`: the id, the text (as for `Event`), the attachments, where the payload
 ///   starts in the text;
 /// - `AckError`: the id, the message, the error type; `Dropped`: the emit's JSON and
@@ -230,21 +232,33 @@ impl Records {
         );
     }
 
-    /// The record of `notice`; `frame`: the text the input carried (or the latest of
-    /// its transport), when the handling of a frame produced the notice.
-    pub fn notice(&mut self, notice: Notice, frame: Option<&str>) {
+    /// The record of `notice`, which may point into what the input brought instead of
+    /// copying it.
+    pub fn notice(&mut self, notice: Notice, received: Received<'_>) {
         let (kind, key, args) = match notice {
             Notice::Manager(event) => {
                 let (kind, a, b) = manager_record(event);
                 (kind, CONNECTION, [a, b, Arg::None, Arg::None])
             }
             Notice::Socket(key, event) => {
-                let (kind, args) = socket_record(event, frame);
+                let (kind, args) = socket_record(event, received);
                 (kind, socket_number(key), args)
             }
         };
         self.record(kind, key, args);
     }
+}
+
+/// What the input being carried out brought that the driver holds too.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Received<'a> {
+    /// The text the input carried, or the latest of its transport when it was a binary
+    /// frame.
+    pub text: Option<&'a str>,
+    /// The input was a binary frame of a WebSocket: the attachments of an event or ack
+    /// it completes are the transport's binary frames since that text (the protocol
+    /// lets nothing come between them).
+    pub binary: bool,
 }
 
 fn socket_number(key: SocketKey) -> i32 {
@@ -288,7 +302,7 @@ fn manager_record(event: ManagerEvent) -> (Kind, Arg, Arg) {
     }
 }
 
-fn socket_record(event: SocketEvent, frame: Option<&str>) -> (Kind, [Arg; 4]) {
+fn socket_record(event: SocketEvent, received: Received<'_>) -> (Kind, [Arg; 4]) {
     let none = || Arg::None;
     match event {
         SocketEvent::Connect => (Kind::Connect, [none(), none(), none(), none()]),
@@ -314,15 +328,15 @@ fn socket_record(event: SocketEvent, frame: Option<&str>) -> (Kind, [Arg; 4]) {
             Kind::Disconnect,
             [Arg::Static(reason.as_str()), none(), none(), none()],
         ),
-        SocketEvent::Event(event) => (Kind::Event, incoming_event(event, frame)),
+        SocketEvent::Event(event) => (Kind::Event, incoming_event(event, received)),
         SocketEvent::Ack(id, Ok(Payload { args, attachments })) => {
-            let (text, start) = in_frame(args, frame);
+            let (text, start) = in_frame(args, received.text);
             (
                 Kind::Ack,
                 [
                     Arg::Number(id as f64),
                     text,
-                    attachments_arg(attachments),
+                    received_attachments(attachments, received),
                     Arg::number(start),
                 ],
             )
@@ -362,20 +376,25 @@ fn socket_record(event: SocketEvent, frame: Option<&str>) -> (Kind, [Arg; 4]) {
 }
 
 /// `[text, start, attachments, ack id or -1]` (see [`Kind`]).
-fn incoming_event(event: IncomingEvent, frame: Option<&str>) -> [Arg; 4] {
+fn incoming_event(event: IncomingEvent, received: Received<'_>) -> [Arg; 4] {
     let IncomingEvent {
         data,
         ends_with_offset,
         attachments,
         ack_id,
     } = event;
-    let (text, start) = in_frame(data, frame);
+    let (text, start) = in_frame(data, received.text);
     let ack = match (ack_id, ends_with_offset) {
         (Some(id), _) => Arg::Number(id as f64),
         (None, true) => Arg::Number(-1.0),
         (None, false) => Arg::None,
     };
-    [text, Arg::number(start), attachments_arg(attachments), ack]
+    [
+        text,
+        Arg::number(start),
+        received_attachments(attachments, received),
+        ack,
+    ]
 }
 
 /// The payload as `text` from UTF-16 index `start` on: `text` is `undefined` (the
@@ -409,6 +428,16 @@ fn ack_error_code(error: AckError) -> &'static str {
 
 /// A list of `ArrayBuffer`s, or `undefined` when there are none, so the JS side can
 /// skip placeholder reconstruction.
+/// The attachments of an incoming event or ack: their count when the driver holds
+/// them (see [`Received::binary`]), else their bytes.
+fn received_attachments(buffers: Vec<Vec<u8>>, received: Received<'_>) -> Arg {
+    match buffers.len() {
+        0 => Arg::None,
+        count if received.binary => Arg::Number(count as f64),
+        _ => Arg::BytesList(buffers),
+    }
+}
+
 fn attachments_arg(buffers: Vec<Vec<u8>>) -> Arg {
     if buffers.is_empty() {
         Arg::None

@@ -51,6 +51,8 @@ export class Driver {
     this.opening = []; // [id, kind, query, limit] of the transports to open
     this.busy = 0; // a delivery is under way
     this.frame = undefined; // the text whose events' payloads are read in place
+    this.bins = undefined; // the binary frames since it
+    this.from = undefined; // the transport of the input running
     this.text = undefined; // the text of the command running
     this.refused = []; // [op, id, n]: what the browser refused, reported once the command is done
     this.armed = undefined; // the timer's handle
@@ -97,12 +99,14 @@ export class Driver {
   }
 
   // What the browser reports about transport `key`: `frame` is the text whose events'
-  // payloads are read in place, `time` when the browser stamped the input.
-  input(op, key, n, text, extra, frame, time) {
+  // payloads are read in place, `bins` the binary frames since (the attachments of an
+  // event a binary frame completes), `time` when the browser stamped the input.
+  input(op, key, n, text, extra, frame, time, bins) {
     this.frame = frame;
+    this.bins = bins;
     this.from = key;
     this.run(op, key, n, DELIVER, text, extra, time < MAX_STAMP ? time : performance.now());
-    this.frame = this.from = undefined;
+    this.frame = this.bins = this.from = undefined;
   }
 
   // Delivers the events not yet delivered; the outermost delivery then opens the
@@ -178,7 +182,9 @@ export class Driver {
 
   // An event ([text, start, attachments, ack id or -1]) or an ack ([id, text,
   // attachments, start]) is parsed here, the payload being `text` from `start` on (no
-  // text: the driver's own string of the frame). The core checked only its outline: one
+  // text: the driver's own string of the frame), the attachments an array of
+  // ArrayBuffers or a count (the binary frames the transport received since that
+  // string, which are what the core counted). The core checked only its outline: one
   // that does not parse fails its transport, once the command is done, and is not
   // delivered (an ack's callback gets the error).
   _payload(kind, key, a, b, c, d) {
@@ -187,7 +193,7 @@ export class Driver {
     const start = event ? b : d;
     let args;
     try {
-      args = decode(start ? text.slice(start) : text, c);
+      args = decode(start ? text.slice(start) : text, typeof c == "number" ? this.bins : c);
     } catch {
       this.refused.push([OP.unparsable_payload, this.from ?? -1, 0]);
       if (!event) this.q.push([ACK_ERROR, key, a, "the acknowledgement is not valid JSON", "ParseError"]);

@@ -10,8 +10,10 @@ export class WebSocketTransport {
   constructor(d, conn, url, protocols, limit) {
     const ws = (this.ws = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url));
     ws.binaryType = "arraybuffer";
-    // The latest text frame: a binary frame that completes an event completes that text's.
+    // The latest text frame, and the binary frames since: a binary frame that completes
+    // an event completes that text's, and those frames are its attachments.
     this.text = undefined;
+    this.bins = [];
     ws.onopen = () => d.input(OP.transport_open, conn);
     ws.onclose = () => d.input(OP.transport_closed, conn, 0);
     ws.onerror = () => d.input(OP.transport_closed, conn, 1);
@@ -21,8 +23,12 @@ export class WebSocketTransport {
       const data = e.data;
       const binary = typeof data != "string";
       if ((binary ? data.byteLength : data.length) > limit) return d.input(OP.frame_too_large, conn);
-      if (!binary) this.text = data;
-      d.input(binary ? OP.binary_frame : OP.text_frame, conn, 0, binary ? undefined : data, binary ? new Uint8Array(data) : undefined, this.text, e.timeStamp);
+      if (binary) this.bins.push(data);
+      else {
+        this.text = data;
+        this.bins = [];
+      }
+      d.input(binary ? OP.binary_frame : OP.text_frame, conn, 0, binary ? undefined : data, binary ? new Uint8Array(data) : undefined, this.text, e.timeStamp, this.bins);
     };
   }
 
