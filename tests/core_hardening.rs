@@ -8,7 +8,7 @@ use fake_server::{exact_backoff, Harness};
 use resocket::core::{
     AuthSource, ConnId, EmitOptions, IncomingLimits, ManagerConfig, SocketConfig, LIBRARY_EVENTS,
 };
-use resocket::protocol::{Frame, JsonText, PayloadCheck, RESERVED_EVENTS};
+use resocket::protocol::{Frame, JsonText, PayloadCheck, ProtocolError, RESERVED_EVENTS};
 
 fn json(text: &str) -> JsonText {
     JsonText::parse(text).expect("valid JSON in the test")
@@ -159,10 +159,12 @@ fn a_payload_the_shell_cannot_parse_fails_the_transport() {
     let stale = ConnId(conn.0 + 1);
     outline
         .manager
-        .handle_unparsable_payload(outline.now, stale);
+        .handle_unparsable_payload(outline.now, stale, ProtocolError::InvalidJson);
     outline.drain();
     assert_eq!(outline.log.len(), 1);
-    outline.manager.handle_unparsable_payload(outline.now, conn);
+    outline
+        .manager
+        .handle_unparsable_payload(outline.now, conn, ProtocolError::InvalidJson);
     outline.drain();
     assert_eq!(outline.log[1..], whole.log);
     // The name is still checked in the outline.

@@ -15,7 +15,7 @@
 use crate::core::{
     ConnId, EmitOptions, Manager, ManagerConfig, NetworkEvent, Output, Session, SocketKey,
 };
-use crate::protocol::{Frame, JsonText, PayloadCheck};
+use crate::protocol::{Frame, JsonText, PayloadCheck, ProtocolError};
 
 use super::events::{Arg, Received, Records};
 use super::options::{manager_options, socket_options};
@@ -146,8 +146,9 @@ enum Op {
     /// sleep, say) since the driver last looked.
     TimeGap,
     /// The driver could not parse the payload of an event or an acknowledgement that
-    /// came from transport `key`: the core checks only their outline (the driver's
-    /// `JSON.parse` runs anyway), so this is how a malformed one fails the transport.
+    /// came from transport `key` (`number` 0: not JSON; 1: a placeholder that names no
+    /// attachment): the core checks only their outline (the driver's `JSON.parse` runs
+    /// anyway), so this is how a malformed one fails the transport.
     UnparsablePayload,
     /// `text` (its bytes) is one more of the bytes of the next command: an attachment of
     /// an emit, an ack or a rejoin emit, a binary frame, the offset of a `resume`.
@@ -397,7 +398,13 @@ impl Connection {
                 }
             }
             Op::TimeGap => manager.handle_time_gap(now, number as u64),
-            Op::UnparsablePayload => manager.handle_unparsable_payload(now, conn),
+            Op::UnparsablePayload => {
+                let error = match number as u32 {
+                    1 => ProtocolError::InvalidPlaceholder,
+                    _ => ProtocolError::InvalidJson,
+                };
+                manager.handle_unparsable_payload(now, conn, error);
+            }
             // The commands with a result are the dispatcher's.
             _ => {}
         }

@@ -404,16 +404,19 @@ impl Manager {
     /// one that does not parse with [`Manager::handle_unparsable_payload`].
     pub fn check_payloads(&mut self, check: PayloadCheck) {
         self.payload_check = check;
+        self.reassembler.check_payloads(check);
     }
 
     /// The shell could not parse a payload from transport `conn` that the core passed
-    /// on with its outline checked only (see [`Manager::check_payloads`]): the frame was
-    /// malformed, and the transport fails as for any malformed frame. The events
-    /// already passed on stand; the recovery point has moved past this one (a replay
-    /// would bring the same malformed frame again).
-    pub fn handle_unparsable_payload(&mut self, now: u64, conn: ConnId) {
+    /// on with its outline checked only (see [`Manager::check_payloads`]): `error` is
+    /// [`ProtocolError::InvalidJson`], or [`ProtocolError::InvalidPlaceholder`] for a
+    /// placeholder that names no attachment. The frame was malformed, and the transport
+    /// fails as for any malformed frame. The events already passed on stand; the
+    /// recovery point has moved past this one (a replay would bring the same malformed
+    /// frame again).
+    pub fn handle_unparsable_payload(&mut self, now: u64, conn: ConnId, error: ProtocolError) {
         if self.current_conn() == Some(conn) {
-            self.fail_protocol(now, ProtocolError::InvalidJson);
+            self.fail_protocol(now, error);
         }
     }
 

@@ -7,7 +7,7 @@
 //! but the one packet awaiting its attachments.
 
 use super::scan::{self, decode_string, parse_unsigned, Token};
-use super::{Frame, JsonText, Packet, PacketType, ProtocolError, Value};
+use super::{Frame, JsonText, Packet, PacketType, PayloadCheck, ProtocolError, Value};
 
 const PLACEHOLDER_MARKER: &str = "_placeholder";
 const PLACEHOLDER_INDEX: &str = "num";
@@ -63,9 +63,11 @@ impl BinaryMessage {
         }
     }
 
-    fn validated(self) -> Result<BinaryMessage, ProtocolError> {
+    fn validated(self, check: PayloadCheck) -> Result<BinaryMessage, ProtocolError> {
         if let (true, Some(data)) = (self.packet.kind.is_binary(), &self.packet.data) {
-            check_placeholders(data.as_str(), self.attachments.len())?;
+            if check == PayloadCheck::Whole {
+                check_placeholders(data.as_str(), self.attachments.len())?;
+            }
         }
         Ok(self)
     }
@@ -77,9 +79,17 @@ pub struct Reassembler {
     awaiting: Option<BinaryMessage>,
     /// Bytes of the attachments received for the awaiting packet.
     received_bytes: usize,
+    /// Whether the placeholders are checked here (see [`PayloadCheck`]).
+    check: PayloadCheck,
 }
 
 impl Reassembler {
+    /// With [`PayloadCheck::Outline`], the placeholders of the packets joined are left
+    /// to the reader of their payload, which must refuse one that names no attachment.
+    pub fn check_payloads(&mut self, check: PayloadCheck) {
+        self.check = check;
+    }
+
     /// Takes a decoded text packet: complete at once unless it announces attachments.
     /// A packet arriving while attachments are still expected is an error, and the
     /// incomplete packet is dropped; so is a packet announcing more than
@@ -100,7 +110,7 @@ impl Reassembler {
             attachments: Vec::new(),
         };
         if message.packet.attachments == 0 {
-            return message.validated().map(Some);
+            return message.validated(self.check).map(Some);
         }
         self.awaiting = Some(message);
         self.received_bytes = 0;
@@ -127,7 +137,7 @@ impl Reassembler {
             self.awaiting = Some(message);
             return Ok(None);
         }
-        message.validated().map(Some)
+        message.validated(self.check).map(Some)
     }
 
     /// Forgets any packet awaiting attachments (the transport closed).

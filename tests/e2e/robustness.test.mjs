@@ -231,7 +231,7 @@ test("an acknowledgement that is not JSON rejects its emit and fails the transpo
         },
         { url, opts: clientOptions({ forceNew: true, reconnectionDelay: 100, randomizationFactor: 0 }) },
       );
-      assert.deepEqual(result.answer, { type: "ParseError", message: "the acknowledgement is not valid JSON" });
+      assert.deepEqual(result.answer, { type: "ParseError", message: "the acknowledgement is malformed" });
       assert.equal(result.reason, "parse error");
       assert.equal(result.echo, "works");
       assert.deepEqual(result.reported, []);

@@ -46,19 +46,26 @@ export const encode = (data) => {
   return [json, attachments];
 };
 
-// Parses the core's JSON text once; placeholders become the attachments, ArrayBuffers of
-// their exact bytes from the core (what socket.io-client delivers in browsers).
+// Parses the core's JSON text once; placeholders become the attachments (ArrayBuffers of
+// their exact bytes, what socket.io-client delivers in browsers). Throws when the text
+// is not JSON (a SyntaxError) or a placeholder names no attachment (BAD_PLACEHOLDER):
+// the core left both to this parse.
 export const decode = (json, attachments) => {
   const value = JSON.parse(json);
   return attachments ? fill(value, attachments) : value;
 };
 
+export const BAD_PLACEHOLDER = new TypeError("an attachment placeholder names no attachment");
+
 // Replaces placeholders in place, after the parse: a JSON.parse reviver would call back
-// for every value, several times slower. The core has checked every placeholder's
-// `num`; nesting is bounded by its depth limit.
+// for every value, several times slower.
 const fill = (v, buffers) => {
   if (!v || typeof v != "object") return v;
-  if (v._placeholder === true && typeof v.num == "number" && v.num in buffers) return buffers[v.num];
+  if (v._placeholder === true) {
+    const num = v.num;
+    if (Number.isInteger(num) && num >= 0 && num < buffers.length) return buffers[num];
+    throw BAD_PLACEHOLDER;
+  }
   // Own keys only, each an own data property made by JSON.parse: assigning one, even
   // "__proto__", sets that property, never the prototype.
   for (const k of Object.keys(v)) v[k] = fill(v[k], buffers);

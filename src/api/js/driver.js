@@ -20,7 +20,7 @@
 // the instance (see instance.js), and the calls after it answer as a closed connection
 // would.
 
-import { decode } from "./codec.js";
+import { BAD_PLACEHOLDER, decode } from "./codec.js";
 import { DELIVER, KINDS, OP } from "./contract.js";
 import { report } from "./emitter.js";
 import { isTrap, trapped } from "./instance.js";
@@ -185,8 +185,8 @@ export class Driver {
   // text: the driver's own string of the frame), the attachments an array of
   // ArrayBuffers or a count (the binary frames the transport received since that
   // string, which are what the core counted). The core checked only its outline: one
-  // that does not parse fails its transport, once the command is done, and is not
-  // delivered (an ack's callback gets the error).
+  // that does not parse, or whose placeholder names no attachment, fails its transport
+  // once the command is done, and is not delivered (an ack's callback gets the error).
   _payload(kind, key, a, b, c, d) {
     const event = kind == EVENT;
     const text = (event ? a : b) ?? this.frame;
@@ -194,9 +194,9 @@ export class Driver {
     let args;
     try {
       args = decode(start ? text.slice(start) : text, typeof c == "number" ? this.bins : c);
-    } catch {
-      this.refused.push([OP.unparsable_payload, this.from ?? -1, 0]);
-      if (!event) this.q.push([ACK_ERROR, key, a, "the acknowledgement is not valid JSON", "ParseError"]);
+    } catch (e) {
+      this.refused.push([OP.unparsable_payload, this.from ?? -1, e === BAD_PLACEHOLDER ? 1 : 0]);
+      if (!event) this.q.push([ACK_ERROR, key, a, "the acknowledgement is malformed", "ParseError"]);
       return;
     }
     this.q.push(event ? [kind, key, args, d] : [kind, key, a, args]);
