@@ -168,7 +168,7 @@ for (const file of files) {
 }
 
 // The modules with side effects at import (see `sideEffects` below).
-const sideEffects = ["index.js", "instance.js"];
+const sideEffects = ["index.js", "instance.js", "share.js", "persist.js"];
 const strays = sideEffects.filter((f) => !modules.includes(f));
 if (strays.length) {
   console.error(`build-package: src/api/js has no ${strays.join(", ")} (the modules with side effects): update \`sideEffects\` in scripts/build-package.mjs`);
@@ -193,6 +193,10 @@ const manifest = {
     ".": { types: "./index.d.ts", default: "./index.js" },
     // The exactly-once helper for socket.io servers (Node): `import { exactlyOnce } from "resocket/server"`.
     "./server": { types: "./server/index.d.ts", default: "./server/index.js" },
+    // The opt-in features, each enabled by importing its module once (`import
+    // "resocket/share"`), so that an app without them does not ship them.
+    "./share": "./share.js",
+    "./persist": "./persist.js",
     // For build scripts that copy the module next to a bundle (esbuild):
     // require.resolve / import.meta.resolve("resocket/resocket_wasm_bg.wasm").
     [`./${WASM}_bg.wasm`]: `./${WASM}_bg.wasm`,
@@ -200,9 +204,9 @@ const manifest = {
   },
   files,
   // Importing instance.js fetches and instantiates the wasm module (top-level await), and
-  // index.js imports it for that alone: a bundler must keep both even if nothing of them
-  // were used. The other modules only define things, so a bundler may drop those an app
-  // does not use.
+  // index.js imports it for that alone; share.js and persist.js register their feature
+  // when imported: a bundler must keep these even if nothing of them were used. The
+  // other modules only define things, so a bundler may drop those an app does not use.
   sideEffects: sideEffects.map((f) => `./${f}`),
 };
 writeFileSync(join(pkg, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);

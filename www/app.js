@@ -671,6 +671,9 @@ async function main() {
   let io;
   try {
     ({ io } = await import("/pkg/index.js"));
+    // The opt-in features this page may use, each enabled by importing its module.
+    if (persistWanted) await import("/pkg/persist.js");
+    if (shareWanted) await import("/pkg/share.js");
   } catch (err) {
     fatal(`Could not load /pkg/index.js (${err?.message ?? err}). Build the package first: npm run build.`);
     return;

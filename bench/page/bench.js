@@ -189,6 +189,8 @@ bench.wasmMemoryBytes = () => bench.libs.resocket?.stats?.().wasmMemoryBytes ?? 
 const wanted = new URLSearchParams(location.search).get("clients")?.split(",") ?? Object.keys(MODULES);
 try {
   for (const client of wanted) bench.libs[client] = await import(MODULES[client]);
+  // The opt-in features of the shareAcrossTabs and persistQueue runs.
+  if (bench.libs.resocket) await Promise.all([import("/pkg/share.js"), import("/pkg/persist.js")]);
   bench.ready = true;
   bench.isolated = globalThis.crossOriginIsolated === true;
   document.getElementById("status").textContent = `ready: ${wanted.join(", ")}`;

@@ -104,6 +104,10 @@ function assertChecked(result) {
   assert.deepEqual(result.echo, { hello: "from the app" });
   assert.equal(result.whoami.id, result.id);
   assert.equal(result.whoami.nsp, "/");
+  assert.deepEqual(result.optIn, [
+    'TypeError: resocket: option "shareAcrossTabs" needs its module: import "resocket/share" once in the app',
+    'TypeError: resocket: option "persistQueue" needs its module: import "resocket/persist" once in the app',
+  ]);
   assert.ok(
     state.server.log.some((e) => e.event === "connection" && e.id === result.id),
     `the server has no connection of socket ${result.id}`,
@@ -249,6 +253,11 @@ test("esbuild: --bundle --format=esm, and the .wasm copied next to the bundle", 
     cwd: state.app,
   });
   assert.equal(`${built.stdout}${built.stderr}`.trim(), "", "esbuild warned");
+  // The opt-in features the app does not import are not in its bundle.
+  const bundle = await readFile(join(out, "main.js"), "utf8");
+  for (const [feature, mark] of [["share.js", "resocket-share:"], ["persist.js", "indexedDB"]]) {
+    assert.ok(!bundle.includes(mark), `the bundle holds ${feature} ("${mark}")`);
+  }
   await copyFile(join(state.app, "node_modules", "resocket", WASM), join(out, WASM));
   await copyFile(join(state.app, "index.html"), join(out, "index.html"));
   const site = await serveDirectory(out);

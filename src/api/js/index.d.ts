@@ -101,7 +101,8 @@ export interface SocketOptions {
    * The emits this socket keeps (offline, or unacknowledged with `retries`) are also
    * written to IndexedDB: after a reload or a crash, the first socket made for the same
    * servers and namespace (with this option, in any page of the origin) sends them
-   * first, once, in order, and fires "queue_restored". @default false
+   * first, once, in order, and fires "queue_restored". Needs `import "resocket/persist"`
+   * once in the app (else a TypeError). @default false
    */
   persistQueue?: boolean;
   /**
@@ -112,7 +113,8 @@ export interface SocketOptions {
    * another takes the session over at once (recovered, with connection state recovery
    * on the server). Needs Web Locks and BroadcastChannel (a secure context); without
    * them the page keeps a connection of its own and the error is reported. Not with
-   * `exactlyOnce` or `persistQueue` (a TypeError).
+   * `exactlyOnce` or `persistQueue` (a TypeError). Needs `import "resocket/share"` once
+   * in the app (else a TypeError).
    * @default false
    */
   shareAcrossTabs?: boolean;

@@ -19,8 +19,11 @@
 //   surface.js     what both kinds of socket offer alike: flagged views, emitWithAck,
 //                  the listeners of every event
 //   share.js       shareAcrossTabs: a page's socket on a connection shared by pages
+//                  (an entry of its own, "resocket/share", which the app imports)
 //   leader.js      shareAcrossTabs: the connection, in the page that holds it (loaded there)
-//   persist.js     persistQueue: the emits kept, in IndexedDB (loaded when asked for)
+//   persist.js     persistQueue: the emits kept, in IndexedDB (an entry of its own,
+//                  "resocket/persist", which the app imports)
+//   features.js    where share.js and persist.js register when imported
 //   auth.js        a socket's CONNECT payload (`auth`)
 //   live.js        which Managers are kept alive; the core's callback, which does not keep them
 //   driver.js      the browser side of a connection: inputs to the core, its outputs

@@ -3,8 +3,8 @@
 // either.
 
 import { Manager } from "./manager.js";
+import { features } from "./features.js";
 import { checkSocket } from "./options.js";
-import { shared } from "./share.js";
 import { Socket } from "./socket.js";
 import { servers, socketKey, targets } from "./url.js";
 
@@ -17,7 +17,7 @@ const cache = Object.create(null);
  * shared per server (scheme, host, port and path; per list of servers for a failover
  * list of URLs) unless `forceNew`, `multiplex: false`, or the shared one already has that
  * namespace. With `shareAcrossTabs`, the page's socket on the connection it shares with
- * the other pages of its origin (share.js).
+ * the other pages of its origin (share.js, which the app imports to enable it).
  */
 export function io(uri, opts) {
   if (uri && typeof uri == "object" && !(uri instanceof URL) && !Array.isArray(uri)) [uri, opts] = [undefined, uri];
@@ -25,7 +25,7 @@ export function io(uri, opts) {
   checkSocket(opts);
   const all = targets(uri, opts);
   const nsp = all[0][0].pathname || "/";
-  if (opts.shareAcrossTabs) return shared(uri, opts, socketKey(all, opts, nsp), nsp);
+  if (opts.shareAcrossTabs) return features.share(uri, opts, socketKey(all, opts, nsp), nsp);
   const id = servers(all, opts);
   const cached = cache[id]?._i.trap ? undefined : cache[id];
   const manager =

@@ -2,6 +2,8 @@
 // into the settings the core reads by name. Only the shape of values is checked here:
 // what they mean (limits, timings) is the core's, and the URL is url.js's.
 
+import { features } from "./features.js";
+
 const need = (name, ok, what) => {
   if (!ok) throw new TypeError(`resocket: option "${name}" must be ${what}`);
 };
@@ -104,6 +106,9 @@ export const checkSocket = (o) => {
   // A page taking a shared connection over would send other pages' persisted emits a
   // second time, and give resent emits a new exactly-once identity.
   if (o.shareAcrossTabs && (o.exactlyOnce || o.persistQueue)) unsupported("shareAcrossTabs", "it cannot be combined with exactlyOnce or persistQueue yet");
+  for (const [k, m] of [["shareAcrossTabs", "share"], ["persistQueue", "persist"]]) {
+    if (o[k] && !features[m]) throw new TypeError(`resocket: option "${k}" needs its module: import "resocket/${m}" once in the app`);
+  }
   const v = o.volatileEvents;
   need("volatileEvents", v == null || (Array.isArray(v) && v.every((n) => typeof n == "string")), "an array of event names");
 };

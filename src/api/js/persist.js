@@ -4,7 +4,8 @@
 // the same servers and namespace sends them, once. This module owns the database, the
 // page's liveness lock and the claim of a gone page's emits. What is kept, sent or
 // dropped is the core's (socket.js mirrors it here by count), and when to send is
-// socket.js's. Loaded by socket.js only for a socket with the option.
+// socket.js's. An app enables the option by importing this module ("resocket/persist"),
+// which registers it in features.js.
 //
 // One record per emit, { k: socket key, p: "<page>/<socket>", n: number, d: [event,
 // ...args] }, keyed [k, p, n]: each socket of each page writes its own. A page holds the
@@ -14,6 +15,7 @@
 // both get an emit.
 
 import { report } from "./emitter.js";
+import { features } from "./features.js";
 
 const STORE = "queue";
 const PAGE = crypto.randomUUID();
@@ -117,3 +119,5 @@ export class Persisted {
     this.first = last + 1;
   }
 }
+
+features.persist = Persisted;

@@ -2,7 +2,8 @@
 // asks for the same servers and namespace with the option. This module is each page's
 // side: the Socket the app holds, which behaves as if it had a connection of its own, the
 // election of the page that holds the real one, and the messages between pages. The
-// real connection is leader.js's, loaded only in the page elected.
+// real connection is leader.js's, loaded only in the page elected. An app enables the
+// option by importing this module ("resocket/share"), which registers it in features.js.
 //
 // Election: every active socket asks for the Web Lock "resocket-share:<key>"; the page
 // granted it leads, the others wait in the lock's queue. A page that closes, crashes or
@@ -26,6 +27,7 @@
 // private id (with the first event that has an offset), `r` an ack request of the server.
 
 import { Emitter, call, report } from "./emitter.js";
+import { features } from "./features.js";
 import { fail } from "./instance.js";
 import { checkManager, initialSettings, setting, withSettings } from "./options.js";
 import { SocketSurface, checkName } from "./surface.js";
@@ -421,3 +423,5 @@ export class SharedSocket extends SocketSurface {
     this._fire(...args);
   }
 }
+
+features.share = shared;

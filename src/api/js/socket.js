@@ -7,6 +7,7 @@ import { sendAuth } from "./auth.js";
 import { decode, encode, hasBinary, hasBlob, withBytes } from "./codec.js";
 import { DELIVER, OP, REPORT_SENT, VOLATILE, WITH_ACK } from "./contract.js";
 import { call, report } from "./emitter.js";
+import { features } from "./features.js";
 import { fail } from "./instance.js";
 import { checkSocket, withoutAuth } from "./options.js";
 import { SocketSurface, checkName } from "./surface.js";
@@ -61,8 +62,8 @@ export class Socket extends SocketSurface {
   _restore() {
     const io = this.io;
     const key = socketKey(io._uris, io.opts, this.nsp);
-    const turn = (this._wait = import("./persist.js")
-      .then(({ Persisted }) => Persisted.open(key))
+    const turn = (this._wait = features.persist
+      .open(key)
       .then(async (store) => {
         const restored = await store.claim();
         this._pq = store;

@@ -198,6 +198,9 @@ e2e.open = async function open(url, opts = {}, name = "main", { manager = true, 
 
 try {
   e2e.lib = await import("/pkg/index.js");
+  // resocket's opt-in features (shareAcrossTabs, persistQueue), which an app enables by
+  // importing their modules; socket.io-client (the reference mode's shim) has neither.
+  if (typeof e2e.lib.stats == "function") await Promise.all([import("/pkg/share.js"), import("/pkg/persist.js")]);
   for (const name of ["io", "Manager", "Socket"]) {
     if (typeof e2e.lib[name] !== "function") throw new Error(`/pkg/index.js does not export ${name}`);
   }
