@@ -153,7 +153,7 @@ export class Socket extends SocketSurface {
         (err) => {
           report(err);
           s._fire("emit_dropped", "unreadable", data);
-          if (ack && s._timing(f)[1](ack)) call(ack, s, [fail("a Blob of the emit could not be read", "DroppedError")]);
+          if (ack && s._errorFirst(f, ack)) call(ack, s, [fail("a Blob of the emit could not be read", "DroppedError")]);
         },
       )
       .finally(() => {
@@ -163,19 +163,26 @@ export class Socket extends SocketSurface {
     return s;
   }
 
-  // [ack timeout, (ack) => whether the callback takes an error first].
   // With `retries`, the core sends the emit at least once (timing each try out after
-  // `ackTimeout`); with a timeout, or from emitWithAck, the callback takes an error
-  // first, as in socket.io-client.
-  _timing(f) {
-    const reliable = (this._o.retries > 0 || !!this._eo) && !f.volatile;
-    const timeout = reliable ? undefined : (f.timeout ?? this._o.ackTimeout);
-    return [timeout, (ack) => reliable || timeout != null || !!ack._e];
+  // `ackTimeout`): the emit has no ack timeout of its own.
+  _reliable(f) {
+    return (this._o.retries > 0 || !!this._eo) && !f.volatile;
+  }
+
+  // The ack timeout of an emit with flags `f`, if it has one.
+  _timeout(f) {
+    return this._reliable(f) ? undefined : (f.timeout ?? this._o.ackTimeout);
+  }
+
+  // Whether `ack` takes an error first: with `retries`, with a timeout, or from
+  // emitWithAck, as in socket.io-client.
+  _errorFirst(f, ack) {
+    return this._reliable(f) || this._timeout(f) != null || !!ack._e;
   }
 
   _send(data, ack, f) {
     const s = this;
-    const [timeout, errorFirst] = s._timing(f);
+    const timeout = s._timeout(f);
     const outerSending = s._sending;
     const outerCompress = s.io._compress;
     // An emit that goes on the wire at once is reported within this call: its listeners
@@ -197,7 +204,7 @@ export class Socket extends SocketSurface {
       id = c.run(OP.emit, s._k, timeout ?? -1, flags, ...encode(wire));
       // Before the emit's events are delivered: an emit refused at once (a full queue
       // dropping the newest) is settled among them.
-      if (ack && id !== undefined) (s._acks ??= new Map()).set(id, [ack, errorFirst(ack)]);
+      if (ack && id !== undefined) (s._acks ??= new Map()).set(id, [ack, s._errorFirst(f, ack)]);
       if (persist) s._persisted(data, before);
     } finally {
       if (ack) c.deliver();
@@ -205,7 +212,7 @@ export class Socket extends SocketSurface {
       s.io._compress = outerCompress;
     }
     // A volatile emit dropped while disconnected: no answer can ever come.
-    if (ack && id === undefined && errorFirst(ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
+    if (ack && id === undefined && s._errorFirst(f, ack)) queueMicrotask(() => call(ack, s, [s.io._i.trap || fail("socket has been disconnected", "DisconnectedError")]));
     return s;
   }
 

@@ -75,6 +75,7 @@ export class Connection {
     const end = at + 1 + f[at];
     const status = f[at + 1];
     reading.f = f;
+    reading.u8 = v.u8;
     reading.buffer = v.buffer;
     reading.p = at + 2;
     const result = arg();
@@ -87,7 +88,7 @@ export class Connection {
       this.out(kind, k, a, b, c, arg());
     }
     // Nothing keeps the memory past the reading (a trapped instance's must go).
-    reading.f = reading.buffer = null;
+    reading.f = reading.u8 = reading.buffer = null;
     // An option the core cannot take; an emit it refused; an unknown command.
     if (status == OPTION_ERROR) throw new TypeError(result);
     if (status) throw fail(result, status == EMIT_ERROR ? "EmitError" : "InvalidCommand");
@@ -98,12 +99,29 @@ export class Connection {
 // The output being read: its numbers, the memory's buffer, the next number's index. The
 // records of one command are read to the end before another runs (the driver runs none
 // while it hears them).
-const reading = { f: null, buffer: null, p: 0 };
+const reading = { f: null, u8: null, buffer: null, p: 0 };
 
 const bytes = () => {
   const r = reading;
   const at = r.f[r.p++];
   return r.buffer.slice(at, at + r.f[r.p++]);
+};
+
+// Most texts out of wasm are a few ASCII bytes (a frame's head, a reason): read by hand,
+// cheaper than a call to the decoder; the others decoded as UTF-8.
+const SHORT = 32;
+const text = (at, length) => {
+  const u8 = reading.u8;
+  if (length <= SHORT) {
+    let s = "";
+    for (let i = at; i < at + length; i++) {
+      const code = u8[i];
+      if (code > 0x7f) return decoder.decode(u8.subarray(at, at + length));
+      s += String.fromCharCode(code);
+    }
+    return s;
+  }
+  return decoder.decode(u8.subarray(at, at + length));
 };
 
 const arg = () => {
@@ -117,7 +135,7 @@ const arg = () => {
     case FALSE:
       return false;
     case TEXT:
-      return decoder.decode(new Uint8Array(r.buffer, f[r.p++], f[r.p++]));
+      return text(f[r.p++], f[r.p++]);
     case BYTES:
       return bytes();
     case BYTES_LIST:
