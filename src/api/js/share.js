@@ -212,9 +212,8 @@ export class SharedSocket extends SocketSurface {
     checkName(ev);
     const s = this._s;
     const f = this._f;
-    const o = s._o;
     const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
-    const first = !!ack && (!!ack._e || (f.timeout ?? o.ackTimeout) != null || o.retries > 0);
+    const first = !!ack && s._errorFirst(f, ack);
     const n = ++s._n;
     s._out.set(n, { data: [ev, ...args], ack, first, f });
     s._send(n);

@@ -163,23 +163,6 @@ export class Socket extends SocketSurface {
     return s;
   }
 
-  // With `retries`, the core sends the emit at least once (timing each try out after
-  // `ackTimeout`): the emit has no ack timeout of its own.
-  _reliable(f) {
-    return (this._o.retries > 0 || !!this._eo) && !f.volatile;
-  }
-
-  // The ack timeout of an emit with flags `f`, if it has one.
-  _timeout(f) {
-    return this._reliable(f) ? undefined : (f.timeout ?? this._o.ackTimeout);
-  }
-
-  // Whether `ack` takes an error first: with `retries`, with a timeout, or from
-  // emitWithAck, as in socket.io-client.
-  _errorFirst(f, ack) {
-    return this._reliable(f) || this._timeout(f) != null || !!ack._e;
-  }
-
   _send(data, ack, f) {
     const s = this;
     const timeout = s._timeout(f);

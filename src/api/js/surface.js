@@ -29,6 +29,25 @@ export class SocketSurface extends Emitter {
     return this.connect();
   }
 
+  // With `retries` (or `exactlyOnce`), an emit with flags `f` is sent at least once,
+  // each try timed out after `ackTimeout`: it has no ack timeout of its own. A volatile
+  // emit is never sent again.
+  _reliable(f) {
+    return (this._o.retries > 0 || !!this._o.exactlyOnce) && !f.volatile;
+  }
+
+  // The ack timeout of an emit with flags `f`, if it has one.
+  _timeout(f) {
+    return this._reliable(f) ? undefined : (f.timeout ?? this._o.ackTimeout);
+  }
+
+  // Whether the callback `ack` of an emit with flags `f` takes an error first: when the
+  // emit is sent at least once, has a timeout, or comes from emitWithAck, as in
+  // socket.io-client.
+  _errorFirst(f, ack) {
+    return this._reliable(f) || this._timeout(f) != null || !!ack._e;
+  }
+
   close() {
     return this.disconnect();
   }
