@@ -225,3 +225,45 @@ fn at_least_once_emits_in_flight_are_resent_after_a_reconnection() {
     let handles = [HANDLE, HANDLE - 1, HANDLE - 2].map(|id| format!("ack({id}, [])"));
     assert_eq!(acks, handles.iter().collect::<Vec<_>>());
 }
+
+/// A plain emit may go straight to the WebSocket (`Manager::direct_emit`) exactly while
+/// the core would write it at once and do nothing else: connected over a WebSocket,
+/// nothing queued before it, not at-least-once, no packet reports. The head and the
+/// JSON make the very frame the core writes.
+#[test]
+fn plain_emits_may_skip_the_core_only_while_it_would_write_them_at_once() {
+    let mut h = Harness::with_socket(ManagerConfig::default(), "/chat", SocketConfig::default());
+    assert_eq!(h.manager.direct_emit(h.socket), None);
+    h.connect();
+    h.server_open();
+    assert_eq!(
+        h.manager.direct_emit(h.socket),
+        None,
+        "CONNECT not answered yet"
+    );
+    h.server_text(r#"40/chat,{"sid":"s1"}"#);
+    let direct = h.manager.direct_emit(h.socket).expect("connected");
+    assert_eq!(Some(direct.conn), h.conn);
+    assert_eq!(direct.max_bytes, 1_000_000, "the handshake's maxPayload");
+    let head = h.manager.event_head(h.socket).expect("a socket");
+    assert_eq!(head, "42/chat,");
+    emit(&mut h, r#"["a",{"n":1}]"#, false);
+    assert_eq!(h.sent.last(), Some(&format!(r#"{head}["a",{{"n":1}}]"#)));
+    // Packet reports are the core's to make.
+    h.manager.report_packets();
+    assert_eq!(h.manager.direct_emit(h.socket), None);
+
+    let mut gone = Harness::new(ManagerConfig::default());
+    gone.establish();
+    assert!(gone.manager.direct_emit(gone.socket).is_some());
+    gone.transport_closed(true);
+    assert_eq!(gone.manager.direct_emit(gone.socket), None);
+
+    // At-least-once emits wait for their acks in the core.
+    let mut reliable = harness(SocketConfig {
+        retries: 3,
+        ..SocketConfig::default()
+    });
+    reliable.establish();
+    assert_eq!(reliable.manager.direct_emit(reliable.socket), None);
+}

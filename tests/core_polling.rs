@@ -63,6 +63,14 @@ fn the_handshake_and_connect_go_over_polling_requests() {
     assert_eq!(h.manager.transport(), Some(TransportKind::Polling));
 }
 
+/// Emits over polling go into the core's POSTs: never straight to a transport.
+#[test]
+fn no_emit_skips_the_core_over_polling() {
+    let mut h = client(polling_only());
+    connect_on_polling(&mut h, HANDSHAKE);
+    assert_eq!(h.manager.direct_emit(h.socket), None);
+}
+
 #[test]
 fn packets_written_while_a_post_is_in_flight_go_together_in_the_next() {
     let mut h = client(polling_only());

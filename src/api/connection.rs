@@ -13,7 +13,8 @@
 //! never a panic.
 
 use crate::core::{
-    ConnId, EmitOptions, Manager, ManagerConfig, NetworkEvent, Output, Session, SocketKey,
+    ConnId, DirectEmit, EmitOptions, Manager, ManagerConfig, NetworkEvent, Output, Session,
+    SocketKey,
 };
 use crate::protocol::{Frame, JsonText, PayloadCheck, ProtocolError};
 
@@ -33,6 +34,9 @@ pub struct Connection {
     /// The bytes given for the next command (its attachments, a binary frame, an
     /// offset), by [`Op::Bytes`] commands just before it.
     bytes: Vec<Vec<u8>>,
+    /// What the driver was last told of each socket's plain emits (see
+    /// [`Connection::report_direct`]).
+    direct: Vec<Option<DirectEmit>>,
 }
 
 /// Why a command failed, as JS reports it: the kind (see `src/api/js/driver.js`) and a
@@ -219,6 +223,7 @@ impl Connection {
             armed: None,
             texts: Vec::new(),
             bytes: Vec::new(),
+            direct: Vec::new(),
         }
     }
 
@@ -254,7 +259,30 @@ impl Connection {
         records.arg(answer);
         let sending = matches!(op, Op::Emit | Op::Ack).then_some(text);
         self.carry_out(op, key, sending, records);
+        self.report_direct(records);
         result
+    }
+
+    /// Tells the driver, for each socket whose answer changed with this command,
+    /// whether its plain emits may go straight to the WebSocket (an emit loop then costs
+    /// no call into wasm) or must come here again.
+    fn report_direct(&mut self, records: &mut Records) {
+        let manager = &self.manager;
+        let keys = (0..)
+            .map(SocketKey)
+            .take_while(|&key| manager.namespace(key).is_some());
+        for key in keys {
+            let direct = manager.direct_emit(key);
+            if self.direct.len() <= key.0 {
+                self.direct.resize(key.0 + 1, None);
+            }
+            if self.direct[key.0] == direct {
+                continue;
+            }
+            self.direct[key.0] = direct;
+            let told = direct.and_then(|direct| Some((direct, manager.event_head(key)?)));
+            records.direct(key, told);
+        }
     }
 
     /// Runs a command that answers (a read, or a command with a result), or hands the

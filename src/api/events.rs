@@ -19,8 +19,8 @@
 //! driver holds, and the record gives their count. Owns this encoding and nothing else.
 
 use crate::core::{
-    AckError, ConnId, ConnectError, HttpRequest, IncomingEvent, ManagerEvent, Notice, Payload,
-    SocketEvent, SocketKey, TransportKind,
+    AckError, ConnId, ConnectError, DirectEmit, HttpRequest, IncomingEvent, ManagerEvent, Notice,
+    Payload, SocketEvent, SocketKey, TransportKind,
 };
 use crate::protocol::{Frame, JsonText};
 
@@ -41,7 +41,9 @@ use crate::protocol::{Frame, JsonText};
 ///   head, to which the driver appends the JSON of the emit or ack it is running;
 ///   `Request` the id, the query and the POST's
 ///   body (`undefined`: the GET); `Timer` the delay in milliseconds (`undefined`:
-///   disarm).
+///   disarm); `Direct` (keyed by socket) the WebSocket transport's id, the event head
+///   and the largest frame, while the socket's plain emits may go straight to it, or
+///   nothing once they may not (see `Manager::direct_emit`).
 #[derive(Clone, Copy)]
 enum Kind {
     Open,
@@ -70,9 +72,13 @@ enum Kind {
     Transmit,
     Request,
     Timer,
+    Direct,
 }
 
 const CONNECTION: i32 = -1;
+
+/// The largest integer a JS number holds exactly.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// The tags of an argument (see the module documentation).
 pub const NONE: f64 = 0.0;
@@ -220,6 +226,21 @@ impl Records {
     pub fn request(&mut self, conn: ConnId, HttpRequest { query, body }: HttpRequest) {
         let body = body.map_or(Arg::None, Arg::text);
         self.driver_record(Kind::Request, conn, Arg::text(query), body, Arg::None);
+    }
+
+    /// Socket `key`'s plain emits may go straight to the WebSocket of `direct`, as
+    /// `head` and their JSON; or, `None`, no longer.
+    pub fn direct(&mut self, key: SocketKey, direct: Option<(DirectEmit, String)>) {
+        let args = match direct {
+            Some((DirectEmit { conn, max_bytes }, head)) => [
+                Arg::Number(conn.0 as f64),
+                Arg::text(head),
+                Arg::Number(max_bytes.min(MAX_SAFE_INTEGER) as f64),
+                Arg::None,
+            ],
+            None => [Arg::None, Arg::None, Arg::None, Arg::None],
+        };
+        self.record(Kind::Direct, socket_number(key), args);
     }
 
     /// Arms the timer `delay` milliseconds from now, or disarms it.

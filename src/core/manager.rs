@@ -55,6 +55,13 @@ enum Engine {
     },
 }
 
+/// See [`Manager::direct_emit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectEmit {
+    pub conn: ConnId,
+    pub max_bytes: u64,
+}
+
 /// The client state machine for one server: one Engine.IO connection at a time and the
 /// namespace sockets multiplexed on it.
 ///
@@ -144,6 +151,27 @@ impl Manager {
     /// Changes take effect at the next decision that reads them.
     pub fn config_mut(&mut self) -> &mut ManagerConfig {
         &mut self.config
+    }
+
+    /// Whether an emit of socket `key` without acknowledgement, attachments or report,
+    /// made now, would be written at once to WebSocket `conn` as one text frame, the
+    /// socket's [`Manager::event_head`] and the emit's JSON, and change nothing else in
+    /// the core. Until the next input, a shell may then write such an emit itself, if
+    /// its frame has at most `max_bytes` (else the core drops it as too large).
+    pub fn direct_emit(&self, key: SocketKey) -> Option<DirectEmit> {
+        let conn = self.open_conn()?;
+        let websocket = self.wire.carrier_kind() == Some(TransportKind::WebSocket);
+        if !websocket || self.wire.report_packets {
+            return None;
+        }
+        let max_bytes = self.sockets.get(key.0)?.sends_at_once()?;
+        Some(DirectEmit { conn, max_bytes })
+    }
+
+    /// What an event frame of socket `key` starts with, before its JSON (`42`,
+    /// `42/chat,`).
+    pub fn event_head(&self, key: SocketKey) -> Option<String> {
+        self.sockets.get(key.0).map(Socket::event_head)
     }
 
     /// The socket of `namespace`, created on first use (one per namespace).

@@ -29,7 +29,7 @@ pub use event::{
     AckError, ConnId, ConnectError, ConnectionError, DisconnectReason, HttpRequest, IncomingEvent,
     ManagerEvent, Notice, Output, Payload, SocketEvent, SocketKey, TransportKind,
 };
-pub use manager::{Manager, NetworkEvent, WALL_CHECK_MS};
+pub use manager::{DirectEmit, Manager, NetworkEvent, WALL_CHECK_MS};
 pub use outbox::{DropReason, Overflow, QueueLimits};
 pub use recovery::Session;
 pub use rng::Rng;

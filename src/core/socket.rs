@@ -171,6 +171,22 @@ impl Socket {
         self.state == State::Connected
     }
 
+    /// Whether an emit without acknowledgement made now is written at once, as its
+    /// event packet alone and with no other effect (connected, nothing queued before
+    /// it, not at-least-once): then the largest frame it may make (the server's
+    /// `maxPayload`; a larger one is dropped).
+    pub(crate) fn sends_at_once(&self) -> Option<u64> {
+        let queued = self.outbox.iter().next().is_some() || self.reliable.len() > 0;
+        (self.is_connected() && self.config.retries == 0 && !queued).then_some(self.max_payload)
+    }
+
+    /// The text of an event frame of this namespace before its JSON: `42`, `42/chat,`.
+    pub(crate) fn event_head(&self) -> String {
+        let mut head = String::from("4");
+        head.push_str(&Packet::new(PacketType::Event, &self.namespace, None, None, 0).encode());
+        head
+    }
+
     pub(crate) fn sid(&self) -> Option<&str> {
         self.sid.as_deref()
     }

@@ -17,7 +17,7 @@ export const DELIVER = 256;
 
 // The core's outputs by number, in the order of `Kind` in src/api/events.rs (checked by
 // tests/e2e/contract.test.mjs): its events, then what it asks of the driver.
-export const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain", "open_transport", "close_transport", "transmit", "request", "timer"];
+export const KINDS = ["open", "close", "error", "ping", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed", "connect", "connect_error", "disconnect", "event", "ack", "ack_error", "dropped", "auth", "sent", "upgrade", "upgradeError", "packet", "drain", "open_transport", "close_transport", "transmit", "request", "timer", "direct"];
 
 // The tags of a record's arguments, numbered as in src/api/events.rs (`NONE` ...), and
 // the kinds of a command's error from 1 on, as `ErrorKind` in src/api/connection.rs

@@ -20,7 +20,7 @@
 // the instance (see instance.js), and the calls after it answer as a closed connection
 // would.
 
-import { BAD_PLACEHOLDER, decode } from "./codec.js";
+import { BAD_PLACEHOLDER, decode, hasBinary } from "./codec.js";
 import { DELIVER, KINDS, OP } from "./contract.js";
 import { report } from "./emitter.js";
 import { isTrap, trapped } from "./instance.js";
@@ -29,7 +29,7 @@ import { PollingTransport } from "./polling.js";
 import { Connection } from "./wasm.js";
 import { WebSocketTransport } from "./websocket.js";
 
-const [EVENT, ACK, ACK_ERROR, OPEN, CLOSE, TRANSMIT, REQUEST, TIMER] = ["event", "ack", "ack_error", "open_transport", "close_transport", "transmit", "request", "timer"].map((k) =>
+const [EVENT, ACK, ACK_ERROR, OPEN, CLOSE, TRANSMIT, REQUEST, TIMER, DIRECT] = ["event", "ack", "ack_error", "open_transport", "close_transport", "transmit", "request", "timer", "direct"].map((k) =>
   KINDS.indexOf(k),
 );
 // A frame's timeStamp later than this is not performance.now()'s (an old browser's epoch
@@ -56,6 +56,7 @@ export class Driver {
     this.text = undefined; // the text of the command running
     this.refused = []; // [op, id, n]: what the browser refused, reported once the command is done
     this.armed = undefined; // the timer's handle
+    this.directs = []; // by socket: [transport id, event head, largest frame] (see direct())
     this._gap(performance.now());
     this.unsubscribe = subscribe((event) => {
       const now = performance.now();
@@ -130,6 +131,22 @@ export class Driver {
     while (this.opening.length && this.c) this._open(...this.opening.shift());
   }
 
+  // Writes the emit of `data` ([event, ...args]) of socket `key` straight to its
+  // WebSocket, when the core said that it would write it at once, as its event head and
+  // the JSON, and do nothing else (a `direct` record, valid until the next command):
+  // an emit then costs no call into wasm. False, and nothing written, for an emit the
+  // core must see: binary data, a name it checks, a frame that may be too large.
+  direct(key, data) {
+    const d = this.directs[key];
+    const name = data[0];
+    if (!d || this.i.trap || (typeof name != "string" && typeof name != "number") || hasBinary(data)) return false;
+    const json = JSON.stringify(data);
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    if (d[1].length + json.length * 3 > d[2]) return false;
+    if (this.t.get(d[0])?.send(d[1] + json) === false) this.input(OP.transport_closed, d[0], 1);
+    return true;
+  }
+
   // The Engine.IO endpoint of the transports opened from now on (the query may change
   // between attempts).
   setUrl(url) {
@@ -145,6 +162,7 @@ export class Driver {
     for (const t of this.t.values()) t.close();
     this.t.clear();
     this.q = [];
+    this.directs = [];
     try {
       c.free();
     } catch {
@@ -175,6 +193,8 @@ export class Driver {
         return;
       case TIMER:
         return void this._arm(a);
+      case DIRECT:
+        return void (this.directs[key] = a === undefined ? undefined : [a, b, c]);
     }
     if (kind == EVENT || kind == ACK) return this._payload(kind, key, a, b, c, d);
     this.q.push([kind, key, a, b, c, d]);

@@ -165,6 +165,9 @@ export class Socket extends SocketSurface {
 
   _send(data, ack, f) {
     const s = this;
+    // An emit without ack nor outgoing listeners, while the core lets such emits go
+    // straight to the WebSocket (see driver.js direct()): nothing to ask it.
+    if (!ack && !s._anyOut.length && !s._eo && s.io._c.direct(s._k, data)) return s;
     const timeout = s._timeout(f);
     const outerSending = s._sending;
     const outerCompress = s.io._compress;
