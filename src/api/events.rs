@@ -77,9 +77,6 @@ enum Kind {
 
 const CONNECTION: i32 = -1;
 
-/// The largest integer a JS number holds exactly.
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
 /// The tags of an argument (see the module documentation).
 pub const NONE: f64 = 0.0;
 pub const NUMBER: f64 = 1.0;
@@ -235,7 +232,7 @@ impl Records {
             Some((DirectEmit { conn, max_bytes }, head)) => [
                 Arg::Number(conn.0 as f64),
                 Arg::text(head),
-                Arg::Number(max_bytes.min(MAX_SAFE_INTEGER) as f64),
+                Arg::Number(max_bytes as f64),
                 Arg::None,
             ],
             None => [Arg::None, Arg::None, Arg::None, Arg::None],

@@ -6,21 +6,22 @@
 // the command (wasm.js), read once it has run.
 //
 // Delivery rule: events are queued as their records are read, and delivered once the
-// command has returned, so that a listener may call back into it (emit, disconnect, ...). What the
-// browser reports is delivered at once; a command's events wait for deliver(), which the
-// caller makes once it has the command's result (an emit's ack id: an ack refused inside
-// the emit then finds its callback). Each delivery takes the queue as it is, so the
-// events of a command made by a listener are delivered by that command, before the next
-// listener of the outer event runs, as socket.io-client's emitter does: `disconnect()`
-// called in a `connect` listener has fired `disconnect` when it returns. A transport the
-// core asks for is opened once the events before it are delivered (a `reconnect_attempt`
-// listener may still change the URL), by the outermost delivery only.
+// command has returned, so that a listener may call back into it (emit, disconnect,
+// ...). What the browser reports is delivered at once; a command's events wait for
+// deliver(), which the caller makes once it has the command's result (an emit's ack id:
+// an ack refused inside the emit then finds its callback). Each delivery takes the
+// queue as it is, so the events of a command made by a listener are delivered by that
+// command, before the next listener of the outer event runs, as socket.io-client's
+// emitter does: `disconnect()` called in a `connect` listener has fired `disconnect`
+// when it returns. A transport the core asks for is opened once the events before it
+// are delivered (a `reconnect_attempt` listener may still change the URL), by the
+// outermost delivery only.
 //
 // Traps: every call into the wasm instance goes through run(); one that traps gives up
 // the instance (see instance.js), and the calls after it answer as a closed connection
 // would.
 
-import { BAD_PLACEHOLDER, decode, hasBinary } from "./codec.js";
+import { BAD_PLACEHOLDER, decode } from "./codec.js";
 import { DELIVER, KINDS, OP } from "./contract.js";
 import { report } from "./emitter.js";
 import { isTrap, trapped } from "./instance.js";
@@ -131,15 +132,15 @@ export class Driver {
     while (this.opening.length && this.c) this._open(...this.opening.shift());
   }
 
-  // Writes the emit of `data` ([event, ...args]) of socket `key` straight to its
-  // WebSocket, when the core said that it would write it at once, as its event head and
-  // the JSON, and do nothing else (a `direct` record, valid until the next command):
-  // an emit then costs no call into wasm. False, and nothing written, for an emit the
-  // core must see: binary data, a name it checks, a frame that may be too large.
+  // Writes the emit of `data` ([event, ...args], no binary values) of socket `key`
+  // straight to its WebSocket, when the core said that it would write it at once, as its
+  // event head and the JSON, and do nothing else (a `direct` record, valid until the
+  // next command): an emit then costs no call into wasm. False, and nothing written, for
+  // an emit the core must see: a name it checks, a frame that may be too large.
   direct(key, data) {
     const d = this.directs[key];
     const name = data[0];
-    if (!d || this.i.trap || (typeof name != "string" && typeof name != "number") || hasBinary(data)) return false;
+    if (!d || this.i.trap || (typeof name != "string" && typeof name != "number")) return false;
     const json = JSON.stringify(data);
     // At most 3 UTF-8 bytes per UTF-16 unit.
     if (d[1].length + json.length * 3 > d[2]) return false;
@@ -204,9 +205,10 @@ export class Driver {
   // attachments, start]) is parsed here, the payload being `text` from `start` on (no
   // text: the driver's own string of the frame), the attachments an array of
   // ArrayBuffers or a count (the binary frames the transport received since that
-  // string, which are what the core counted). The core checked only its outline: one
-  // that does not parse, or whose placeholder names no attachment, fails its transport
-  // once the command is done, and is not delivered (an ack's callback gets the error).
+  // string, which are what the core counted). The core checked only its outline (a
+  // binary one's JSON, not its placeholders): one that does not parse, or whose
+  // placeholder names no attachment, fails its transport once the command is done, and
+  // is not delivered (an ack's callback gets the error).
   _payload(kind, key, a, b, c, d) {
     const event = kind == EVENT;
     const text = (event ? a : b) ?? this.frame;

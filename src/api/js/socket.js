@@ -143,7 +143,12 @@ export class Socket extends SocketSurface {
     const f = this._f;
     const ack = typeof args[args.length - 1] == "function" ? args.pop() : undefined;
     const data = [ev, ...args];
-    if (!s._wait && !(hasBinary(data) && hasBlob(data))) return s._send(data, ack, f);
+    const binary = hasBinary(data);
+    // An emit without ack, binary data nor outgoing listeners, none waiting before it,
+    // while the core lets such emits go straight to the WebSocket (see driver.js
+    // direct()): nothing to ask it.
+    if (!ack && !binary && !s._wait && !s._anyOut.length && !s._eo && s.io._c.direct(s._k, data)) return s;
+    if (!s._wait && !(binary && hasBlob(data))) return s._send(data, ack, f);
     // A Blob's (or File's) bytes can only be read asynchronously: this emit, and every
     // emit after it until they are read, waits its turn, so that none overtakes another.
     const turn = (s._wait || Promise.resolve())
@@ -165,9 +170,6 @@ export class Socket extends SocketSurface {
 
   _send(data, ack, f) {
     const s = this;
-    // An emit without ack nor outgoing listeners, while the core lets such emits go
-    // straight to the WebSocket (see driver.js direct()): nothing to ask it.
-    if (!ack && !s._anyOut.length && !s._eo && s.io._c.direct(s._k, data)) return s;
     const timeout = s._timeout(f);
     const outerSending = s._sending;
     const outerCompress = s.io._compress;
