@@ -98,12 +98,12 @@ pub enum PayloadCheck {
     /// All of it: the payload is valid JSON of the packet's shape.
     #[default]
     Whole,
-    /// For EVENT and ACK packets, binary or not, only the outline the core reads (an
-    /// array; the event name), and not their attachment placeholders (see
-    /// `Reassembler::check_payloads`): their caller parses every such payload itself
-    /// and treats one that does not parse, or whose placeholders name no attachment, as
-    /// a protocol error (the JS API, whose `JSON.parse` runs anyway). The other packets
-    /// are checked whole.
+    /// For EVENT and ACK packets, only the outline the core reads (an array; the event
+    /// name); for BINARY_EVENT and BINARY_ACK packets, the JSON whole but not their
+    /// attachment placeholders (see `Reassembler::check_payloads`). Their caller parses
+    /// every such payload itself and treats one that does not parse, or whose
+    /// placeholders name no attachment, as a protocol error (the JS API, whose
+    /// `JSON.parse` runs anyway). The other packets are checked whole.
     Outline,
 }
 
